@@ -1,0 +1,84 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sg2im-go/sg2im/weights"
+)
+
+func convert(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("convert", "Usage: sg2im convert IN.pt OUT.safetensors\n\n"+
+		"Converts a release checkpoint (legacy or zip PyTorch serialisation) to safetensors,\n"+
+		"keeping the release's state-dict names and the discriminators when present.", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usageErr("want two arguments, IN.pt OUT.safetensors; got %d", fs.NArg())
+	}
+	in, out := fs.Arg(0), fs.Arg(1)
+	if !strings.HasSuffix(out, ".safetensors") {
+		return usageErr("output %q: name it *.safetensors", out)
+	}
+	// Building the generator checks the weights against the config.
+	ck, g, err := loadModel(in, stderr)
+	if err != nil {
+		return err
+	}
+	if err := ck.Save(out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d generator parameters", out, g.NumParams())
+	if ck.DImg != nil || ck.DObj != nil {
+		fmt.Fprintf(stdout, ", discriminators kept")
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
+func inspect(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("inspect", "Usage: sg2im inspect FILE\n\n"+
+		"Prints a checkpoint's format, config, vocabulary sizes and parameter counts.", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageErr("want one argument, the checkpoint file; got %d", fs.NArg())
+	}
+	ck, g, err := loadModel(fs.Arg(0), stderr)
+	if err != nil {
+		return err
+	}
+	cfg := g.Config
+	vocab := cfg.Vocab
+	cfg.Vocab = nil
+	cfgJSON, _ := json.MarshalIndent(cfg, "  ", "  ")
+	fmt.Fprintf(stdout, "file:       %s\n", fs.Arg(0))
+	fmt.Fprintf(stdout, "format:     %s\n", ck.Format)
+	fmt.Fprintf(stdout, "parameters: %d (generator, %d tensors)\n", g.NumParams(), len(ck.Model))
+	for _, d := range []struct {
+		name  string
+		state []weights.Tensor
+	}{{"d_img", ck.DImg}, {"d_obj", ck.DObj}} {
+		if d.state != nil {
+			fmt.Fprintf(stdout, "            %d (%s, %d tensors)\n", countValues(d.state), d.name, len(d.state))
+		}
+	}
+	fmt.Fprintf(stdout, "objects:    %d (%d ids)\n", len(vocab.ObjectNameToIdx), len(vocab.ObjectIdxToName))
+	fmt.Fprintf(stdout, "predicates: %d\n", len(vocab.PredNameToIdx))
+	fmt.Fprintf(stdout, "config:     %s\n", cfgJSON)
+	fmt.Fprintf(stdout, "words:      objects %s\n", strings.Join(vocab.Objects(), ", "))
+	fmt.Fprintf(stdout, "            predicates %s\n", strings.Join(vocab.Predicates(), ", "))
+	return nil
+}
+
+func countValues(ts []weights.Tensor) int {
+	n := 0
+	for _, t := range ts {
+		n += t.T.Numel()
+	}
+	return n
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/sg2im-go/sg2im/model"
+	"github.com/sg2im-go/sg2im/nn"
+	"github.com/sg2im-go/sg2im/viz"
+	"github.com/sg2im-go/sg2im/weights"
+)
+
+// chunk bounds how many graphs go through the network at once; eval mode
+// treats images independently, so chunking changes no result.
+const chunk = 8
+
+// layoutSide is the smallest side of a --layout picture, so labels fit.
+const layoutSide = 256
+
+func generate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("generate", "Usage: sg2im generate --model FILE --graphs FILE.json --out DIR [--seed N] [--noise FILE.safetensors] [--dump FILE.safetensors] [--layout]\n\n"+
+		"Writes img000000.png, img000001.png, ... one per scene graph.", stderr)
+	modelPath := fs.String("model", "", "model: a release `checkpoint` (.pt) or an sg2im .safetensors")
+	graphsPath := fs.String("graphs", "", "scene graphs: a JSON `file` holding one graph or a list")
+	outDir := fs.String("out", "", "output `directory` (created if missing)")
+	seed := fs.Uint64("seed", 0, "seed of the layout noise; image i uses seed+i")
+	noisePath := fs.String("noise", "", "safetensors `file` with a tensor \"noise\" (N, Z, H, W) to use instead of drawing noise")
+	dumpPath := fs.String("dump", "", "also write the raw outputs (img, boxes_pred, masks_pred, rel_scores, layout) to this safetensors `file`")
+	drawLayout := fs.Bool("layout", false, "also write layout000000.png, ...: each object's mask and labelled box")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected argument %q; all inputs are flags", fs.Arg(0))
+	}
+	for _, f := range []struct{ name, v string }{{"--model", *modelPath}, {"--graphs", *graphsPath}, {"--out", *outDir}} {
+		if f.v == "" {
+			return usageErr("%s is required (see sg2im generate --help)", f.name)
+		}
+	}
+
+	raw, err := os.ReadFile(*graphsPath)
+	if err != nil {
+		return inputErr(err)
+	}
+	graphs, err := model.ParseGraphs(raw)
+	if err != nil {
+		return inputErr(fmt.Errorf("%s: %w", *graphsPath, err))
+	}
+	_, g, err := loadModel(*modelPath, stderr)
+	if err != nil {
+		return err
+	}
+	// Encode everything first so a bad word fails before any work.
+	if _, err := model.Encode(graphs, g.Config.Vocab); err != nil {
+		return inputErr(fmt.Errorf("%s: %w", *graphsPath, err))
+	}
+	var noise *nn.Tensor
+	if *noisePath != "" {
+		if noise, err = readNoise(*noisePath, len(graphs), &g.Config); err != nil {
+			return inputErr(err)
+		}
+	}
+	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+		return err
+	}
+
+	var outs []*model.Output
+	for start := 0; start < len(graphs); start += chunk {
+		end := min(start+chunk, len(graphs))
+		b, err := model.Encode(graphs[start:end], g.Config.Vocab)
+		if err != nil {
+			return inputErr(err)
+		}
+		opt := model.Options{Seed: *seed + uint64(start)}
+		if noise != nil {
+			per := noise.Numel() / noise.Shape[0]
+			opt.Noise = nn.FromData(noise.Data[start*per:end*per], append([]int{end - start}, noise.Shape[1:]...)...)
+		}
+		out, err := g.Forward(b, opt)
+		if err != nil {
+			return inputErr(err)
+		}
+		for i, img := range model.Deprocess(out.Img) {
+			if err := writePNG(filepath.Join(*outDir, fmt.Sprintf("img%06d.png", start+i)), img); err != nil {
+				return err
+			}
+		}
+		if *drawLayout {
+			if err := writeLayouts(*outDir, start, graphs[start:end], out, &g.Config); err != nil {
+				return err
+			}
+		}
+		if *dumpPath != "" {
+			outs = append(outs, out)
+		}
+	}
+	if *dumpPath != "" {
+		if err := writeDump(*dumpPath, outs); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %d image(s) to %s\n", len(graphs), *outDir)
+	return nil
+}
+
+func readNoise(path string, n int, cfg *model.Config) (*nn.Tensor, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := weights.ReadSafetensors(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	t := f.Get("noise")
+	if t == nil {
+		return nil, fmt.Errorf("%s: no tensor named \"noise\"; the file must hold the layout noise as \"noise\" (N, Z, H, W)", path)
+	}
+	want := []int{n, cfg.LayoutNoiseDim, cfg.ImageSize[0], cfg.ImageSize[1]}
+	if cfg.LayoutNoiseDim == 0 {
+		return nil, fmt.Errorf("%s: the model takes no noise (layout_noise_dim 0); drop --noise", path)
+	}
+	if !nn.SameShape(t.T.Shape, want) {
+		return nil, fmt.Errorf("%s: noise has shape %v, want %v (one per graph, layout_noise_dim, image height, width)", path, t.T.Shape, want)
+	}
+	return t.T, nil
+}
+
+func writePNG(path string, img image.Image) error {
+	return weights.WriteFileAtomic(path, func(w io.Writer) error { return png.Encode(w, img) })
+}
+
+// writeLayouts draws each image's boxes and masks, labelled with the
+// objects' names; the __image__ objects are left out.
+func writeLayouts(dir string, start int, graphs []model.SceneGraph, out *model.Output, cfg *model.Config) error {
+	H, W := cfg.ImageSize[0], cfg.ImageSize[1]
+	scale := max(1, (layoutSide+min(H, W)-1)/min(H, W))
+	objs := make([][]viz.Object, len(graphs))
+	o := 0
+	for gi, gr := range graphs {
+		for _, name := range gr.Objects {
+			bx := out.BoxesPred.Data[o*4 : o*4+4]
+			vo := viz.Object{Name: name, X0: bx[0], Y0: bx[1], X1: bx[2], Y1: bx[3]}
+			if out.MasksPred != nil {
+				M := cfg.MaskSize
+				vo.Mask, vo.M = out.MasksPred.Data[o*M*M:(o+1)*M*M], M
+			}
+			objs[gi] = append(objs[gi], vo)
+			o++
+		}
+		o++ // __image__
+	}
+	for gi := range graphs {
+		img := viz.Layout(objs[gi], W*scale, H*scale)
+		if err := writePNG(filepath.Join(dir, fmt.Sprintf("layout%06d.png", start+gi)), img); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeDump writes the raw outputs of all chunks, concatenated as one batch.
+func writeDump(path string, outs []*model.Output) error {
+	cat := func(get func(*model.Output) *nn.Tensor) *nn.Tensor {
+		var ts []*nn.Tensor
+		for _, o := range outs {
+			if t := get(o); t != nil {
+				ts = append(ts, t)
+			}
+		}
+		if len(ts) == 0 {
+			return nil
+		}
+		return nn.Concat(0, ts...)
+	}
+	var ts []weights.Tensor
+	for _, e := range []struct {
+		name string
+		get  func(*model.Output) *nn.Tensor
+	}{
+		{"img", func(o *model.Output) *nn.Tensor { return o.Img }},
+		{"boxes_pred", func(o *model.Output) *nn.Tensor { return o.BoxesPred }},
+		{"masks_pred", func(o *model.Output) *nn.Tensor { return o.MasksPred }},
+		{"rel_scores", func(o *model.Output) *nn.Tensor { return o.RelScores }},
+		{"layout", func(o *model.Output) *nn.Tensor { return o.Layout }},
+	} {
+		if t := cat(e.get); t != nil {
+			ts = append(ts, weights.Tensor{Name: e.name, DType: weights.F32, T: t})
+		}
+	}
+	return weights.WriteFileAtomic(path, func(w io.Writer) error {
+		return weights.WriteSafetensors(w, map[string]string{"format": "sg2im-outputs"}, ts)
+	})
+}

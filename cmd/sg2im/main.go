@@ -1,0 +1,109 @@
+// Command sg2im generates images from scene graphs with the sg2im model and
+// converts and inspects its checkpoints.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes, stable for scripts.
+const (
+	exitOK      = 0
+	exitFailure = 1 // anything else: I/O, internal
+	exitUsage   = 2 // bad flags or arguments
+	exitModel   = 3 // the model file cannot be read or does not match its config
+	exitInput   = 4 // the scene graphs, noise or other input are invalid
+)
+
+const usage = `sg2im turns scene graphs into images.
+
+Usage:
+  sg2im generate --model FILE --graphs FILE.json --out DIR [flags]
+  sg2im convert IN.pt OUT.safetensors
+  sg2im inspect FILE
+
+Run "sg2im COMMAND --help" for a command's flags.
+
+Exit codes: 0 success, 1 failure, 2 usage, 3 bad model file, 4 bad input.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command and returns its exit code.
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	var err error
+	switch args[0] {
+	case "generate":
+		err = generate(args[1:], stdout, stderr)
+	case "convert":
+		err = convert(args[1:], stdout, stderr)
+	case "inspect":
+		err = inspect(args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "sg2im: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "sg2im %s: %v\n", args[0], err)
+	var ce *cliError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
+	return exitFailure
+}
+
+// cliError carries the exit code for a class of failure.
+type cliError struct {
+	code int
+	err  error
+}
+
+func (e *cliError) Error() string { return e.err.Error() }
+func (e *cliError) Unwrap() error { return e.err }
+
+func usageErr(format string, a ...any) error {
+	return &cliError{exitUsage, fmt.Errorf(format, a...)}
+}
+
+func modelErr(err error) error { return &cliError{exitModel, err} }
+func inputErr(err error) error { return &cliError{exitInput, err} }
+
+// newFlags makes a flag set that reports errors instead of exiting.
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "%s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags, mapping a bad flag to a usage error.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageErr("%v", err)
+	}
+	return nil
+}

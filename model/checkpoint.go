@@ -1,0 +1,48 @@
+package model
+
+import (
+	"github.com/sg2im-go/sg2im/nn"
+	"github.com/sg2im-go/sg2im/weights"
+)
+
+// FromCheckpoint builds the generator a checkpoint describes and loads its
+// weights. Warnings name the model_kwargs keys that were ignored.
+func FromCheckpoint(ck *weights.Checkpoint) (*Generator, []string, error) {
+	cfg, warnings, err := ParseConfig(ck.ModelKwargs)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := g.LoadState(StateMap(ck.Model)); err != nil {
+		return nil, nil, err
+	}
+	return g, warnings, nil
+}
+
+// StateMap indexes a state dict by name.
+func StateMap(ts []weights.Tensor) map[string]*nn.Tensor {
+	m := make(map[string]*nn.Tensor, len(ts))
+	for _, t := range ts {
+		m[t.Name] = t.T
+	}
+	return m
+}
+
+// State returns the generator's parameters and buffers as a state dict,
+// parameters first, num_batches_tracked as int64 as PyTorch keeps it.
+func (g *Generator) State() []weights.Tensor {
+	var out []weights.Tensor
+	for _, group := range [][]Named{g.reg.params, g.reg.buffers} {
+		for _, p := range group {
+			dt := weights.F32
+			if g.reg.optional[p.Name] {
+				dt = weights.I64
+			}
+			out = append(out, weights.Tensor{Name: p.Name, DType: dt, T: p.T})
+		}
+	}
+	return out
+}

@@ -1,0 +1,236 @@
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/sg2im-go/sg2im/nn"
+)
+
+// Generator is the sg2im generator: graph convolution, box and mask nets,
+// scene layout and cascaded refinement network.
+type Generator struct {
+	Config Config
+
+	reg      registry
+	objEmb   *nn.Tensor // (len(object_idx_to_name)+1, E)
+	predEmb  *nn.Tensor // (len(pred_idx_to_name), E)
+	gconv0   *linear    // gconv_num_layers = 0: a Linear(E, D)
+	gconvs   []graphConv
+	boxNet   mlp
+	relNet   mlp
+	maskNet  *maskNet // nil without masks
+	crn      crn
+	numPreds int
+}
+
+// New builds a generator for a valid config. Weights are zero and batch
+// norms the identity until LoadState or initialisation.
+func New(cfg Config) (*Generator, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	slope, _ := LeakySlope(cfg.Activation)
+	g := &Generator{Config: cfg}
+	r := &g.reg
+	E, D, Hd := cfg.EmbeddingDim, cfg.GconvDim, cfg.GconvHiddenDim
+	g.numPreds = len(cfg.Vocab.PredIdxToName)
+	g.objEmb = r.param("obj_embeddings.weight", len(cfg.Vocab.ObjectIdxToName)+1, E)
+	g.predEmb = r.param("pred_embeddings.weight", g.numPreds, E)
+	if cfg.GconvNumLayers == 0 {
+		l := r.linear("gconv", E, D)
+		g.gconv0 = &l
+	} else {
+		g.gconvs = append(g.gconvs, r.graphConv("gconv", E, D, Hd, &cfg))
+		for i := 0; i < cfg.GconvNumLayers-1; i++ {
+			g.gconvs = append(g.gconvs, r.graphConv(fmt.Sprintf("gconv_net.gconvs.%d", i), D, D, Hd, &cfg))
+		}
+	}
+	bn := cfg.MLPNormalization == "batch"
+	g.boxNet = r.mlp("box_net", []int{D, Hd, 4}, bn)
+	if cfg.MaskSize > 0 {
+		g.maskNet = r.maskNet(D, cfg.MaskSize)
+	}
+	g.relNet = r.mlp("rel_aux_net", []int{2*E + 8, Hd, g.numPreds}, bn)
+	g.crn = r.crn(&cfg, slope)
+	return g, nil
+}
+
+// Params lists the trainable parameters under their state-dict names.
+func (g *Generator) Params() []Named { return g.reg.params }
+
+// Buffers lists the running statistics under their state-dict names.
+func (g *Generator) Buffers() []Named { return g.reg.buffers }
+
+// NumParams counts the trainable values.
+func (g *Generator) NumParams() int {
+	n := 0
+	for _, p := range g.reg.params {
+		n += p.T.Numel()
+	}
+	return n
+}
+
+// LoadState copies a state dict into the generator after checking that its
+// names and shapes match exactly and that every value is finite.
+func (g *Generator) LoadState(state map[string]*nn.Tensor) error {
+	for name, t := range state {
+		if !nn.AllFinite(t.Data) {
+			return fmt.Errorf("weights: %s contains NaN or infinite values; the checkpoint is corrupt or training diverged", name)
+		}
+	}
+	return g.reg.load(state)
+}
+
+// Options change what a forward pass uses for the layout.
+type Options struct {
+	// Boxes (O, 4) as (x0, y0, x1, y1) in [0, 1] replace the predicted boxes.
+	Boxes *nn.Tensor
+	// Masks (O, M, M) replace the predicted masks (models with masks only).
+	Masks *nn.Tensor
+	// Noise (N, Z, H, W) is the layout noise; when nil, image i's noise is
+	// drawn from Seed+i (see Noise).
+	Noise *nn.Tensor
+	Seed  uint64
+}
+
+// Output is everything a forward pass computes.
+type Output struct {
+	Img       *nn.Tensor // (N, 3, H, W), ImageNet-normalised
+	BoxesPred *nn.Tensor // (O, 4)
+	MasksPred *nn.Tensor // (O, M, M); nil without masks
+	RelScores *nn.Tensor // (T, num_preds)
+	Layout    *nn.Tensor // (N, D, H, W), before the noise is appended
+	Noise     *nn.Tensor // (N, Z, H, W); nil when Z = 0
+	ObjVecs   *nn.Tensor // (O, D) after graph convolution
+	PredVecs  *nn.Tensor // (T, D) after graph convolution
+}
+
+// Forward runs the generator in eval mode on an encoded batch.
+func (g *Generator) Forward(b *Batch, opt Options) (*Output, error) {
+	if err := g.checkBatch(b, &opt); err != nil {
+		return nil, err
+	}
+	cfg := &g.Config
+	s := make([]int, len(b.Triples))
+	p := make([]int, len(b.Triples))
+	o := make([]int, len(b.Triples))
+	for i, t := range b.Triples {
+		s[i], p[i], o[i] = t[0], t[1], t[2]
+	}
+	out := &Output{}
+	objOrig := nn.Gather(g.objEmb, b.Objs)
+	objVecs, predVecs := objOrig, nn.Gather(g.predEmb, p)
+	if g.gconv0 != nil {
+		objVecs = g.gconv0.forward(objVecs)
+	}
+	for _, gc := range g.gconvs {
+		objVecs, predVecs = gc.forward(objVecs, predVecs, s, o)
+	}
+	out.ObjVecs, out.PredVecs = objVecs, predVecs
+	out.BoxesPred = g.boxNet.forward(objVecs)
+	if g.maskNet != nil {
+		out.MasksPred = g.maskNet.forward(objVecs)
+	}
+	out.RelScores = g.relNet.forward(nn.Concat(1,
+		nn.Gather(out.BoxesPred, s), nn.Gather(out.BoxesPred, o),
+		nn.Gather(objOrig, s), nn.Gather(objOrig, o)))
+
+	boxes, masks := out.BoxesPred, out.MasksPred
+	if opt.Boxes != nil {
+		boxes = opt.Boxes
+	}
+	if opt.Masks != nil {
+		masks = opt.Masks
+	}
+	H, W := cfg.ImageSize[0], cfg.ImageSize[1]
+	out.Layout = sceneLayout(objVecs, boxes, masks, b.ObjToImg, b.NumImages, H, W)
+	crnIn := out.Layout
+	if Z := cfg.LayoutNoiseDim; Z > 0 {
+		out.Noise = opt.Noise
+		if out.Noise == nil {
+			out.Noise = Noise(opt.Seed, b.NumImages, Z, H, W)
+		}
+		crnIn = nn.Concat(1, out.Layout, out.Noise)
+	}
+	out.Img = g.crn.forward(crnIn)
+	return out, nil
+}
+
+// Noise draws standard normal layout noise (n, z, h, w): image i of the
+// batch from the stream seed+i, so that an image depends only on its own
+// seed whatever batch it is drawn in, natively and in WebAssembly alike.
+func Noise(seed uint64, n, z, h, w int) *nn.Tensor {
+	t := nn.New(n, z, h, w)
+	per := z * h * w
+	for i := 0; i < n; i++ {
+		// The second PCG word is a fixed constant so that one number names a stream.
+		rng := rand.New(rand.NewPCG(seed+uint64(i), 0x5c21a6e))
+		for j := range t.Data[i*per : (i+1)*per] {
+			t.Data[i*per+j] = float32(rng.NormFloat64())
+		}
+	}
+	return t
+}
+
+// checkBatch validates a batch and options from outside before any maths.
+func (g *Generator) checkBatch(b *Batch, opt *Options) error {
+	cfg := &g.Config
+	O := len(b.Objs)
+	if O == 0 {
+		return fmt.Errorf("model: empty batch: a scene needs at least one object")
+	}
+	if len(b.ObjToImg) != O {
+		return fmt.Errorf("model: batch has %d objects but %d obj_to_img entries", O, len(b.ObjToImg))
+	}
+	numObjIDs := g.objEmb.Shape[0]
+	for i, id := range b.Objs {
+		if id < 0 || id >= numObjIDs {
+			return fmt.Errorf("model: object %d has id %d, outside the vocabulary [0, %d)", i, id, numObjIDs)
+		}
+		if img := b.ObjToImg[i]; img < 0 || img >= b.NumImages {
+			return fmt.Errorf("model: object %d belongs to image %d, outside [0, %d)", i, img, b.NumImages)
+		}
+	}
+	for i, t := range b.Triples {
+		if t[0] < 0 || t[0] >= O || t[2] < 0 || t[2] >= O {
+			return fmt.Errorf("model: triple %d %v refers to an object outside [0, %d)", i, t, O)
+		}
+		if t[1] < 0 || t[1] >= g.numPreds {
+			return fmt.Errorf("model: triple %d has predicate id %d, outside [0, %d)", i, t[1], g.numPreds)
+		}
+	}
+	if opt.Boxes != nil {
+		if !nn.SameShape(opt.Boxes.Shape, []int{O, 4}) {
+			return fmt.Errorf("model: boxes have shape %v, want (%d, 4): one (x0, y0, x1, y1) per object, __image__ objects included", opt.Boxes.Shape, O)
+		}
+		if !nn.AllFinite(opt.Boxes.Data) {
+			return fmt.Errorf("model: boxes contain NaN or infinite values")
+		}
+	}
+	if opt.Masks != nil {
+		M := cfg.MaskSize
+		if M == 0 {
+			return fmt.Errorf("model: masks given, but this model has no mask net (mask_size 0); give boxes only")
+		}
+		if !nn.SameShape(opt.Masks.Shape, []int{O, M, M}) {
+			return fmt.Errorf("model: masks have shape %v, want (%d, %d, %d)", opt.Masks.Shape, O, M, M)
+		}
+		if !nn.AllFinite(opt.Masks.Data) {
+			return fmt.Errorf("model: masks contain NaN or infinite values")
+		}
+	}
+	if opt.Noise != nil {
+		want := []int{b.NumImages, cfg.LayoutNoiseDim, cfg.ImageSize[0], cfg.ImageSize[1]}
+		if cfg.LayoutNoiseDim == 0 {
+			return fmt.Errorf("model: noise given, but this model takes none (layout_noise_dim 0)")
+		}
+		if !nn.SameShape(opt.Noise.Shape, want) {
+			return fmt.Errorf("model: noise has shape %v, want %v (N, Z, H, W)", opt.Noise.Shape, want)
+		}
+		if !nn.AllFinite(opt.Noise.Data) {
+			return fmt.Errorf("model: noise contains NaN or infinite values")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// SceneGraph is one image's objects and relationships, as users write it:
+//
+//	{"objects": ["sky", "grass", "sheep"],
+//	 "relationships": [[0, "above", 1], [2, "standing on", 1]]}
+type SceneGraph struct {
+	Objects       []string       `json:"objects"`
+	Relationships []Relationship `json:"relationships"`
+}
+
+// Relationship is [subject index, predicate, object index], indices into
+// the graph's Objects.
+type Relationship struct {
+	Subject   int
+	Predicate string
+	Object    int
+}
+
+// MarshalJSON writes the release's three-element array.
+func (r Relationship) MarshalJSON() ([]byte, error) {
+	return json.Marshal([]any{r.Subject, r.Predicate, r.Object})
+}
+
+// UnmarshalJSON reads [subject, "predicate", object].
+func (r *Relationship) UnmarshalJSON(b []byte) error {
+	var parts []json.RawMessage
+	if err := json.Unmarshal(b, &parts); err != nil || len(parts) != 3 {
+		return fmt.Errorf("relationship %s: want [subject index, \"predicate\", object index]", clip(b))
+	}
+	if err := json.Unmarshal(parts[0], &r.Subject); err != nil {
+		return fmt.Errorf("relationship %s: subject %s is not an integer index", clip(b), parts[0])
+	}
+	if err := json.Unmarshal(parts[1], &r.Predicate); err != nil {
+		return fmt.Errorf("relationship %s: predicate %s is not a string", clip(b), parts[1])
+	}
+	if err := json.Unmarshal(parts[2], &r.Object); err != nil {
+		return fmt.Errorf("relationship %s: object %s is not an integer index", clip(b), parts[2])
+	}
+	return nil
+}
+
+func clip(b []byte) string {
+	if len(b) > 60 {
+		return string(b[:57]) + "..."
+	}
+	return string(b)
+}
+
+// Limits on one request, so that a pasted file cannot exhaust memory.
+const (
+	MaxGraphs          = 1024
+	MaxObjectsPerGraph = 256
+	MaxTriplesPerGraph = 4096
+)
+
+// ParseGraphs reads one scene graph or a JSON list of them and checks their
+// structure (not their words, which depend on the model's vocabulary).
+func ParseGraphs(data []byte) ([]SceneGraph, error) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return nil, errors.New("scene graphs: empty input; want a JSON object {\"objects\": [...], \"relationships\": [...]} or a list of them")
+	}
+	var graphs []SceneGraph
+	var err error
+	if data[0] == '[' {
+		err = strictUnmarshal(data, &graphs)
+	} else {
+		var g SceneGraph
+		err = strictUnmarshal(data, &g)
+		graphs = []SceneGraph{g}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scene graphs: %v", jsonErrorWithPosition(data, err))
+	}
+	if len(graphs) == 0 {
+		return nil, errors.New("scene graphs: the list is empty; give at least one graph")
+	}
+	if len(graphs) > MaxGraphs {
+		return nil, fmt.Errorf("scene graphs: %d graphs, at most %d at a time", len(graphs), MaxGraphs)
+	}
+	for i := range graphs {
+		if err := graphs[i].Check(); err != nil {
+			return nil, fmt.Errorf("scene graphs: graph %d: %v", i, err)
+		}
+	}
+	return graphs, nil
+}
+
+func strictUnmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("extra data after the JSON value")
+	}
+	return nil
+}
+
+// jsonErrorWithPosition adds line and column to JSON syntax errors.
+func jsonErrorWithPosition(data []byte, err error) error {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 || off > int64(len(data)) {
+		return err
+	}
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	col := off - int64(bytes.LastIndexByte(data[:off], '\n'))
+	return fmt.Errorf("line %d, column %d: %v", line, col, err)
+}
+
+// Check validates one graph's structure: objects present, indices in range.
+func (g *SceneGraph) Check() error {
+	if len(g.Objects) == 0 {
+		return errors.New("no objects; a scene needs at least one object")
+	}
+	if len(g.Objects) > MaxObjectsPerGraph {
+		return fmt.Errorf("%d objects, at most %d per graph", len(g.Objects), MaxObjectsPerGraph)
+	}
+	if len(g.Relationships) > MaxTriplesPerGraph {
+		return fmt.Errorf("%d relationships, at most %d per graph", len(g.Relationships), MaxTriplesPerGraph)
+	}
+	for i, r := range g.Relationships {
+		for _, idx := range []int{r.Subject, r.Object} {
+			if idx < 0 || idx >= len(g.Objects) {
+				return fmt.Errorf("relationship %d [%d, %q, %d]: index %d out of range; objects are numbered 0 to %d",
+					i, r.Subject, r.Predicate, r.Object, idx, len(g.Objects)-1)
+			}
+		}
+	}
+	return nil
+}
+
+// Batch is scene graphs encoded for the generator: every graph gets an
+// extra __image__ object and an __in_image__ triple from each of its objects.
+type Batch struct {
+	Objs      []int    // object ids, all graphs concatenated
+	Triples   [][3]int // (subject, predicate id, object), indices into Objs
+	ObjToImg  []int    // graph index of each object
+	NumImages int
+}
+
+// Encode turns graphs into a batch with the vocabulary's ids.
+func Encode(graphs []SceneGraph, v *Vocab) (*Batch, error) {
+	imageID, err := v.ObjectID(ImageObject)
+	if err != nil {
+		return nil, err
+	}
+	inImage, err := v.PredID(InImagePred)
+	if err != nil {
+		return nil, err
+	}
+	b := &Batch{NumImages: len(graphs)}
+	for gi, g := range graphs {
+		if err := g.Check(); err != nil {
+			return nil, fmt.Errorf("graph %d: %v", gi, err)
+		}
+		base := len(b.Objs)
+		for oi, name := range g.Objects {
+			id, err := v.ObjectID(name)
+			if err != nil {
+				return nil, fmt.Errorf("graph %d, object %d: %w", gi, oi, err)
+			}
+			b.Objs = append(b.Objs, id)
+			b.ObjToImg = append(b.ObjToImg, gi)
+		}
+		imageObj := len(b.Objs)
+		b.Objs = append(b.Objs, imageID)
+		b.ObjToImg = append(b.ObjToImg, gi)
+		for ri, r := range g.Relationships {
+			p, err := v.PredID(r.Predicate)
+			if err != nil {
+				return nil, fmt.Errorf("graph %d, relationship %d: %w", gi, ri, err)
+			}
+			b.Triples = append(b.Triples, [3]int{base + r.Subject, p, base + r.Object})
+		}
+		for j := range g.Objects {
+			b.Triples = append(b.Triples, [3]int{base + j, inImage, imageObj})
+		}
+	}
+	return b, nil
+}

@@ -1,0 +1,74 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+)
+
+// InitRandom initialises the generator as the release does before
+// training: embeddings N(0, 1); graph-convolution Linears and CRN
+// convolutions Kaiming-normal N(0, 2/fan_in) with default biases; every
+// other Linear and Conv weight and bias uniform in ±1/sqrt(fan_in); batch
+// norms the identity with fresh running statistics.
+func (g *Generator) InitRandom(seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 0x1417))
+	fanIn := map[string]int{} // by module prefix, from the weights
+	for _, p := range g.reg.params {
+		if strings.HasSuffix(p.Name, ".weight") && len(p.T.Shape) >= 2 {
+			fanIn[strings.TrimSuffix(p.Name, ".weight")] = p.T.Numel() / p.T.Shape[0]
+		}
+	}
+	for _, p := range g.reg.params {
+		prefix, kind, _ := cutLast(p.Name)
+		data := p.T.Data
+		switch {
+		case strings.HasSuffix(p.Name, "_embeddings.weight"):
+			for i := range data {
+				data[i] = float32(rng.NormFloat64())
+			}
+		case fanIn[prefix] == 0: // batch norm
+			fill := float32(0)
+			if kind == "weight" {
+				fill = 1
+			}
+			for i := range data {
+				data[i] = fill
+			}
+		case kind == "weight" && kaimingInit(p.Name):
+			std := math.Sqrt(2 / float64(fanIn[prefix]))
+			for i := range data {
+				data[i] = float32(rng.NormFloat64() * std)
+			}
+		default:
+			bound := 1 / math.Sqrt(float64(fanIn[prefix]))
+			for i := range data {
+				data[i] = float32((2*rng.Float64() - 1) * bound)
+			}
+		}
+	}
+	for _, b := range g.reg.buffers {
+		fill := float32(0)
+		if strings.HasSuffix(b.Name, ".running_var") {
+			fill = 1
+		}
+		for i := range b.T.Data {
+			b.T.Data[i] = fill
+		}
+	}
+}
+
+// kaimingInit reports whether the release re-initialises a weight with
+// Kaiming-normal: the graph-convolution MLPs and the CRN's convolutions.
+func kaimingInit(name string) bool {
+	return strings.Contains(name, ".net1.") || strings.Contains(name, ".net2.") ||
+		strings.HasPrefix(name, "refinement_net.")
+}
+
+func cutLast(name string) (prefix, last string, ok bool) {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return "", name, false
+	}
+	return name[:i], name[i+1:], true
+}

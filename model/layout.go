@@ -1,0 +1,79 @@
+package model
+
+import (
+	"github.com/sg2im-go/sg2im/nn"
+)
+
+// boxSource is the side of the constant source painted for box-only
+// layouts; the release broadcasts each vector over 8 x 8.
+const boxSource = 8
+
+// boxGrid maps every pixel of an H x W canvas into each box's own [-1, 1]
+// coordinates: grid (O, H, W, 2) for boxes (O, 4) as (x0, y0, x1, y1).
+// A box narrower than one pixel (the release divides by zero there and
+// returns NaN) is widened to one pixel.
+func boxGrid(boxes *nn.Tensor, H, W int) *nn.Tensor {
+	O := boxes.Shape[0]
+	xs, ys := linspace01(W), linspace01(H)
+	grid := nn.New(O, H, W, 2)
+	minW, minH := 1/float32(W), 1/float32(H)
+	for o := 0; o < O; o++ {
+		b := boxes.Data[o*4 : o*4+4]
+		x0, y0 := b[0], b[1]
+		ww, hh := b[2]-b[0], b[3]-b[1]
+		if !(ww >= minW) {
+			ww = minW
+		}
+		if !(hh >= minH) {
+			hh = minH
+		}
+		g := grid.Data[o*H*W*2:][:H*W*2]
+		for i := 0; i < H; i++ {
+			gy := (ys[i]-y0)/hh*2 - 1
+			for j := 0; j < W; j++ {
+				g[(i*W+j)*2] = (xs[j]-x0)/ww*2 - 1
+				g[(i*W+j)*2+1] = gy
+			}
+		}
+	}
+	return grid
+}
+
+// linspace01 is torch.linspace(0, 1, n) in float32, computed as PyTorch
+// does: from the start for the first half and from the end for the rest.
+func linspace01(n int) []float32 {
+	v := make([]float32, n)
+	if n == 1 {
+		return v
+	}
+	step := 1 / float32(n-1)
+	half := n / 2
+	for i := range v {
+		if i < half {
+			v[i] = step * float32(i)
+		} else {
+			v[i] = 1 - step*float32(n-1-i)
+		}
+	}
+	return v
+}
+
+// sceneLayout paints object vectors (O, D) into their boxes, shaped by
+// masks (O, M, M) or, when masks is nil, by a constant 8 x 8 source, and
+// sums the objects of each image: (N, D, H, W).
+func sceneLayout(vecs, boxes, masks *nn.Tensor, objToImg []int, N, H, W int) *nn.Tensor {
+	O, D := vecs.Shape[0], vecs.Shape[1]
+	var src *nn.Tensor
+	if masks != nil {
+		src = masks.Reshape(O, 1, masks.Shape[1], masks.Shape[2])
+	} else {
+		src = nn.New(O, 1, boxSource, boxSource)
+		for i := range src.Data {
+			src.Data[i] = 1
+		}
+	}
+	planes := nn.GridSample(src, boxGrid(boxes, H, W))
+	layout := nn.New(N, D, H, W)
+	nn.Paint(layout, vecs, planes, objToImg)
+	return layout
+}

@@ -1,0 +1,161 @@
+package model
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/sg2im-go/sg2im/nn"
+)
+
+// Named is a tensor under its release state-dict name.
+type Named struct {
+	Name string
+	T    *nn.Tensor
+}
+
+// registry collects a network's tensors under state-dict names, trainable
+// parameters apart from running statistics.
+type registry struct {
+	params  []Named
+	buffers []Named
+	// optional buffers may be absent from a checkpoint (num_batches_tracked
+	// before PyTorch 0.4.1).
+	optional map[string]bool
+}
+
+func (r *registry) param(name string, shape ...int) *nn.Tensor {
+	t := nn.New(shape...)
+	r.params = append(r.params, Named{name, t})
+	return t
+}
+
+func (r *registry) buffer(name string, shape ...int) *nn.Tensor {
+	t := nn.New(shape...)
+	r.buffers = append(r.buffers, Named{name, t})
+	return t
+}
+
+// linear is a fully connected layer: weight (Out, In), bias (Out).
+type linear struct{ W, B *nn.Tensor }
+
+func (r *registry) linear(prefix string, in, out int) linear {
+	return linear{r.param(prefix+".weight", out, in), r.param(prefix+".bias", out)}
+}
+
+func (l linear) forward(x *nn.Tensor) *nn.Tensor { return nn.Linear(x, l.W, l.B) }
+
+// conv is a 2-D convolution with a square kernel.
+type conv struct {
+	W, B        *nn.Tensor
+	stride, pad int
+}
+
+func (r *registry) conv(prefix string, in, out, k, stride, pad int) conv {
+	return conv{r.param(prefix+".weight", out, in, k, k), r.param(prefix+".bias", out), stride, pad}
+}
+
+func (c conv) forward(x *nn.Tensor) *nn.Tensor { return nn.Conv2d(x, c.W, c.B, c.stride, c.pad) }
+
+// batchNorm holds BatchNorm1d/2d parameters and running statistics.
+type batchNorm struct {
+	W, B, Mean, Var *nn.Tensor
+	count           *nn.Tensor // num_batches_tracked
+}
+
+// bnEps is PyTorch's default batch-norm epsilon, which the release keeps.
+const bnEps = 1e-5
+
+func (r *registry) batchNorm(prefix string, c int) *batchNorm {
+	bn := &batchNorm{
+		W: r.param(prefix+".weight", c), B: r.param(prefix+".bias", c),
+		Mean: r.buffer(prefix+".running_mean", c), Var: r.buffer(prefix+".running_var", c),
+		count: r.buffer(prefix + ".num_batches_tracked"),
+	}
+	for i := range bn.W.Data {
+		bn.W.Data[i] = 1
+		bn.Var.Data[i] = 1
+	}
+	if r.optional == nil {
+		r.optional = map[string]bool{}
+	}
+	r.optional[prefix+".num_batches_tracked"] = true
+	return bn
+}
+
+func (bn *batchNorm) forward(x *nn.Tensor) *nn.Tensor {
+	return nn.BatchNormEval(x, bn.W, bn.B, bn.Mean, bn.Var, bnEps)
+}
+
+// load copies state into the registry's tensors. Every name must be
+// present with the right shape, except optional buffers; nothing may be
+// left over. The error lists all differences at once.
+func (r *registry) load(state map[string]*nn.Tensor) error {
+	var missing, wrong []string
+	seen := map[string]bool{}
+	for _, group := range [][]Named{r.params, r.buffers} {
+		for _, p := range group {
+			t, ok := state[p.Name]
+			if !ok {
+				if !r.optional[p.Name] {
+					missing = append(missing, p.Name)
+				}
+				continue
+			}
+			seen[p.Name] = true
+			if !nn.SameShape(t.Shape, p.T.Shape) {
+				wrong = append(wrong, fmt.Sprintf("%s: checkpoint %v, model %v", p.Name, t.Shape, p.T.Shape))
+			}
+		}
+	}
+	var unexpected []string
+	for name := range state {
+		if !seen[name] {
+			unexpected = append(unexpected, name)
+		}
+	}
+	if len(missing)+len(wrong)+len(unexpected) > 0 {
+		sort.Strings(unexpected)
+		return &StateMismatchError{Missing: missing, Unexpected: unexpected, WrongShape: wrong}
+	}
+	for _, group := range [][]Named{r.params, r.buffers} {
+		for _, p := range group {
+			if t, ok := state[p.Name]; ok {
+				copy(p.T.Data, t.Data)
+			}
+		}
+	}
+	return nil
+}
+
+// StateMismatchError lists how a state dict differs from the network that
+// the config describes.
+type StateMismatchError struct {
+	Missing, Unexpected, WrongShape []string
+}
+
+func (e *StateMismatchError) Error() string {
+	var b strings.Builder
+	b.WriteString("weights do not match the model config (a checkpoint of another architecture, or model_kwargs edited by hand)")
+	list := func(what string, xs []string) {
+		if len(xs) == 0 {
+			return
+		}
+		fmt.Fprintf(&b, "\n  %s (%d): ", what, len(xs))
+		const show = 8
+		for i, x := range xs {
+			if i == show {
+				fmt.Fprintf(&b, ", ... %d more", len(xs)-show)
+				break
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(x)
+		}
+	}
+	list("missing", e.Missing)
+	list("unexpected", e.Unexpected)
+	list("wrong shape", e.WrongShape)
+	return b.String()
+}

@@ -1,0 +1,137 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveConv is the textbook definition in float64.
+func naiveConv(x, w, b *Tensor, stride, pad int) *Tensor {
+	s := NewConvShape(x, w, stride, pad)
+	y := New(s.N, s.F, s.OutH, s.OutW)
+	for n := 0; n < s.N; n++ {
+		for f := 0; f < s.F; f++ {
+			for oy := 0; oy < s.OutH; oy++ {
+				for ox := 0; ox < s.OutW; ox++ {
+					sum := 0.0
+					if b != nil {
+						sum = float64(b.Data[f])
+					}
+					for c := 0; c < s.C; c++ {
+						for ky := 0; ky < s.KH; ky++ {
+							for kx := 0; kx < s.KW; kx++ {
+								iy, ix := oy*stride-pad+ky, ox*stride-pad+kx
+								if iy < 0 || iy >= s.H || ix < 0 || ix >= s.W {
+									continue
+								}
+								sum += float64(x.Data[((n*s.C+c)*s.H+iy)*s.W+ix]) *
+									float64(w.Data[((f*s.C+c)*s.KH+ky)*s.KW+kx])
+							}
+						}
+					}
+					y.Data[((n*s.F+f)*s.OutH+oy)*s.OutW+ox] = float32(sum)
+				}
+			}
+		}
+	}
+	return y
+}
+
+func TestConv2d(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct{ n, c, h, w, f, k, stride, pad int }{
+		{1, 1, 1, 1, 1, 1, 1, 0},
+		{2, 3, 5, 7, 4, 3, 1, 1},   // odd sizes, same padding
+		{1, 4, 8, 8, 6, 1, 1, 0},   // 1x1: no im2col
+		{2, 3, 9, 6, 5, 4, 2, 0},   // discriminator-style strided 4x4, valid
+		{1, 2, 6, 6, 3, 3, 2, 1},   // stride 2 with padding
+		{1, 2, 3, 3, 2, 3, 1, 2},   // padding wider than the kernel reach
+		{3, 5, 2, 2, 7, 1, 2, 0},   // 1x1 with stride
+		{1, 29, 4, 4, 32, 3, 1, 1}, // CRN's first module
+	} {
+		name := fmt.Sprintf("%dx%dx%dx%d_f%d_k%d_s%d_p%d", tc.n, tc.c, tc.h, tc.w, tc.f, tc.k, tc.stride, tc.pad)
+		t.Run(name, func(t *testing.T) {
+			x := randTensor(rng, tc.n, tc.c, tc.h, tc.w)
+			w := randTensor(rng, tc.f, tc.c, tc.k, tc.k)
+			b := randTensor(rng, tc.f)
+			x0, w0 := x.Clone(), w.Clone()
+			got := Conv2d(x, w, b, tc.stride, tc.pad)
+			want := naiveConv(x, w, b, tc.stride, tc.pad)
+			if !SameShape(got.Shape, want.Shape) {
+				t.Fatalf("shape %v, want %v", got.Shape, want.Shape)
+			}
+			assertNear(t, "conv", got.Data, want.Data, 1e-4)
+			assertNear(t, "conv without bias", Conv2d(x, w, nil, tc.stride, tc.pad).Data,
+				naiveConv(x, w, nil, tc.stride, tc.pad).Data, 1e-4)
+			unchanged(t, "x", x0, x)
+			unchanged(t, "w", w0, w)
+		})
+	}
+}
+
+func TestConv2dForwardGuardBands(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := randTensor(rng, 2, 3, 5, 5)
+	w := randTensor(rng, 4, 3, 3, 3)
+	s := NewConvShape(x, w, 1, 1)
+	const guard = 7
+	const sentinel = 12345
+	buf := make([]float32, guard+s.N*s.F*s.OutH*s.OutW+guard)
+	for i := range buf {
+		buf[i] = sentinel
+	}
+	Conv2dForward(buf[guard:len(buf)-guard], x.Data, w.Data, nil, make([]float32, s.ColSize()), s)
+	for i := 0; i < guard; i++ {
+		if buf[i] != sentinel || buf[len(buf)-1-i] != sentinel {
+			t.Fatal("Conv2dForward wrote outside dst")
+		}
+	}
+}
+
+func TestLinear(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct{ n, in, out int }{{1, 1, 1}, {3, 5, 2}, {7, 48, 88}, {2, 0, 3}} {
+		x := randTensor(rng, tc.n, tc.in)
+		w := randTensor(rng, tc.out, tc.in)
+		b := randTensor(rng, tc.out)
+		got := Linear(x, w, b)
+		want := make([]float32, tc.n*tc.out)
+		for i := 0; i < tc.n; i++ {
+			for o := 0; o < tc.out; o++ {
+				s := float64(b.Data[o])
+				for k := 0; k < tc.in; k++ {
+					s += float64(x.Data[i*tc.in+k]) * float64(w.Data[o*tc.in+k])
+				}
+				want[i*tc.out+o] = float32(s)
+			}
+		}
+		assertNear(t, fmt.Sprint("linear ", tc), got.Data, want, 1e-5)
+	}
+}
+
+func TestConv2dBadShapePanics(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil {
+			t.Fatal("no panic for mismatched channels")
+		}
+	}()
+	Conv2d(New(1, 3, 4, 4), New(2, 4, 3, 3), nil, 1, 1)
+}
+
+func benchConv(b *testing.B, side, in, out, k int) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := randTensor(rng, 1, in, side, side)
+	w := randTensor(rng, out, in, k, k)
+	bias := randTensor(rng, out)
+	b.ReportAllocs()
+	for b.Loop() {
+		Conv2d(x, w, bias, 1, k/2)
+	}
+	b.ReportMetric(float64(2*in*out*k*k*side*side)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func BenchmarkConv3x3_64x64x64(b *testing.B)  { benchConv(b, 64, 64, 64, 3) }
+func BenchmarkConv3x3_16x16x512(b *testing.B) { benchConv(b, 16, 512, 512, 3) }
+func BenchmarkConv3x3_64x64x160(b *testing.B) { benchConv(b, 64, 160+128, 64, 3) }
+func BenchmarkConv1x1_64x64x64(b *testing.B)  { benchConv(b, 64, 64, 3, 1) }
