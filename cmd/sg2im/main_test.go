@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"image/png"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sg2im-go/sg2im/model"
+	"github.com/sg2im-go/sg2im/nn"
+	"github.com/sg2im-go/sg2im/weights"
+)
+
+func testdata(name string) string { return filepath.Join("..", "..", "testdata", name) }
+
+// sg2im runs the command in-process and returns its exit code and output.
+func sg2im(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// buildCLI compiles the real binary once for tests that run it as a user would.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "sg2im")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestGenerateMatchesAPI runs the binary with the fixture's noise and
+// compares its dump with the Go API and with the release's tensors.
+func TestGenerateMatchesAPI(t *testing.T) {
+	bin := buildCLI(t)
+	dir := t.TempDir()
+	exp, err := os.ReadFile(testdata("tiny_masks.expected.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ef, err := weights.ReadSafetensors(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noise := ef.Get("eval.noise")
+	noiseFile := filepath.Join(dir, "noise.safetensors")
+	if err := weights.WriteFileAtomic(noiseFile, func(w io.Writer) error {
+		return weights.WriteSafetensors(w, nil, []weights.Tensor{{Name: "noise", DType: weights.F32, T: noise.T}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var fixture struct {
+		Graphs json.RawMessage `json:"scene_graphs"`
+	}
+	raw, _ := os.ReadFile(testdata("tiny_masks.json"))
+	json.Unmarshal(raw, &fixture)
+	graphsFile := filepath.Join(dir, "graphs.json")
+	os.WriteFile(graphsFile, fixture.Graphs, 0o644)
+
+	outDir := filepath.Join(dir, "out")
+	dump := filepath.Join(dir, "dump.safetensors")
+	cmd := exec.Command(bin, "generate", "--model", testdata("tiny_masks.zip.pt"), "--graphs", graphsFile,
+		"--out", outDir, "--noise", noiseFile, "--dump", dump, "--layout")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sg2im generate: %v\n%s", err, out)
+	}
+	db, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	df, err := weights.ReadSafetensors(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The same through the API.
+	ck, err := weights.Load(testdata("tiny_masks.zip.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _, err := model.FromCheckpoint(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	graphs, _ := model.ParseGraphs(fixture.Graphs)
+	b, _ := model.Encode(graphs, g.Config.Vocab)
+	api, err := g.Forward(b, model.Options{Noise: noise.T})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]float32{
+		"img": api.Img.Data, "boxes_pred": api.BoxesPred.Data, "masks_pred": api.MasksPred.Data,
+		"rel_scores": api.RelScores.Data, "layout": api.Layout.Data,
+	} {
+		got := df.Get(name)
+		if got == nil {
+			t.Errorf("dump has no %q", name)
+			continue
+		}
+		if len(got.T.Data) != len(want) {
+			t.Errorf("%s: %d values, API %d", name, len(got.T.Data), len(want))
+			continue
+		}
+		for i := range want {
+			if got.T.Data[i] != want[i] {
+				t.Errorf("%s[%d] = %g from the CLI, %g from the API", name, i, got.T.Data[i], want[i])
+				break
+			}
+		}
+	}
+	ref := ef.Get("eval.img").T.Data
+	for i, v := range df.Get("img").T.Data {
+		if math.Abs(float64(v-ref[i])) > 1e-4 {
+			t.Fatalf("CLI img[%d] = %g, release %g", i, v, ref[i])
+		}
+	}
+	for _, name := range []string{"img000000.png", "img000001.png", "layout000000.png", "layout000001.png"} {
+		f, err := os.Open(filepath.Join(outDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if strings.HasPrefix(name, "img") && img.Bounds().Dx() != 32 {
+			t.Errorf("%s is %v, want 32x32", name, img.Bounds())
+		}
+	}
+}
+
+func TestGenerateSeedAndSafetensorsModel(t *testing.T) {
+	dir := t.TempDir()
+	st := filepath.Join(dir, "m.safetensors")
+	if code, _, errs := sg2im("convert", testdata("tiny_oldformat.legacy.pt"), st); code != 0 {
+		t.Fatalf("convert: %d %s", code, errs)
+	}
+	gen := func(model, out string, seed string) []byte {
+		code, _, errs := sg2im("generate", "--model", model, "--graphs", testdata("graphs/sheep.json"), "--out", out, "--seed", seed)
+		if code != 0 {
+			t.Fatalf("generate: %d %s", code, errs)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "img000000.png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	a := gen(testdata("tiny_oldformat.legacy.pt"), filepath.Join(dir, "a"), "3")
+	b := gen(st, filepath.Join(dir, "b"), "3")
+	c := gen(st, filepath.Join(dir, "c"), "4")
+	if !bytes.Equal(a, b) {
+		t.Error("the .pt and its converted .safetensors drew different images")
+	}
+	if bytes.Equal(b, c) {
+		t.Error("seeds 3 and 4 drew the same image")
+	}
+	code, out, errs := sg2im("inspect", st)
+	if code != 0 || !strings.Contains(out, "format:     safetensors") || !strings.Contains(out, "sheep") {
+		t.Errorf("inspect: %d\n%s\n%s", code, out, errs)
+	}
+}
+
+func TestCLIErrors(t *testing.T) {
+	dir := t.TempDir()
+	pt := testdata("tiny_masks.zip.pt")
+	truncated := filepath.Join(dir, "truncated.pt")
+	full, _ := os.ReadFile(pt)
+	os.WriteFile(truncated, full[:len(full)/2], 0o644)
+	garbage := filepath.Join(dir, "garbage.safetensors")
+	os.WriteFile(garbage, []byte("this is not a model"), 0o644)
+	noNoise := filepath.Join(dir, "nonoise.safetensors")
+	weights.WriteFileAtomic(noNoise, func(w io.Writer) error {
+		return weights.WriteSafetensors(w, nil, nil)
+	})
+	wrongNoise := filepath.Join(dir, "wrongnoise.safetensors")
+	weights.WriteFileAtomic(wrongNoise, func(w io.Writer) error {
+		return weights.WriteSafetensors(w, nil, []weights.Tensor{{Name: "noise", DType: weights.F32, T: nn.New(1, 4, 32, 32)}})
+	})
+	out := filepath.Join(dir, "out")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no command", nil, exitUsage, "Usage"},
+		{"unknown command", []string{"paint"}, exitUsage, `unknown command "paint"`},
+		{"missing flag", []string{"generate", "--model", pt}, exitUsage, "--graphs is required"},
+		{"bad flag", []string{"generate", "--modle", pt}, exitUsage, "modle"},
+		{"malformed json", []string{"generate", "--model", pt, "--graphs", testdata("graphs/malformed.json"), "--out", out}, exitInput, "line 1, column"},
+		{"unknown word", []string{"generate", "--model", pt, "--graphs", testdata("graphs/bad_word.json"), "--out", out}, exitInput, `unknown object "grss"; did you mean "grass"`},
+		{"index out of range", []string{"generate", "--model", pt, "--graphs", testdata("graphs/bad_index.json"), "--out", out}, exitInput, "index 2 out of range"},
+		{"empty objects", []string{"generate", "--model", pt, "--graphs", testdata("graphs/empty_objects.json"), "--out", out}, exitInput, "no objects"},
+		{"missing graphs file", []string{"generate", "--model", pt, "--graphs", filepath.Join(dir, "nope.json"), "--out", out}, exitInput, "no such file"},
+		{"truncated model", []string{"generate", "--model", truncated, "--graphs", testdata("graphs/sheep.json"), "--out", out}, exitModel, "truncated.pt"},
+		{"garbage model", []string{"inspect", garbage}, exitModel, "garbage.safetensors"},
+		{"noise missing", []string{"generate", "--model", pt, "--graphs", testdata("graphs/sheep.json"), "--out", out, "--noise", noNoise}, exitInput, `no tensor named "noise"`},
+		{"noise wrong shape", []string{"generate", "--model", pt, "--graphs", testdata("graphs/two_scenes.json"), "--out", out, "--noise", wrongNoise}, exitInput, "noise has shape [1 4 32 32], want [2 4 32 32]"},
+		{"convert arity", []string{"convert", pt}, exitUsage, "want two arguments"},
+		{"convert output name", []string{"convert", pt, filepath.Join(dir, "x.pt")}, exitUsage, "*.safetensors"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := sg2im(tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, want %d; stderr %q does not contain %q (stdout %q)", code, tc.code, stderr, tc.want, stdout)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(out, "img000000.png")); err == nil {
+		t.Error("a failed run left images behind")
+	}
+	for _, cmd := range []string{"generate", "convert", "inspect"} {
+		if code, _, stderr := sg2im(cmd, "--help"); code != 0 || !strings.Contains(stderr, "Usage: sg2im "+cmd) {
+			t.Errorf("%s --help: exit %d, %q", cmd, code, stderr)
+		}
+	}
+}
