@@ -7,3 +7,5 @@ require (
 	golang.org/x/image v0.48.0
 	gonum.org/v1/gonum v0.17.0
 )
+
+require github.com/andybalholm/brotli v1.3.0 // indirect

@@ -1,0 +1,111 @@
+package weights
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// size is the number of bytes of one element, 0 for an unknown dtype.
+func (d DType) size() int {
+	switch d {
+	case F64, I64, U64:
+		return 8
+	case F32, I32, U32:
+		return 4
+	case F16, BF16, I16, U16:
+		return 2
+	case I8, U8, BOOL:
+		return 1
+	}
+	return 0
+}
+
+// isFloat reports whether d holds floating-point values.
+func (d DType) isFloat() bool { return d == F32 || d == F64 || d == F16 || d == BF16 }
+
+// decode converts len(dst) little-endian elements of type d from src, which
+// must hold at least len(dst)*d.size() bytes.
+func decode(dst []float32, src []byte, d DType) {
+	le := binary.LittleEndian
+	switch d {
+	case F32:
+		for i := range dst {
+			dst[i] = math.Float32frombits(le.Uint32(src[4*i:]))
+		}
+	case F64:
+		for i := range dst {
+			dst[i] = float32(math.Float64frombits(le.Uint64(src[8*i:])))
+		}
+	case F16:
+		for i := range dst {
+			dst[i] = halfToFloat(le.Uint16(src[2*i:]))
+		}
+	case BF16:
+		for i := range dst {
+			dst[i] = math.Float32frombits(uint32(le.Uint16(src[2*i:])) << 16)
+		}
+	case I64:
+		for i := range dst {
+			dst[i] = float32(int64(le.Uint64(src[8*i:])))
+		}
+	case U64:
+		for i := range dst {
+			dst[i] = float32(le.Uint64(src[8*i:]))
+		}
+	case I32:
+		for i := range dst {
+			dst[i] = float32(int32(le.Uint32(src[4*i:])))
+		}
+	case U32:
+		for i := range dst {
+			dst[i] = float32(le.Uint32(src[4*i:]))
+		}
+	case I16:
+		for i := range dst {
+			dst[i] = float32(int16(le.Uint16(src[2*i:])))
+		}
+	case U16:
+		for i := range dst {
+			dst[i] = float32(le.Uint16(src[2*i:]))
+		}
+	case I8:
+		for i := range dst {
+			dst[i] = float32(int8(src[i]))
+		}
+	case U8:
+		for i := range dst {
+			dst[i] = float32(src[i])
+		}
+	case BOOL:
+		for i := range dst {
+			if src[i] != 0 {
+				dst[i] = 1
+			} else {
+				dst[i] = 0
+			}
+		}
+	default:
+		panic("weights: decode of unknown dtype " + string(d))
+	}
+}
+
+// halfToFloat widens an IEEE 754 binary16 value.
+func halfToFloat(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	frac := uint32(h) & 0x3ff
+	switch {
+	case exp == 0x1f: // infinity or NaN
+		return math.Float32frombits(sign | 0x7f800000 | frac<<13)
+	case exp != 0: // normal: rebias the exponent from 15 to 127
+		return math.Float32frombits(sign | (exp+112)<<23 | frac<<13)
+	case frac == 0:
+		return math.Float32frombits(sign)
+	}
+	// subnormal: frac * 2^-24
+	v := float32(frac) / (1 << 24)
+	if sign != 0 {
+		v = -v
+	}
+	return v
+}

@@ -1,0 +1,219 @@
+package weights
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"strings"
+
+	"github.com/nlpodyssey/gopickle/types"
+)
+
+// legacyMagic is the number PyTorch's legacy format pickles first.
+var legacyMagic, _ = new(big.Int).SetString("1950a86a20f9469cfc6c", 16)
+
+// legacyProtocol is the only legacy format version PyTorch ever wrote.
+const legacyProtocol = 1001
+
+// decodeLegacy reads PyTorch's legacy serialisation: pickles of the magic
+// number, the protocol version, system info, the object, and the list of
+// storage keys; then each storage as an 8-byte little-endian element count
+// and its raw bytes.
+func decodeLegacy(data []byte) (any, *torchReader, error) {
+	pos := 0
+	next := func(part string, pl func(any) (any, error)) (any, error) {
+		v, n, err := unpickle(data[pos:], pos, pl)
+		if err != nil {
+			return nil, within("legacy checkpoint, "+part, err)
+		}
+		pos += n
+		return v, nil
+	}
+	magic, err := next("magic number", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m, ok := magic.(*big.Int); !ok || m.Cmp(legacyMagic) != 0 {
+		return nil, nil, formatErr("not a PyTorch checkpoint: a pickle without PyTorch's magic number (is it the right file?)")
+	}
+	proto, err := next("protocol version", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if proto != legacyProtocol {
+		return nil, nil, formatErr("legacy checkpoint: unsupported protocol version %s", describe(proto))
+	}
+	sysInfo, err := next("system info", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if e, ok := dictEntries(sysInfo); ok {
+		if le, ok := lookup(e, "little_endian"); ok && le == false {
+			return nil, nil, formatErr("legacy checkpoint: saved on a big-endian machine, which is not supported")
+		}
+	}
+	r := newTorchReader(len(data))
+	top, err := next("main pickle", r.persistentLoad)
+	if err != nil {
+		return nil, nil, err
+	}
+	keysV, err := next("storage keys", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, ok := keysV.(*types.List)
+	if !ok {
+		return nil, nil, formatErr("legacy checkpoint: storage key list is a %s, not a list", describe(keysV))
+	}
+	for _, k := range *keys {
+		key, _ := k.(string)
+		st := r.storages[key]
+		if st == nil || st.root != nil || st.data != nil {
+			return nil, nil, formatErr("legacy checkpoint: storage key %s is not a storage of the pickle", describe(k))
+		}
+		es := st.class.dtype.size()
+		if es == 0 {
+			return nil, nil, formatErr("legacy checkpoint: storage %q has unsupported type %s", key, st.class.name)
+		}
+		rest := len(data) - pos
+		if rest < 8 {
+			return nil, nil, formatErr("truncated file: storage %q needs an 8-byte size, %d bytes remain %s", key, rest, hintRefetch)
+		}
+		n := binary.LittleEndian.Uint64(data[pos:])
+		if n != uint64(st.numel) {
+			return nil, nil, formatErr("corrupt checkpoint: storage %q has %d elements in the file but %d in the pickle", key, n, st.numel)
+		}
+		pos += 8
+		if st.numel > (len(data)-pos)/es {
+			return nil, nil, formatErr("truncated file: storage %q needs %d bytes, %d remain %s", key, n*uint64(es), len(data)-pos, hintRefetch)
+		}
+		need := st.numel * es
+		st.data = data[pos : pos+need]
+		pos += need
+	}
+	return top, r, nil
+}
+
+// decodeZip reads PyTorch's zip serialisation: <dir>/data.pkl, whose
+// storages are the records <dir>/data/<key>.
+func decodeZip(data []byte) (any, *torchReader, error) {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // names are only looked up, never used as paths
+		return nil, nil, formatErr("truncated or corrupt zip archive: %v %s", err, hintRefetch)
+	}
+	files := make(map[string]*zip.File, len(zr.File))
+	var pkl *zip.File
+	for _, f := range zr.File {
+		files[f.Name] = f
+		dir, ok := strings.CutSuffix(f.Name, "data.pkl")
+		if ok && pkl == nil && (dir == "" || strings.Count(dir, "/") == 1 && strings.HasSuffix(dir, "/")) {
+			pkl = f
+		}
+	}
+	if pkl == nil {
+		return nil, nil, formatErr("zip archive has no data.pkl: not a PyTorch checkpoint")
+	}
+	prefix := strings.TrimSuffix(pkl.Name, "data.pkl")
+	if f := files[prefix+"byteorder"]; f != nil {
+		b, err := readRecord(data, f, f.UncompressedSize64)
+		if err != nil {
+			return nil, nil, err
+		}
+		if string(b) != "little" {
+			return nil, nil, formatErr("checkpoint byte order is %q; only little-endian is supported", b)
+		}
+	}
+	p, err := readRecord(data, pkl, pkl.UncompressedSize64)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := newTorchReader(len(data))
+	r.locate = func(st *storage) ([]byte, error) {
+		name := prefix + "data/" + st.key
+		f := files[name]
+		if f == nil {
+			return nil, formatErr("corrupt checkpoint: zip archive has no record %q for storage %q", name, st.key)
+		}
+		es := uint64(st.class.dtype.size())
+		if uint64(st.numel) > f.UncompressedSize64/es {
+			return nil, formatErr("corrupt checkpoint: storage %q needs %d values, its record holds %d bytes", st.key, st.numel, f.UncompressedSize64)
+		}
+		return readRecord(data, f, uint64(st.numel)*es)
+	}
+	top, _, err := unpickle(p, 0, r.persistentLoad)
+	if err != nil {
+		return nil, nil, err
+	}
+	return top, r, nil
+}
+
+// maxDeflateRatio bounds how far deflate can expand its input (258 bytes
+// per 2-bit code is about 1032:1), so no claimed size beyond it is trusted.
+const maxDeflateRatio = 1032
+
+// readRecord returns the first n bytes of the zip record f; stored records
+// are sliced from data without copying.
+func readRecord(data []byte, f *zip.File, n uint64) ([]byte, error) {
+	off, err := f.DataOffset()
+	if err != nil || off < 0 || uint64(off) > uint64(len(data)) {
+		return nil, formatErr("corrupt zip record %q %s", f.Name, hintRefetch)
+	}
+	rest := uint64(len(data)) - uint64(off)
+	switch f.Method {
+	case zip.Store:
+		if n > rest {
+			return nil, formatErr("truncated file: record %q needs %d bytes, %d remain %s", f.Name, n, rest, hintRefetch)
+		}
+		return data[off : uint64(off)+n], nil
+	case zip.Deflate:
+		if f.CompressedSize64 > rest || n/maxDeflateRatio > f.CompressedSize64 {
+			return nil, formatErr("corrupt zip record %q: sizes do not fit the file %s", f.Name, hintRefetch)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, formatErr("corrupt zip record %q: %v", f.Name, err)
+		}
+		defer rc.Close()
+		// Grow with the data actually inflated, not the size claimed.
+		var buf bytes.Buffer
+		if _, err := io.CopyN(&buf, rc, int64(n)); err != nil {
+			return nil, formatErr("corrupt zip record %q: %v %s", f.Name, err, hintRefetch)
+		}
+		return buf.Bytes(), nil
+	}
+	return nil, formatErr("zip record %q uses compression method %d; only stored and deflated records are supported", f.Name, f.Method)
+}
+
+// describe names a pickled value's type for error messages.
+func describe(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "None"
+	case string:
+		if len(x) > 40 {
+			x = x[:40] + "..."
+		}
+		return fmt.Sprintf("%q", x)
+	case int, bool, float64:
+		return fmt.Sprint(x)
+	case *types.Tuple:
+		return fmt.Sprintf("tuple of %d", len(*x))
+	case *types.List:
+		return fmt.Sprintf("list of %d", len(*x))
+	case *types.Dict, *types.OrderedDict:
+		return "dict"
+	case *lazyTensor:
+		return "tensor"
+	case *storage:
+		return "storage"
+	case *pyObject:
+		return x.class.module + "." + x.class.name + " object"
+	case *pyClass:
+		return "class " + x.module + "." + x.name
+	}
+	return fmt.Sprintf("%T", v)
+}
