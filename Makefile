@@ -3,16 +3,36 @@ GO       ?= go
 GOROOT   := $(shell $(GO) env GOROOT)
 WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 # Packages that must also work compiled to WebAssembly.
-WASMPKGS := ./nn ./model ./weights
+WASMPKGS := ./nn ./model ./weights ./engine ./protocol
 # Each fuzz target runs this long in `make test`; longer runs: make fuzz FUZZTIME=10m
 FUZZTIME ?= 10s
 
-.PHONY: all build test check test-native test-wasm fuzz bench clean
+.PHONY: all build app run test check test-native test-wasm fuzz bench clean
+
+# The browser app is built into the server's embedded directory.
+DIST  := server/static/dist
+ADDR  ?= 127.0.0.1:8080
+# The model the app opens with.
+SHIPPED_MODEL := weights/shipped/model.safetensors
 
 all: build
 
 build:
 	$(GO) build -o bin/sg2im ./cmd/sg2im
+
+# app builds the page, the engine (one wasm binary), the shipped model and
+# their precompressed variants into $(DIST).
+app:
+	mkdir -p $(DIST)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o $(DIST)/app.wasm ./cmd/sg2im-web
+	cp web/* $(DIST)/
+	cp $(WASMEXEC:go_js_wasm_exec=wasm_exec.js) $(DIST)/wasm_exec.js
+	cp $(SHIPPED_MODEL) $(DIST)/model.safetensors
+	$(GO) run ./tools/precompress $(DIST)
+
+# run builds the app and serves it (the server prints the URL).
+run: app
+	$(GO) run ./cmd/sg2im-server --addr $(ADDR)
 
 test: check test-native test-wasm fuzz
 
@@ -38,3 +58,4 @@ bench:
 
 clean:
 	rm -rf bin
+	find $(DIST) -mindepth 1 ! -name README.md -delete

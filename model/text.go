@@ -1,0 +1,138 @@
+package model
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// ParseText reads the one-line scene syntax: clauses separated by ";",
+// "," or newlines, each "subject predicate object" or a lone object:
+//
+//	sheep standing on grass; sky above grass; tree
+//
+// Predicates are recognised from preds (longest first). A name used twice
+// is one object; "sheep#2" is a second sheep.
+func ParseText(text string, preds []string) (SceneGraph, error) {
+	byLen := append([]string(nil), preds...)
+	sort.SliceStable(byLen, func(i, j int) bool { return len(byLen[i]) > len(byLen[j]) })
+	g := SceneGraph{Objects: []string{}, Relationships: []Relationship{}}
+	index := map[string]int{}
+	object := func(ref string) (int, error) {
+		ref = strings.Join(strings.Fields(ref), " ")
+		if ref == "" {
+			return 0, fmt.Errorf("missing object name")
+		}
+		if i, ok := index[ref]; ok {
+			return i, nil
+		}
+		name := ref
+		if h := strings.LastIndexByte(ref, '#'); h >= 0 {
+			if n, err := strconv.Atoi(ref[h+1:]); err == nil && n >= 1 {
+				name = strings.TrimSpace(ref[:h])
+			}
+		}
+		if name == "" {
+			return 0, fmt.Errorf("%q has no object name before '#'", ref)
+		}
+		if len(g.Objects) >= MaxObjectsPerGraph {
+			return 0, fmt.Errorf("more than %d objects", MaxObjectsPerGraph)
+		}
+		index[ref] = len(g.Objects)
+		g.Objects = append(g.Objects, name)
+		return index[ref], nil
+	}
+	clauses := strings.FieldsFunc(text, func(r rune) bool { return r == ';' || r == ',' || r == '\n' })
+	for ci, clause := range clauses {
+		words := strings.Fields(clause)
+		if len(words) == 0 {
+			continue
+		}
+		s, p, o, ok := splitClause(words, byLen)
+		if !ok {
+			if _, err := object(strings.Join(words, " ")); err != nil {
+				return SceneGraph{}, fmt.Errorf("clause %d %q: %v", ci+1, strings.TrimSpace(clause), err)
+			}
+			continue
+		}
+		si, err := object(s)
+		if err == nil {
+			var oi int
+			if oi, err = object(o); err == nil {
+				if len(g.Relationships) >= MaxTriplesPerGraph {
+					return SceneGraph{}, fmt.Errorf("more than %d relationships", MaxTriplesPerGraph)
+				}
+				g.Relationships = append(g.Relationships, Relationship{si, p, oi})
+				continue
+			}
+		}
+		return SceneGraph{}, fmt.Errorf("clause %d %q: %v (write \"subject predicate object\", e.g. \"sheep %s grass\")",
+			ci+1, strings.TrimSpace(clause), err, examplePred(preds))
+	}
+	if len(g.Objects) == 0 {
+		return SceneGraph{}, fmt.Errorf("no objects; write e.g. \"sheep %s grass\"", examplePred(preds))
+	}
+	return g, nil
+}
+
+func examplePred(preds []string) string {
+	for _, p := range preds {
+		if p != InImagePred {
+			return p
+		}
+	}
+	return "on"
+}
+
+// splitClause finds the first predicate phrase with words on both sides.
+func splitClause(words, preds []string) (s, p, o string, ok bool) {
+	for i := 1; i < len(words)-1; i++ {
+		for _, pred := range preds {
+			pw := strings.Fields(pred)
+			if len(pw) == 0 || i+len(pw) >= len(words) {
+				continue
+			}
+			match := true
+			for k, w := range pw {
+				if !strings.EqualFold(words[i+k], w) {
+					match = false
+					break
+				}
+			}
+			if match {
+				return strings.Join(words[:i], " "), pred, strings.Join(words[i+len(pw):], " "), true
+			}
+		}
+	}
+	return "", "", "", false
+}
+
+// FormatText writes g in the one-line syntax: its relationships, then the
+// objects that are in none; repeated names get "#2", "#3", ...
+func FormatText(g SceneGraph) string {
+	refs := make([]string, len(g.Objects))
+	seen := map[string]int{}
+	for i, name := range g.Objects {
+		seen[name]++
+		refs[i] = name
+		if n := seen[name]; n > 1 {
+			refs[i] = name + "#" + strconv.Itoa(n)
+		}
+	}
+	used := make([]bool, len(g.Objects))
+	var clauses []string
+	for _, r := range g.Relationships {
+		if r.Subject < 0 || r.Subject >= len(refs) || r.Object < 0 || r.Object >= len(refs) {
+			continue
+		}
+		used[r.Subject], used[r.Object] = true, true
+		clauses = append(clauses, refs[r.Subject]+" "+r.Predicate+" "+refs[r.Object])
+	}
+	for i, ref := range refs {
+		if !used[i] {
+			clauses = append(clauses, ref)
+		}
+	}
+	return strings.Join(clauses, "; ")
+}

@@ -1,0 +1,145 @@
+// Package protocol defines the messages between a page (the app or the
+// widget) and the generator engine running in a Web Worker. Messages are
+// JSON; model bytes travel beside them as a transferable Uint8Array.
+package protocol
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/sg2im-go/sg2im/model"
+)
+
+// Version is carried by every message; an engine refuses other versions
+// so a stale cached worker fails loudly instead of misreading requests.
+const Version = 1
+
+// Request kinds.
+const (
+	KindLoad     = "load"
+	KindGenerate = "generate"
+)
+
+// Response kinds.
+const (
+	KindReady    = "ready" // the engine started and takes requests
+	KindProgress = "progress"
+	KindLoaded   = "loaded"
+	KindImages   = "images"
+	KindError    = "error"
+)
+
+// Request is a message to the engine.
+type Request struct {
+	V        int              `json:"v"`
+	ID       int              `json:"id"`
+	Kind     string           `json:"kind"`
+	Load     *LoadRequest     `json:"load,omitempty"`
+	Generate *GenerateRequest `json:"generate,omitempty"`
+}
+
+// LoadRequest loads a model from a URL, or from the bytes sent beside the
+// message when URL is empty.
+type LoadRequest struct {
+	URL  string `json:"url,omitempty"`
+	Name string `json:"name"` // shown to the user
+}
+
+// GenerateRequest draws Count images of one graph with seeds Seed,
+// Seed+1, ... (Count 0 means 1).
+type GenerateRequest struct {
+	Graph model.SceneGraph `json:"graph"`
+	Seed  uint64           `json:"seed"`
+	Count int              `json:"count,omitempty"`
+	// Boxes, when set, replace the predicted boxes: one (x0, y0, x1, y1)
+	// per object of Graph, in [0, 1].
+	Boxes [][4]float32 `json:"boxes,omitempty"`
+}
+
+// MaxCount bounds the images of one request.
+const MaxCount = 16
+
+// Response is a message from the engine. ID echoes the request's.
+type Response struct {
+	V        int         `json:"v"`
+	ID       int         `json:"id"`
+	Kind     string      `json:"kind"`
+	Progress *Progress   `json:"progress,omitempty"`
+	Loaded   *ModelInfo  `json:"loaded,omitempty"`
+	Images   *ImagesInfo `json:"images,omitempty"`
+	Error    string      `json:"error,omitempty"`
+	// Field names the request field at fault, for inline display
+	// ("objects", "relationships", "boxes", "model"); empty when unknown.
+	Field string `json:"field,omitempty"`
+}
+
+// Progress reports a download: Total is 0 when the size is unknown.
+type Progress struct {
+	Loaded int64 `json:"loaded"`
+	Total  int64 `json:"total"`
+}
+
+// ModelInfo describes a loaded model.
+type ModelInfo struct {
+	Name       string   `json:"name"`
+	Format     string   `json:"format"`
+	Objects    []string `json:"objects"`
+	Predicates []string `json:"predicates"`
+	ImageSize  [2]int   `json:"image_size"` // H, W
+	MaskSize   int      `json:"mask_size"`
+	Params     int      `json:"params"`
+	Warnings   []string `json:"warnings,omitempty"`
+}
+
+// ImagesInfo holds generated images and the layout they were drawn from.
+type ImagesInfo struct {
+	Width  int      `json:"width"`
+	Height int      `json:"height"`
+	Seeds  []uint64 `json:"seeds"`
+	// RGBA holds one Width*Height*4 byte image per seed.
+	RGBA [][]byte `json:"rgba"`
+	// Boxes are the layout's boxes of the graph's objects (the first image's:
+	// every image shares them), predicted or given.
+	Boxes [][4]float32 `json:"boxes"`
+	// Masks are M*M values per object, nil without masks.
+	Masks    [][]float32 `json:"masks,omitempty"`
+	MaskSize int         `json:"mask_size"`
+	// Timings in milliseconds per stage.
+	Timings map[string]float64 `json:"timings"`
+}
+
+// DecodeRequest parses and checks a request.
+func DecodeRequest(data []byte) (*Request, error) {
+	var r Request
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("protocol: bad request: %v", err)
+	}
+	if r.V != Version {
+		return &r, fmt.Errorf("protocol: request version %d, engine speaks %d (reload the page to update the app)", r.V, Version)
+	}
+	switch r.Kind {
+	case KindLoad:
+		if r.Load == nil {
+			return &r, fmt.Errorf("protocol: load request without a load field")
+		}
+	case KindGenerate:
+		if r.Generate == nil {
+			return &r, fmt.Errorf("protocol: generate request without a generate field")
+		}
+		if c := r.Generate.Count; c < 0 || c > MaxCount {
+			return &r, fmt.Errorf("protocol: count %d, want 1 to %d", c, MaxCount)
+		}
+	default:
+		return &r, fmt.Errorf("protocol: unknown request kind %q", r.Kind)
+	}
+	return &r, nil
+}
+
+// Encode marshals a message; it cannot fail for these types.
+func Encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("protocol: " + err.Error())
+	}
+	return b
+}

@@ -1,0 +1,88 @@
+//go:build js && wasm
+
+package ui
+
+import (
+	"encoding/json"
+	"syscall/js"
+
+	"github.com/sg2im-go/sg2im/protocol"
+)
+
+// client talks to the engine worker. Callbacks run on the JavaScript event
+// loop's goroutine, one at a time.
+type client struct {
+	worker  js.Value
+	nextID  int
+	pending map[int]func(*protocol.Response)
+	ready   bool
+	queued  []func() // sends waiting for the engine to start
+	onFatal func(string)
+	h       handlers
+}
+
+func newClient(url string, onFatal func(string)) *client {
+	c := &client{pending: map[int]func(*protocol.Response){}, onFatal: onFatal}
+	c.worker = js.Global().Get("Worker").New(url)
+	c.h.on(c.worker, "message", func(ev js.Value) {
+		var r protocol.Response
+		if err := json.Unmarshal([]byte(ev.Get("data").Get("json").String()), &r); err != nil {
+			c.onFatal("engine sent a bad message: " + err.Error())
+			return
+		}
+		if r.Kind == protocol.KindReady {
+			c.ready = true
+			for _, send := range c.queued {
+				send()
+			}
+			c.queued = nil
+			return
+		}
+		if r.V != protocol.Version {
+			c.onFatal("the engine is another version than the page; reload the page")
+			return
+		}
+		cb := c.pending[r.ID]
+		if cb == nil {
+			if r.Kind == protocol.KindError {
+				c.onFatal(r.Error)
+			}
+			return
+		}
+		if r.Kind != protocol.KindProgress {
+			delete(c.pending, r.ID)
+		}
+		cb(&r)
+	})
+	c.h.on(c.worker, "error", func(ev js.Value) {
+		msg := "the engine failed to start"
+		if m := ev.Get("message"); m.Type() == js.TypeString {
+			msg += ": " + m.String()
+		}
+		c.onFatal(msg)
+	})
+	return c
+}
+
+// send posts a request; cb gets progress and the final response. bytes,
+// when valid, travel beside the JSON and are transferred, not copied.
+func (c *client) send(req protocol.Request, bytes js.Value, cb func(*protocol.Response)) {
+	c.nextID++
+	req.V, req.ID = protocol.Version, c.nextID
+	c.pending[req.ID] = cb
+	do := func() {
+		msg := js.Global().Get("Object").New()
+		msg.Set("json", string(protocol.Encode(req)))
+		if bytes.Truthy() {
+			msg.Set("bytes", bytes)
+			c.worker.Call("postMessage", msg, []any{bytes.Get("buffer")})
+			return
+		}
+		c.worker.Call("postMessage", msg)
+	}
+	if !c.ready {
+		c.queued = append(c.queued, do)
+		return
+	}
+	do()
+}

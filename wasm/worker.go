@@ -1,0 +1,182 @@
+//go:build js && wasm
+
+package wasm
+
+import (
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"syscall/js"
+
+	"github.com/sg2im-go/sg2im/engine"
+	"github.com/sg2im-go/sg2im/protocol"
+)
+
+// maxModelBytes bounds a model download (the release's vg128 is ~500 MB
+// as a legacy pickle; browsers cope poorly beyond that).
+const maxModelBytes = 1 << 30
+
+// message is a request as it arrived: JSON and optional bytes.
+type message struct {
+	json  string
+	bytes js.Value
+}
+
+// queue hands messages from the JavaScript callback, which must not block,
+// to the engine goroutine, in order.
+type queue struct {
+	mu     sync.Mutex
+	items  []message
+	notify chan struct{}
+}
+
+func (q *queue) push(m message) {
+	q.mu.Lock()
+	q.items = append(q.items, m)
+	q.mu.Unlock()
+	select {
+	case q.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (q *queue) pop() message {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			m := q.items[0]
+			q.items = q.items[1:]
+			q.mu.Unlock()
+			return m
+		}
+		q.mu.Unlock()
+		<-q.notify
+	}
+}
+
+// ServeWorker answers requests posted to this worker until the page goes.
+func ServeWorker() {
+	self := js.Global()
+	q := &queue{notify: make(chan struct{}, 1)}
+	onMessage := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		data := args[0].Get("data")
+		q.push(message{json: data.Get("json").String(), bytes: data.Get("bytes")})
+		return nil
+	})
+	self.Set("onmessage", onMessage)
+	post(protocol.Response{Kind: protocol.KindReady})
+	var e engine.Engine
+	for {
+		m := q.pop()
+		handle(&e, m)
+	}
+}
+
+// post sends a response to the page.
+func post(r protocol.Response) {
+	r.V = protocol.Version
+	msg := js.Global().Get("Object").New()
+	msg.Set("json", string(protocol.Encode(r)))
+	js.Global().Call("postMessage", msg)
+}
+
+func postError(id int, field string, err error) {
+	post(protocol.Response{ID: id, Kind: protocol.KindError, Error: err.Error(), Field: field})
+}
+
+// handle answers one request; a panic becomes an error response, so one
+// bad request cannot kill the engine.
+func handle(e *engine.Engine, m message) {
+	id := 0
+	defer func() {
+		if r := recover(); r != nil {
+			postError(id, "", fmt.Errorf("internal error: %v\n%s", r, debug.Stack()))
+		}
+	}()
+	req, err := protocol.DecodeRequest([]byte(m.json))
+	if req != nil {
+		id = req.ID
+	}
+	if err != nil {
+		postError(id, "", err)
+		return
+	}
+	switch req.Kind {
+	case protocol.KindLoad:
+		var data []byte
+		if req.Load.URL != "" {
+			data, err = download(id, req.Load.URL)
+		} else if m.bytes.Truthy() {
+			data = BytesFromJS(m.bytes)
+		} else {
+			err = fmt.Errorf("load request has neither a URL nor bytes")
+		}
+		if err != nil {
+			postError(id, "model", err)
+			return
+		}
+		info, err := e.Load(req.Load.Name, data)
+		if err != nil {
+			postError(id, "model", err)
+			return
+		}
+		post(protocol.Response{ID: id, Kind: protocol.KindLoaded, Loaded: info})
+	case protocol.KindGenerate:
+		res, err := e.Generate(req.Generate)
+		if err != nil {
+			field := ""
+			if ie, ok := err.(*engine.InputError); ok {
+				field = ie.Field
+			}
+			postError(id, field, err)
+			return
+		}
+		post(protocol.Response{ID: id, Kind: protocol.KindImages, Images: res})
+	}
+}
+
+// download fetches url, posting progress as the body streams in.
+func download(id int, url string) ([]byte, error) {
+	resp, err := Await(js.Global().Call("fetch", url))
+	if err != nil {
+		return nil, fmt.Errorf("downloading %s: %v (is the server running, or the page cached for offline use?)", url, err)
+	}
+	if !resp.Get("ok").Bool() {
+		return nil, fmt.Errorf("downloading %s: HTTP %d %s", url, resp.Get("status").Int(), resp.Get("statusText").String())
+	}
+	var total int64
+	if cl := resp.Get("headers").Call("get", "Content-Length"); cl.Type() == js.TypeString {
+		fmt.Sscan(cl.String(), &total)
+	}
+	// A gzip- or br-encoded response reports the compressed length; the
+	// bytes read are decompressed, so only trust Content-Length without one.
+	if enc := resp.Get("headers").Call("get", "Content-Encoding"); enc.Type() == js.TypeString && strings.TrimSpace(enc.String()) != "" {
+		total = 0
+	}
+	reader := resp.Get("body").Call("getReader")
+	var buf []byte
+	if total > 0 && total <= maxModelBytes {
+		buf = make([]byte, 0, total)
+	}
+	for {
+		chunk, err := Await(reader.Call("read"))
+		if err != nil {
+			return nil, fmt.Errorf("downloading %s: %v", url, err)
+		}
+		if chunk.Get("done").Bool() {
+			break
+		}
+		v := chunk.Get("value")
+		n := v.Get("length").Int()
+		if int64(len(buf)+n) > maxModelBytes {
+			reader.Call("cancel")
+			return nil, fmt.Errorf("downloading %s: larger than %d bytes", url, maxModelBytes)
+		}
+		start := len(buf)
+		buf = append(buf, make([]byte, n)...)
+		js.CopyBytesToGo(buf[start:], v)
+		post(protocol.Response{ID: id, Kind: protocol.KindProgress, Progress: &protocol.Progress{Loaded: int64(len(buf)), Total: total}})
+	}
+	return buf, nil
+}
