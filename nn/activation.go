@@ -34,3 +34,42 @@ func Sigmoid(x *Tensor) *Tensor {
 	}
 	return y
 }
+
+// ReLU on a tape.
+func (tp *Tape) ReLU(x *Var) *Var {
+	y := ReLU(x.Value)
+	return tp.result(y, func(g *Tensor) {
+		dx := x.grad().Data
+		for i, v := range y.Data {
+			if v > 0 {
+				dx[i] += g.Data[i]
+			}
+		}
+	}, x)
+}
+
+// LeakyReLU on a tape.
+func (tp *Tape) LeakyReLU(x *Var, slope float32) *Var {
+	y := LeakyReLU(x.Value, slope)
+	return tp.result(y, func(g *Tensor) {
+		dx := x.grad().Data
+		for i, v := range x.Value.Data {
+			if v > 0 {
+				dx[i] += g.Data[i]
+			} else {
+				dx[i] += g.Data[i] * slope
+			}
+		}
+	}, x)
+}
+
+// Sigmoid on a tape.
+func (tp *Tape) Sigmoid(x *Var) *Var {
+	y := Sigmoid(x.Value)
+	return tp.result(y, func(g *Tensor) {
+		dx := x.grad().Data
+		for i, s := range y.Data {
+			dx[i] += g.Data[i] * s * (1 - s)
+		}
+	}, x)
+}

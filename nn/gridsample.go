@@ -77,3 +77,29 @@ func bilinearTaps(gx, gy float32, hs, ws int) taps {
 	}
 	return t
 }
+
+// GridSample on a tape; the grid is data (boxes), so only x gets a
+// gradient: each output's gradient flows to its four taps by their weights.
+func (tp *Tape) GridSample(x *Var, grid *Tensor) *Var {
+	y := GridSample(x.Value, grid)
+	return tp.result(y, func(g *Tensor) {
+		n, c, hs, ws := x.Value.Shape[0], x.Value.Shape[1], x.Value.Shape[2], x.Value.Shape[3]
+		h, w := grid.Shape[1], grid.Shape[2]
+		dx := x.grad().Data
+		for b := 0; b < n; b++ {
+			gr := grid.Data[b*h*w*2:][:h*w*2]
+			for p := 0; p < h*w; p++ {
+				t := bilinearTaps(gr[2*p], gr[2*p+1], hs, ws)
+				for ch := 0; ch < c; ch++ {
+					gv := g.Data[(b*c+ch)*h*w+p]
+					plane := dx[(b*c+ch)*hs*ws:][:hs*ws]
+					for k, i := range t.idx {
+						if i >= 0 {
+							plane[i] += gv * t.wt[k]
+						}
+					}
+				}
+			}
+		}
+	}, x)
+}

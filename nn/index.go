@@ -94,3 +94,89 @@ func SliceCols(x *Tensor, from, to int) *Tensor {
 	}
 	return y
 }
+
+// Gather on a tape: backward scatters rows back (an embedding's gradient).
+func (tp *Tape) Gather(x *Var, idx []int) *Var {
+	y := Gather(x.Value, idx)
+	return tp.result(y, func(g *Tensor) {
+		IndexAdd(x.grad(), idx, g)
+	}, x)
+}
+
+// IndexAddRows returns a (rows, ...) tensor of zeros with row i of src
+// added to row idx[i]: index-add pooling.
+func (tp *Tape) IndexAddRows(rows int, idx []int, src *Var) *Var {
+	y := New(append([]int{rows}, src.Value.Shape[1:]...)...)
+	IndexAdd(y, idx, src.Value)
+	return tp.result(y, func(g *Tensor) {
+		_, row := rowsOf("IndexAddRows", g)
+		ds := src.grad().Data
+		for i, r := range idx {
+			addTo(ds[i*row:(i+1)*row], g.Data[r*row:(r+1)*row])
+		}
+	}, src)
+}
+
+// ScaleRows divides row i of x (R, ...) by div[i].
+func (tp *Tape) ScaleRows(x *Var, div []float32) *Var {
+	y := x.Value.Clone()
+	rows, row := rowsOf("ScaleRows", y)
+	if len(div) != rows {
+		panic("nn: ScaleRows: one divisor per row")
+	}
+	for i := 0; i < rows; i++ {
+		for j := i * row; j < (i+1)*row; j++ {
+			y.Data[j] /= div[i]
+		}
+	}
+	return tp.result(y, func(g *Tensor) {
+		dx := x.grad().Data
+		for i := 0; i < rows; i++ {
+			for j := i * row; j < (i+1)*row; j++ {
+				dx[j] += g.Data[j] / div[i]
+			}
+		}
+	}, x)
+}
+
+// Concat on a tape.
+func (tp *Tape) Concat(dim int, xs ...*Var) *Var {
+	ts := make([]*Tensor, len(xs))
+	for i, x := range xs {
+		ts[i] = x.Value
+	}
+	y := Concat(dim, ts...)
+	return tp.result(y, func(g *Tensor) {
+		outer := Numel(y.Shape[:dim])
+		stride := Numel(y.Shape[dim:])
+		off := 0
+		for _, x := range xs {
+			chunk := Numel(x.Value.Shape[dim:])
+			if x.needsGrad {
+				dx := x.grad().Data
+				for o := 0; o < outer; o++ {
+					addTo(dx[o*chunk:(o+1)*chunk], g.Data[o*stride+off:][:chunk])
+				}
+			}
+			off += chunk
+		}
+	}, xs...)
+}
+
+// SliceCols on a tape.
+func (tp *Tape) SliceCols(x *Var, from, to int) *Var {
+	y := SliceCols(x.Value, from, to)
+	return tp.result(y, func(g *Tensor) {
+		r, c, w := x.Value.Shape[0], x.Value.Shape[1], to-from
+		dx := x.grad().Data
+		for i := 0; i < r; i++ {
+			addTo(dx[i*c+from:i*c+to], g.Data[i*w:(i+1)*w])
+		}
+	}, x)
+}
+
+// Reshape on a tape: the output shares x's values.
+func (tp *Tape) Reshape(x *Var, shape ...int) *Var {
+	y := x.Value.Reshape(shape...)
+	return tp.result(y, func(g *Tensor) { addTo(x.grad().Data, g.Data) }, x)
+}

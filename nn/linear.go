@@ -33,3 +33,27 @@ func biasData(b *Tensor) []float32 {
 	}
 	return b.Data
 }
+
+// Linear on a tape: y = x W^T + b, b may be nil.
+func (tp *Tape) Linear(x, w, b *Var) *Var {
+	var bt *Tensor
+	if b != nil {
+		bt = b.Value
+	}
+	y := Linear(x.Value, w.Value, bt)
+	n, in, out := x.Value.Shape[0], x.Value.Shape[1], w.Value.Shape[0]
+	return tp.result(y, func(g *Tensor) {
+		if x.needsGrad {
+			Gemm(false, false, n, in, out, 1, g.Data, out, w.Value.Data, in, 1, x.grad().Data, in)
+		}
+		if w.needsGrad {
+			Gemm(true, false, out, in, n, 1, g.Data, out, x.Value.Data, in, 1, w.grad().Data, in)
+		}
+		if b != nil && b.needsGrad {
+			db := b.grad().Data
+			for i := 0; i < n; i++ {
+				addTo(db, g.Data[i*out:(i+1)*out])
+			}
+		}
+	}, x, w, b)
+}

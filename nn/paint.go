@@ -31,3 +31,35 @@ func Paint(dst, vecs, planes *Tensor, img []int) {
 		}
 	}
 }
+
+// Paint on a tape: returns a fresh (n, D, H, W) layout painted from vecs
+// (O, D) and planes (O, 1, H, W).
+func (tp *Tape) Paint(n int, vecs, planes *Var, img []int) *Var {
+	d := vecs.Value.Shape[1]
+	h, w := planes.Value.Shape[2], planes.Value.Shape[3]
+	y := New(n, d, h, w)
+	Paint(y, vecs.Value, planes.Value, img)
+	return tp.result(y, func(g *Tensor) {
+		hw := h * w
+		for o := range img {
+			plane := planes.Value.Data[o*hw:][:hw]
+			for c := 0; c < d; c++ {
+				gs := g.Data[(img[o]*d+c)*hw:][:hw]
+				if vecs.needsGrad {
+					var s float32
+					for p, m := range plane {
+						s += gs[p] * m
+					}
+					vecs.grad().Data[o*d+c] += s
+				}
+				if planes.needsGrad {
+					v := vecs.Value.Data[o*d+c]
+					dp := planes.grad().Data[o*hw:][:hw]
+					for p, gv := range gs {
+						dp[p] += gv * v
+					}
+				}
+			}
+		}
+	}, vecs, planes)
+}
