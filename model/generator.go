@@ -13,8 +13,8 @@ type Generator struct {
 	Config Config
 
 	reg      registry
-	objEmb   *nn.Tensor // (len(object_idx_to_name)+1, E)
-	predEmb  *nn.Tensor // (len(pred_idx_to_name), E)
+	objEmb   *nn.Var // (len(object_idx_to_name)+1, E)
+	predEmb  *nn.Var // (len(pred_idx_to_name), E)
 	gconv0   *linear    // gconv_num_layers = 0: a Linear(E, D)
 	gconvs   []graphConv
 	boxNet   mlp
@@ -58,6 +58,9 @@ func New(cfg Config) (*Generator, error) {
 
 // Params lists the trainable parameters under their state-dict names.
 func (g *Generator) Params() []Named { return g.reg.params }
+
+// ParamVars lists the trainable parameters as variables, in Params order.
+func (g *Generator) ParamVars() []*nn.Var { return g.reg.vars }
 
 // Buffers lists the running statistics under their state-dict names.
 func (g *Generator) Buffers() []Named { return g.reg.buffers }
@@ -108,52 +111,77 @@ type Output struct {
 
 // Forward runs the generator in eval mode on an encoded batch.
 func (g *Generator) Forward(b *Batch, opt Options) (*Output, error) {
+	v, err := g.ForwardTape(nil, false, b, opt)
+	if err != nil {
+		return nil, err
+	}
+	out := &Output{
+		Img: v.Img.Value, BoxesPred: v.BoxesPred.Value, RelScores: v.RelScores.Value,
+		Layout: v.Layout.Value, Noise: v.Noise, ObjVecs: v.ObjVecs.Value, PredVecs: v.PredVecs.Value,
+	}
+	if v.MasksPred != nil {
+		out.MasksPred = v.MasksPred.Value
+	}
+	return out, nil
+}
+
+// VarOutput is Output as variables on a tape.
+type VarOutput struct {
+	Img, BoxesPred, MasksPred, RelScores, Layout, ObjVecs, PredVecs *nn.Var
+	Noise                                                           *nn.Tensor
+}
+
+// ForwardTape runs the generator recording on tp (nil records nothing);
+// train selects batch statistics for the batch norms and updates their
+// running statistics, as PyTorch's train mode.
+func (g *Generator) ForwardTape(tp *nn.Tape, train bool, b *Batch, opt Options) (*VarOutput, error) {
 	if err := g.checkBatch(b, &opt); err != nil {
 		return nil, err
 	}
+	p := pass{tp: tp, train: train}
 	cfg := &g.Config
 	s := make([]int, len(b.Triples))
-	p := make([]int, len(b.Triples))
+	pr := make([]int, len(b.Triples))
 	o := make([]int, len(b.Triples))
 	for i, t := range b.Triples {
-		s[i], p[i], o[i] = t[0], t[1], t[2]
+		s[i], pr[i], o[i] = t[0], t[1], t[2]
 	}
-	out := &Output{}
-	objOrig := nn.Gather(g.objEmb, b.Objs)
-	objVecs, predVecs := objOrig, nn.Gather(g.predEmb, p)
+	out := &VarOutput{}
+	objOrig := tp.Gather(g.objEmb, b.Objs)
+	objVecs, predVecs := objOrig, tp.Gather(g.predEmb, pr)
 	if g.gconv0 != nil {
-		objVecs = g.gconv0.forward(objVecs)
+		objVecs = g.gconv0.forward(p, objVecs)
 	}
 	for _, gc := range g.gconvs {
-		objVecs, predVecs = gc.forward(objVecs, predVecs, s, o)
+		objVecs, predVecs = gc.forward(p, objVecs, predVecs, s, o)
 	}
 	out.ObjVecs, out.PredVecs = objVecs, predVecs
-	out.BoxesPred = g.boxNet.forward(objVecs)
+	out.BoxesPred = g.boxNet.forward(p, objVecs)
 	if g.maskNet != nil {
-		out.MasksPred = g.maskNet.forward(objVecs)
+		out.MasksPred = g.maskNet.forward(p, objVecs)
 	}
-	out.RelScores = g.relNet.forward(nn.Concat(1,
-		nn.Gather(out.BoxesPred, s), nn.Gather(out.BoxesPred, o),
-		nn.Gather(objOrig, s), nn.Gather(objOrig, o)))
+	out.RelScores = g.relNet.forward(p, tp.Concat(1,
+		tp.Gather(out.BoxesPred, s), tp.Gather(out.BoxesPred, o),
+		tp.Gather(objOrig, s), tp.Gather(objOrig, o)))
 
 	boxes, masks := out.BoxesPred, out.MasksPred
 	if opt.Boxes != nil {
-		boxes = opt.Boxes
+		boxes = nn.Const(opt.Boxes)
 	}
 	if opt.Masks != nil {
-		masks = opt.Masks
+		masks = nn.Const(opt.Masks)
 	}
 	H, W := cfg.ImageSize[0], cfg.ImageSize[1]
-	out.Layout = sceneLayout(objVecs, boxes, masks, b.ObjToImg, b.NumImages, H, W)
+	out.Layout = sceneLayout(tp, objVecs, boxes.Value, masks, b.ObjToImg, b.NumImages, H, W)
 	crnIn := out.Layout
 	if Z := cfg.LayoutNoiseDim; Z > 0 {
 		out.Noise = opt.Noise
 		if out.Noise == nil {
 			out.Noise = Noise(opt.Seed, b.NumImages, Z, H, W)
 		}
-		crnIn = nn.Concat(1, out.Layout, out.Noise)
+		crnIn = tp.Concat(1, out.Layout, nn.Const(out.Noise))
 	}
-	out.Img = g.crn.forward(crnIn)
+	out.Img = g.crn.forward(p, crnIn)
 	return out, nil
 }
 
@@ -183,7 +211,7 @@ func (g *Generator) checkBatch(b *Batch, opt *Options) error {
 	if len(b.ObjToImg) != O {
 		return fmt.Errorf("model: batch has %d objects but %d obj_to_img entries", O, len(b.ObjToImg))
 	}
-	numObjIDs := g.objEmb.Shape[0]
+	numObjIDs := g.objEmb.Value.Shape[0]
 	for i, id := range b.Objs {
 		if id < 0 || id >= numObjIDs {
 			return fmt.Errorf("model: object %d has id %d, outside the vocabulary [0, %d)", i, id, numObjIDs)

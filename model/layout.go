@@ -60,20 +60,20 @@ func linspace01(n int) []float32 {
 
 // sceneLayout paints object vectors (O, D) into their boxes, shaped by
 // masks (O, M, M) or, when masks is nil, by a constant 8 x 8 source, and
-// sums the objects of each image: (N, D, H, W).
-func sceneLayout(vecs, boxes, masks *nn.Tensor, objToImg []int, N, H, W int) *nn.Tensor {
-	O, D := vecs.Shape[0], vecs.Shape[1]
-	var src *nn.Tensor
+// sums the objects of each image: (N, D, H, W). Boxes are data: no
+// gradient flows to them, as in the release's training on real boxes.
+func sceneLayout(tp *nn.Tape, vecs *nn.Var, boxes *nn.Tensor, masks *nn.Var, objToImg []int, N, H, W int) *nn.Var {
+	O := vecs.Value.Shape[0]
+	var src *nn.Var
 	if masks != nil {
-		src = masks.Reshape(O, 1, masks.Shape[1], masks.Shape[2])
+		src = tp.Reshape(masks, O, 1, masks.Value.Shape[1], masks.Value.Shape[2])
 	} else {
-		src = nn.New(O, 1, boxSource, boxSource)
-		for i := range src.Data {
-			src.Data[i] = 1
+		ones := nn.New(O, 1, boxSource, boxSource)
+		for i := range ones.Data {
+			ones.Data[i] = 1
 		}
+		src = nn.Const(ones)
 	}
-	planes := nn.GridSample(src, boxGrid(boxes, H, W))
-	layout := nn.New(N, D, H, W)
-	nn.Paint(layout, vecs, planes, objToImg)
-	return layout
+	planes := tp.GridSample(src, boxGrid(boxes, H, W))
+	return tp.Paint(N, vecs, planes, objToImg)
 }

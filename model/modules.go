@@ -30,13 +30,13 @@ func (r *registry) mlp(prefix string, dims []int, withBN bool) mlp {
 	return m
 }
 
-func (m mlp) forward(x *nn.Tensor) *nn.Tensor {
+func (m mlp) forward(p pass, x *nn.Var) *nn.Var {
 	for i, l := range m.lins {
-		x = l.forward(x)
+		x = l.forward(p, x)
 		if m.bns[i] != nil {
-			x = m.bns[i].forward(x)
+			x = m.bns[i].forward(p, x)
 		}
-		x = nn.ReLU(x)
+		x = p.tp.ReLU(x)
 	}
 	return x
 }
@@ -60,17 +60,18 @@ func (r *registry) graphConv(prefix string, in, out, hidden int, cfg *Config) gr
 
 // forward updates object vectors (O, Din) and predicate vectors (T, Din)
 // along the edges s[t] -> o[t].
-func (g graphConv) forward(objs, preds *nn.Tensor, s, o []int) (*nn.Tensor, *nn.Tensor) {
-	numObjs := objs.Shape[0]
-	t := nn.Concat(1, nn.Gather(objs, s), preds, nn.Gather(objs, o))
-	t = g.net1.forward(t)
+func (g graphConv) forward(p pass, objs, preds *nn.Var, s, o []int) (*nn.Var, *nn.Var) {
+	tp := p.tp
+	numObjs := objs.Value.Shape[0]
+	t := tp.Concat(1, tp.Gather(objs, s), preds, tp.Gather(objs, o))
+	t = g.net1.forward(p, t)
 	H, D := g.hidden, g.out
-	newS := nn.SliceCols(t, 0, H)
-	newP := nn.SliceCols(t, H, H+D)
-	newO := nn.SliceCols(t, H+D, 2*H+D)
-	pooled := nn.New(numObjs, H)
-	nn.IndexAdd(pooled, s, newS)
-	nn.IndexAdd(pooled, o, newO)
+	newS := tp.SliceCols(t, 0, H)
+	newP := tp.SliceCols(t, H, H+D)
+	newO := tp.SliceCols(t, H+D, 2*H+D)
+	// Subjects then objects, the release's scatter_add order.
+	ends := append(append(make([]int, 0, 2*len(s)), s...), o...)
+	pooled := tp.IndexAddRows(numObjs, ends, tp.Concat(0, newS, newO))
 	if g.avg {
 		counts := make([]float32, numObjs)
 		for i := range s {
@@ -78,14 +79,11 @@ func (g graphConv) forward(objs, preds *nn.Tensor, s, o []int) (*nn.Tensor, *nn.
 			counts[o[i]]++
 		}
 		for i, c := range counts {
-			c = max(c, 1)
-			row := pooled.Data[i*H : (i+1)*H]
-			for j := range row {
-				row[j] /= c
-			}
+			counts[i] = max(c, 1)
 		}
+		pooled = tp.ScaleRows(pooled, counts)
 	}
-	return g.net2.forward(pooled), newP
+	return g.net2.forward(p, pooled), newP
 }
 
 // maskNet turns object vectors into M x M mask logits.
@@ -109,16 +107,17 @@ func (r *registry) maskNet(dim, size int) *maskNet {
 }
 
 // forward maps (O, D) vectors to (O, M, M) masks in (0, 1).
-func (m *maskNet) forward(vecs *nn.Tensor) *nn.Tensor {
-	O, D := vecs.Shape[0], vecs.Shape[1]
-	x := vecs.Reshape(O, D, 1, 1)
+func (m *maskNet) forward(p pass, vecs *nn.Var) *nn.Var {
+	tp := p.tp
+	O, D := vecs.Value.Shape[0], vecs.Value.Shape[1]
+	x := tp.Reshape(vecs, O, D, 1, 1)
 	for i := range m.convs {
-		x = nn.UpsampleNearest(x, 2)
-		x = m.bns[i].forward(x)
-		x = nn.ReLU(m.convs[i].forward(x))
+		x = tp.UpsampleNearest(x, 2)
+		x = m.bns[i].forward(p, x)
+		x = tp.ReLU(m.convs[i].forward(p, x))
 	}
-	x = m.final.forward(x)
-	return nn.Sigmoid(x).Reshape(O, x.Shape[2], x.Shape[3])
+	x = m.final.forward(p, x)
+	return tp.Reshape(tp.Sigmoid(x), O, x.Value.Shape[2], x.Value.Shape[3])
 }
 
 // norm2d is the CRN's normalization: batch, instance or none.
@@ -138,12 +137,12 @@ func (r *registry) norm2d(prefix, kind string, c int) norm2d {
 	return n
 }
 
-func (n norm2d) forward(x *nn.Tensor) *nn.Tensor {
+func (n norm2d) forward(p pass, x *nn.Var) *nn.Var {
 	switch n.kind {
 	case "batch":
-		return n.bn.forward(x)
+		return n.bn.forward(p, x)
 	case "instance":
-		return nn.InstanceNorm(x, instanceEps)
+		return p.tp.InstanceNorm(x, instanceEps)
 	}
 	return x
 }
@@ -185,20 +184,21 @@ func (r *registry) crn(cfg *Config, slope float32) crn {
 }
 
 // forward paints an image (N, 3, H, W) from a layout (N, C, H, W).
-func (c crn) forward(layout *nn.Tensor) *nn.Tensor {
-	N, H, W := layout.Shape[0], layout.Shape[2], layout.Shape[3]
+func (c crn) forward(p pass, layout *nn.Var) *nn.Var {
+	tp := p.tp
+	N, H, W := layout.Value.Shape[0], layout.Value.Shape[2], layout.Value.Shape[3]
 	k := len(c.mods)
-	feats := nn.New(N, 1, H>>k, W>>k)
+	feats := nn.Const(nn.New(N, 1, H>>k, W>>k))
 	for _, m := range c.mods {
-		feats = nn.UpsampleNearest(feats, 2)
+		feats = tp.UpsampleNearest(feats, 2)
 		lay := layout
-		if f := H / feats.Shape[2]; f > 1 {
-			lay = nn.AvgPool2d(layout, f)
+		if f := H / feats.Value.Shape[2]; f > 1 {
+			lay = tp.AvgPool2d(layout, f)
 		}
-		x := nn.Concat(1, lay, feats)
-		x = nn.LeakyReLU(m.norm1.forward(m.conv1.forward(x)), c.slope)
-		feats = nn.LeakyReLU(m.norm2.forward(m.conv2.forward(x)), c.slope)
+		x := tp.Concat(1, lay, feats)
+		x = tp.LeakyReLU(m.norm1.forward(p, m.conv1.forward(p, x)), c.slope)
+		feats = tp.LeakyReLU(m.norm2.forward(p, m.conv2.forward(p, x)), c.slope)
 	}
-	x := nn.LeakyReLU(c.out1.forward(feats), c.slope)
-	return c.out2.forward(x)
+	x := tp.LeakyReLU(c.out1.forward(p, feats), c.slope)
+	return c.out2.forward(p, x)
 }

@@ -18,16 +18,19 @@ type Named struct {
 // parameters apart from running statistics.
 type registry struct {
 	params  []Named
+	vars    []*nn.Var // params as variables, in the same order
 	buffers []Named
 	// optional buffers may be absent from a checkpoint (num_batches_tracked
 	// before PyTorch 0.4.1).
 	optional map[string]bool
 }
 
-func (r *registry) param(name string, shape ...int) *nn.Tensor {
+func (r *registry) param(name string, shape ...int) *nn.Var {
 	t := nn.New(shape...)
 	r.params = append(r.params, Named{name, t})
-	return t
+	v := nn.Param(t)
+	r.vars = append(r.vars, v)
+	return v
 }
 
 func (r *registry) buffer(name string, shape ...int) *nn.Tensor {
@@ -36,18 +39,25 @@ func (r *registry) buffer(name string, shape ...int) *nn.Tensor {
 	return t
 }
 
+// pass is one forward pass: the tape that records it (nil for inference)
+// and whether batch norms use batch statistics.
+type pass struct {
+	tp    *nn.Tape
+	train bool
+}
+
 // linear is a fully connected layer: weight (Out, In), bias (Out).
-type linear struct{ W, B *nn.Tensor }
+type linear struct{ W, B *nn.Var }
 
 func (r *registry) linear(prefix string, in, out int) linear {
 	return linear{r.param(prefix+".weight", out, in), r.param(prefix+".bias", out)}
 }
 
-func (l linear) forward(x *nn.Tensor) *nn.Tensor { return nn.Linear(x, l.W, l.B) }
+func (l linear) forward(p pass, x *nn.Var) *nn.Var { return p.tp.Linear(x, l.W, l.B) }
 
 // conv is a 2-D convolution with a square kernel.
 type conv struct {
-	W, B        *nn.Tensor
+	W, B        *nn.Var
 	stride, pad int
 }
 
@@ -55,12 +65,13 @@ func (r *registry) conv(prefix string, in, out, k, stride, pad int) conv {
 	return conv{r.param(prefix+".weight", out, in, k, k), r.param(prefix+".bias", out), stride, pad}
 }
 
-func (c conv) forward(x *nn.Tensor) *nn.Tensor { return nn.Conv2d(x, c.W, c.B, c.stride, c.pad) }
+func (c conv) forward(p pass, x *nn.Var) *nn.Var { return p.tp.Conv2d(x, c.W, c.B, c.stride, c.pad) }
 
 // batchNorm holds BatchNorm1d/2d parameters and running statistics.
 type batchNorm struct {
-	W, B, Mean, Var *nn.Tensor
-	count           *nn.Tensor // num_batches_tracked
+	W, B      *nn.Var
+	Mean, Var *nn.Tensor
+	count     *nn.Tensor // num_batches_tracked
 }
 
 // bnEps is PyTorch's default batch-norm epsilon, which the release keeps.
@@ -72,8 +83,8 @@ func (r *registry) batchNorm(prefix string, c int) *batchNorm {
 		Mean: r.buffer(prefix+".running_mean", c), Var: r.buffer(prefix+".running_var", c),
 		count: r.buffer(prefix + ".num_batches_tracked"),
 	}
-	for i := range bn.W.Data {
-		bn.W.Data[i] = 1
+	for i := range bn.W.Value.Data {
+		bn.W.Value.Data[i] = 1
 		bn.Var.Data[i] = 1
 	}
 	if r.optional == nil {
@@ -83,8 +94,14 @@ func (r *registry) batchNorm(prefix string, c int) *batchNorm {
 	return bn
 }
 
-func (bn *batchNorm) forward(x *nn.Tensor) *nn.Tensor {
-	return nn.BatchNormEval(x, bn.W, bn.B, bn.Mean, bn.Var, bnEps)
+// bnMomentum is PyTorch's default running-statistics momentum.
+const bnMomentum = 0.1
+
+func (bn *batchNorm) forward(p pass, x *nn.Var) *nn.Var {
+	if p.train {
+		bn.count.Data[0]++
+	}
+	return p.tp.BatchNorm(x, bn.W, bn.B, bn.Mean, bn.Var, p.train, bnMomentum, bnEps)
 }
 
 // load copies state into the registry's tensors. Every name must be
