@@ -1,6 +1,8 @@
 package model
 
 import (
+	"fmt"
+
 	"github.com/sg2im-go/sg2im/nn"
 	"github.com/sg2im-go/sg2im/weights"
 )
@@ -45,4 +47,36 @@ func (g *Generator) State() []weights.Tensor {
 		}
 	}
 	return out
+}
+
+// DiscriminatorsFromCheckpoint builds and loads the discriminators a
+// checkpoint holds; either is nil when absent.
+func DiscriminatorsFromCheckpoint(ck *weights.Checkpoint, v *Vocab) (*ImageDiscriminator, *ObjectDiscriminator, error) {
+	var dImg *ImageDiscriminator
+	var dObj *ObjectDiscriminator
+	if ck.DImgKwargs != nil && ck.DImg != nil {
+		c, err := ParseDConfig(ck.DImgKwargs)
+		if err != nil {
+			return nil, nil, fmt.Errorf("d_img: %w", err)
+		}
+		if dImg, err = NewImageDiscriminator(c); err != nil {
+			return nil, nil, fmt.Errorf("d_img: %w", err)
+		}
+		if err := dImg.LoadState(StateMap(ck.DImg)); err != nil {
+			return nil, nil, fmt.Errorf("d_img: %w", err)
+		}
+	}
+	if ck.DObjKwargs != nil && ck.DObj != nil {
+		c, err := ParseDConfig(ck.DObjKwargs)
+		if err != nil {
+			return nil, nil, fmt.Errorf("d_obj: %w", err)
+		}
+		if dObj, err = NewObjectDiscriminator(c, len(v.ObjectIdxToName)); err != nil {
+			return nil, nil, fmt.Errorf("d_obj: %w", err)
+		}
+		if err := dObj.LoadState(StateMap(ck.DObj)); err != nil {
+			return nil, nil, fmt.Errorf("d_obj: %w", err)
+		}
+	}
+	return dImg, dObj, nil
 }

@@ -15,7 +15,7 @@ type Generator struct {
 	reg      registry
 	objEmb   *nn.Var // (len(object_idx_to_name)+1, E)
 	predEmb  *nn.Var // (len(pred_idx_to_name), E)
-	gconv0   *linear    // gconv_num_layers = 0: a Linear(E, D)
+	gconv0   *linear // gconv_num_layers = 0: a Linear(E, D)
 	gconvs   []graphConv
 	boxNet   mlp
 	relNet   mlp

@@ -14,7 +14,7 @@ const boxSource = 8
 // returns NaN) is widened to one pixel.
 func boxGrid(boxes *nn.Tensor, H, W int) *nn.Tensor {
 	O := boxes.Shape[0]
-	xs, ys := linspace01(W), linspace01(H)
+	xs, ys := linspace(0, 1, W), linspace(0, 1, H)
 	grid := nn.New(O, H, W, 2)
 	minW, minH := 1/float32(W), 1/float32(H)
 	for o := 0; o < O; o++ {
@@ -37,25 +37,6 @@ func boxGrid(boxes *nn.Tensor, H, W int) *nn.Tensor {
 		}
 	}
 	return grid
-}
-
-// linspace01 is torch.linspace(0, 1, n) in float32, computed as PyTorch
-// does: from the start for the first half and from the end for the rest.
-func linspace01(n int) []float32 {
-	v := make([]float32, n)
-	if n == 1 {
-		return v
-	}
-	step := 1 / float32(n-1)
-	half := n / 2
-	for i := range v {
-		if i < half {
-			v[i] = step * float32(i)
-		} else {
-			v[i] = 1 - step*float32(n-1-i)
-		}
-	}
-	return v
 }
 
 // sceneLayout paints object vectors (O, D) into their boxes, shaped by

@@ -1,0 +1,197 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/sg2im-go/sg2im/nn"
+)
+
+// TrainConfig holds the release's loss weights and optimiser settings
+// (train.py's flags of the same names).
+type TrainConfig struct {
+	LearningRate            float64
+	L1PixelLossWeight       float32
+	BBoxPredLossWeight      float32
+	MaskLossWeight          float32
+	DiscriminatorLossWeight float32
+	DObjWeight              float32
+	DImgWeight              float32
+	ACLossWeight            float32
+	GANLossType             string // gan, lsgan or wgan
+}
+
+// DefaultTrainConfig is the release's defaults.
+func DefaultTrainConfig() TrainConfig {
+	return TrainConfig{
+		LearningRate: 1e-4, L1PixelLossWeight: 1, BBoxPredLossWeight: 10, MaskLossWeight: 0,
+		DiscriminatorLossWeight: 0.01, DObjWeight: 1, DImgWeight: 1, ACLossWeight: 0.1, GANLossType: "gan",
+	}
+}
+
+// Trainer runs the release's training step: the generator on real boxes
+// and masks, then each discriminator on the detached fakes and the reals.
+type Trainer struct {
+	Config TrainConfig
+	G      *Generator
+	DImg   *ImageDiscriminator  // nil without an image discriminator
+	DObj   *ObjectDiscriminator // nil without an object discriminator
+	OptG   *nn.Adam
+	OptImg *nn.Adam
+	OptObj *nn.Adam
+}
+
+// NewTrainer makes optimisers for the networks given.
+func NewTrainer(cfg TrainConfig, g *Generator, dImg *ImageDiscriminator, dObj *ObjectDiscriminator) (*Trainer, error) {
+	switch cfg.GANLossType {
+	case "gan", "lsgan", "wgan":
+	default:
+		return nil, fmt.Errorf("model: gan_loss_type %q: want gan, lsgan or wgan", cfg.GANLossType)
+	}
+	t := &Trainer{Config: cfg, G: g, DImg: dImg, DObj: dObj, OptG: nn.NewAdam(g.ParamVars(), cfg.LearningRate)}
+	if dImg != nil {
+		t.OptImg = nn.NewAdam(dImg.ParamVars(), cfg.LearningRate)
+	}
+	if dObj != nil {
+		t.OptObj = nn.NewAdam(dObj.ParamVars(), cfg.LearningRate)
+	}
+	return t, nil
+}
+
+// StepInput is one training batch.
+type StepInput struct {
+	Batch  *Batch
+	Images *nn.Tensor // (N, 3, H, W), ImageNet-normalised
+	Boxes  *nn.Tensor // (O, 4)
+	Masks  *nn.Tensor // (O, M, M); nil for datasets without masks
+	Noise  *nn.Tensor // layout noise; nil draws it from Seed
+	Seed   uint64
+}
+
+// Losses are one step's losses under the release's names, unweighted;
+// total_loss is the generator's weighted sum.
+type Losses map[string]float64
+
+// StepResult is what one training step did.
+type StepResult struct {
+	Losses Losses
+	// Skipped reports a non-finite generator loss: nothing was updated.
+	Skipped bool
+	// Fake is the generated batch (N, 3, H, W), before the update.
+	Fake *nn.Tensor
+	// BoxesPred are the predicted boxes (O, 4), before the update.
+	BoxesPred *nn.Tensor
+}
+
+// Step runs one training iteration. train selects train-mode batch norms
+// in the generator (the release switches to eval after eval_mode_after
+// iterations); the discriminators always train. A step whose generator
+// loss is not finite updates nothing and reports Skipped.
+func (t *Trainer) Step(in *StepInput, train bool) (*StepResult, error) {
+	c := &t.Config
+	b := in.Batch
+	losses := Losses{}
+	tp := nn.NewTape()
+	out, err := t.G.ForwardTape(tp, train, b, Options{Boxes: in.Boxes, Masks: in.Masks, Noise: in.Noise, Seed: in.Seed})
+	if err != nil {
+		return nil, err
+	}
+	res := &StepResult{Losses: losses, Fake: out.Img.Value, BoxesPred: out.BoxesPred.Value}
+	var terms []*nn.Var
+	var weights []float32
+	add := func(name string, v *nn.Var, w float32) {
+		losses[name] = float64(v.Value.Data[0])
+		terms = append(terms, v)
+		weights = append(weights, w)
+	}
+	real := nn.Const(in.Images)
+	add("L1_pixel_loss", tp.L1Loss(out.Img, real), c.L1PixelLossWeight)
+	add("bbox_pred", tp.MSELoss(out.BoxesPred, nn.Const(in.Boxes)), c.BBoxPredLossWeight)
+	if c.MaskLossWeight > 0 && in.Masks != nil && out.MasksPred != nil {
+		add("mask_loss", tp.BCELoss(out.MasksPred, in.Masks), c.MaskLossWeight)
+	}
+	if t.DObj != nil {
+		scores, ac := t.DObj.Forward(tp, true, out.Img, b.Objs, in.Boxes, b.ObjToImg)
+		add("ac_loss", ac, c.ACLossWeight)
+		add("g_gan_obj_loss", t.gLoss(tp, scores), c.DiscriminatorLossWeight*c.DObjWeight)
+	}
+	if t.DImg != nil {
+		scores := t.DImg.Forward(tp, true, out.Img)
+		add("g_gan_img_loss", t.gLoss(tp, scores), c.DiscriminatorLossWeight*c.DImgWeight)
+	}
+	total := tp.WeightedSum(terms, weights)
+	losses["total_loss"] = float64(total.Value.Data[0])
+	if f := losses["total_loss"]; math.IsNaN(f) || math.IsInf(f, 0) {
+		res.Skipped = true
+		return res, nil
+	}
+	// Every gradient is cleared once, before the generator's backward: the
+	// reference step (the fixtures' train.grad.d_*) lets the discriminators'
+	// gradients from the generator's loss add to those of their own losses.
+	t.OptG.ZeroGrad()
+	for _, opt := range []*nn.Adam{t.OptObj, t.OptImg} {
+		if opt != nil {
+			opt.ZeroGrad()
+		}
+	}
+	tp.Backward(total)
+	t.OptG.Step()
+
+	fake := nn.Const(out.Img.Value) // detached
+	if t.DObj != nil {
+		tp := nn.NewTape()
+		sf, acFake := t.DObj.Forward(tp, true, fake, b.Objs, in.Boxes, b.ObjToImg)
+		sr, acReal := t.DObj.Forward(tp, true, real, b.Objs, in.Boxes, b.ObjToImg)
+		gan := t.dLoss(tp, sr, sf)
+		dTotal := tp.WeightedSum([]*nn.Var{gan, acReal, acFake}, []float32{1, 1, 1})
+		losses["d_obj_gan_loss"] = float64(gan.Value.Data[0])
+		losses["d_ac_loss_real"] = float64(acReal.Value.Data[0])
+		losses["d_ac_loss_fake"] = float64(acFake.Value.Data[0])
+		losses["d_obj_total"] = float64(dTotal.Value.Data[0])
+		tp.Backward(dTotal)
+		t.OptObj.Step()
+	}
+	if t.DImg != nil {
+		tp := nn.NewTape()
+		sf := t.DImg.Forward(tp, true, fake)
+		sr := t.DImg.Forward(tp, true, real)
+		gan := t.dLoss(tp, sr, sf)
+		losses["d_img_gan_loss"] = float64(gan.Value.Data[0])
+		tp.Backward(gan)
+		t.OptImg.Step()
+	}
+	return res, nil
+}
+
+// gLoss is the generator's adversarial loss on fake scores.
+func (t *Trainer) gLoss(tp *nn.Tape, fake *nn.Var) *nn.Var {
+	switch t.Config.GANLossType {
+	case "lsgan":
+		return tp.MSELoss(tp.Sigmoid(fake), nn.Const(filled(fake.Value.Shape, 1)))
+	case "wgan":
+		return tp.WeightedSum([]*nn.Var{tp.Mean(fake)}, []float32{-1})
+	}
+	return tp.BCEWithLogits(fake, 1)
+}
+
+// dLoss is a discriminator's adversarial loss on real and fake scores.
+func (t *Trainer) dLoss(tp *nn.Tape, real, fake *nn.Var) *nn.Var {
+	switch t.Config.GANLossType {
+	case "lsgan":
+		return tp.WeightedSum([]*nn.Var{
+			tp.MSELoss(tp.Sigmoid(real), nn.Const(filled(real.Value.Shape, 1))),
+			tp.MSELoss(tp.Sigmoid(fake), nn.Const(filled(fake.Value.Shape, 0))),
+		}, []float32{1, 1})
+	case "wgan":
+		return tp.WeightedSum([]*nn.Var{tp.Mean(fake), tp.Mean(real)}, []float32{1, -1})
+	}
+	return tp.WeightedSum([]*nn.Var{tp.BCEWithLogits(real, 1), tp.BCEWithLogits(fake, 0)}, []float32{1, 1})
+}
+
+func filled(shape []int, v float32) *nn.Tensor {
+	t := nn.New(shape...)
+	for i := range t.Data {
+		t.Data[i] = v
+	}
+	return t
+}
