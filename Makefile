@@ -24,6 +24,7 @@ build:
 # their precompressed variants into $(DIST).
 app:
 	mkdir -p $(DIST)
+	find $(DIST) -mindepth 1 ! -name README.md -delete
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o $(DIST)/app.wasm ./cmd/sg2im-web
 	cp web/* $(DIST)/
 	cp $(WASMEXEC:go_js_wasm_exec=wasm_exec.js) $(DIST)/wasm_exec.js
@@ -51,6 +52,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseGraphs$$' -fuzztime $(FUZZTIME) ./model
 	$(GO) test -run '^$$' -fuzz '^FuzzReadSafetensors$$' -fuzztime $(FUZZTIME) ./weights
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./weights
+	$(GO) test -run '^$$' -fuzz '^FuzzParseText$$' -fuzztime $(FUZZTIME) ./model
+	$(GO) test -run '^$$' -fuzz '^FuzzFileName$$' -fuzztime $(FUZZTIME) ./server
+	$(GO) test -run '^$$' -fuzz '^FuzzAcceptQ$$' -fuzztime $(FUZZTIME) ./server
 
 # Generator speed at the release's coco64 and vg128 sizes (random weights).
 bench:
