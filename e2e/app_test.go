@@ -181,6 +181,7 @@ func TestApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "first image", drawnJS, 90*time.Second)
+	t.Logf("measured: navigation to first image, cold cache: %.0f ms", eval[float64](t, ctx, "performance.now()"))
 	first := eval[string](t, ctx, imageHashJS)
 	if first == "" {
 		t.Fatal("the first image is blank")
@@ -194,6 +195,18 @@ func TestApp(t *testing.T) {
 		t.Errorf("graph drawing has %d object nodes, want %d", n, nObjs)
 	}
 	screenshot(t, ctx, "1-first-visit")
+
+	t.Log("usable at 360 px wide: nothing overflows sideways")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740)); err != nil {
+		t.Fatal(err)
+	}
+	if w := eval[int](t, ctx, "document.documentElement.scrollWidth"); w > 360 {
+		t.Errorf("page is %d px wide at a 360 px viewport", w)
+	}
+	screenshot(t, ctx, "1b-narrow")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 1100)); err != nil {
+		t.Fatal(err)
+	}
 
 	t.Log("editing the graph regenerates and changes the image")
 	setInput(t, ctx, "#text-input", "sky above grass; sheep inside grass; tree right of sheep; house left of sheep")
@@ -250,6 +263,8 @@ func TestApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "controlled reload", drawnJS+` && navigator.serviceWorker.controller !== null`, 90*time.Second)
+	t.Logf("measured: navigation to first image, warm cache: %.0f ms", eval[float64](t, ctx, "performance.now()"))
+	t.Logf("measured: last generation: %s", eval[string](t, ctx, `document.getElementById("status").textContent`))
 	stop()
 	if _, err := http.Get(url); err == nil {
 		t.Fatal("the server still answers")
