@@ -36,6 +36,9 @@ func ParseText(text string, preds []string) (SceneGraph, error) {
 		if name == "" {
 			return 0, fmt.Errorf("%q has no object name before '#'", ref)
 		}
+		if strings.ContainsRune(name, '#') {
+			return 0, fmt.Errorf("%q: '#' may only start an instance number, as in sheep#2", ref)
+		}
 		if len(g.Objects) >= MaxObjectsPerGraph {
 			return 0, fmt.Errorf("more than %d objects", MaxObjectsPerGraph)
 		}

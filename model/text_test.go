@@ -63,6 +63,7 @@ func TestParseTextErrors(t *testing.T) {
 		{"", "no objects"},
 		{" ; , ", "no objects"},
 		{"#2 on grass", "no object name"},
+		{"a#b#2", "instance number"},
 	} {
 		_, err := ParseText(tc.in, textPreds)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
