@@ -35,6 +35,7 @@ func (a *App) build() {
 
 	textInput := el("input", attrs{"id": IDTextInput, "type": "text", "autocomplete": "off", "spellcheck": "false",
 		"aria-describedby": IDTextError, "placeholder": "sheep inside grass; sky above grass"})
+	importLabel := el("label", attrs{"for": IDImportJSON, "class": "button", "tabindex": "0", "role": "button"}, "Import JSON")
 	importInput := el("input", attrs{"type": "file", "id": IDImportJSON, "accept": ".json,application/json", "class": "visually-hidden"})
 	editor := el("section", attrs{"id": IDEditor, "class": "panel editor", "aria-labelledby": "editor-title"},
 		el("h2", attrs{"id": "editor-title"}, "Scene"),
@@ -54,7 +55,7 @@ func (a *App) build() {
 		el("button", attrs{"id": IDAddRelationship, "type": "button"}, "Add relationship"),
 		el("div", attrs{"class": "row json"},
 			el("button", attrs{"id": IDExportJSON, "type": "button"}, "Export JSON"),
-			el("label", attrs{"for": IDImportJSON, "class": "button", "tabindex": "0"}, "Import JSON"),
+			importLabel,
 			importInput,
 			el("span", attrs{"class": "hint"}, "or drop a .json scene or a model file here")),
 		el("datalist", attrs{"id": IDVocabObjects}))
@@ -133,6 +134,13 @@ func (a *App) build() {
 			a.importFile(f)
 		}
 		importInput.Set("value", "")
+	})
+	// The label stands in for the hidden file input, so keys must open it too.
+	h.on(importLabel, "keydown", func(ev js.Value) {
+		if k := ev.Get("key").String(); k == "Enter" || k == " " {
+			ev.Call("preventDefault")
+			importInput.Call("click")
+		}
 	})
 	h.on(editor, "dragover", func(ev js.Value) { ev.Call("preventDefault") })
 	h.on(editor, "drop", func(ev js.Value) {
