@@ -3,7 +3,7 @@ GO       ?= go
 GOROOT   := $(shell $(GO) env GOROOT)
 WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 # Packages that must also work compiled to WebAssembly.
-WASMPKGS := ./nn ./model ./weights ./engine ./protocol
+WASMPKGS := ./nn ./model ./weights ./engine ./protocol ./data
 # Each fuzz target runs this long in `make test`; longer runs: make fuzz FUZZTIME=10m
 FUZZTIME ?= 10s
 
@@ -55,6 +55,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseText$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./model
 	$(GO) test -run '^$$' -fuzz '^FuzzFileName$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./server
 	$(GO) test -run '^$$' -fuzz '^FuzzAcceptQ$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./server
+	$(GO) test -run '^$$' -fuzz '^FuzzRLE$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./data
+	$(GO) test -run '^$$' -fuzz '^FuzzSegmentation$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./data
+	$(GO) test -run '^$$' -fuzz '^FuzzPolygon$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./data
 
 # Generator speed at the release's coco64 and vg128 sizes (random weights).
 bench:
