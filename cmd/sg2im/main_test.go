@@ -186,6 +186,14 @@ func TestCLIErrors(t *testing.T) {
 	weights.WriteFileAtomic(wrongNoise, func(w io.Writer) error {
 		return weights.WriteSafetensors(w, nil, []weights.Tensor{{Name: "noise", DType: weights.F32, T: nn.New(1, 4, 32, 32)}})
 	})
+	// tiny_masks weights under tiny_boxes' config: another architecture.
+	other := filepath.Join(dir, "other.safetensors")
+	masks, _ := weights.Load(pt)
+	boxes, _ := weights.Load(testdata("tiny_boxes.zip.pt"))
+	masks.ModelKwargs = boxes.ModelKwargs
+	if err := masks.Save(other); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, "out")
 	for _, tc := range []struct {
 		name string
@@ -204,6 +212,7 @@ func TestCLIErrors(t *testing.T) {
 		{"missing graphs file", []string{"generate", "--model", pt, "--graphs", filepath.Join(dir, "nope.json"), "--out", out}, exitInput, "no such file"},
 		{"truncated model", []string{"generate", "--model", truncated, "--graphs", testdata("graphs/sheep.json"), "--out", out}, exitModel, "truncated.pt"},
 		{"garbage model", []string{"inspect", garbage}, exitModel, "garbage.safetensors"},
+		{"another architecture", []string{"generate", "--model", other, "--graphs", testdata("graphs/sheep.json"), "--out", out}, exitModel, "weights do not match the model config"},
 		{"noise missing", []string{"generate", "--model", pt, "--graphs", testdata("graphs/sheep.json"), "--out", out, "--noise", noNoise}, exitInput, `no tensor named "noise"`},
 		{"noise wrong shape", []string{"generate", "--model", pt, "--graphs", testdata("graphs/two_scenes.json"), "--out", out, "--noise", wrongNoise}, exitInput, "noise has shape [1 4 32 32], want [2 4 32 32]"},
 		{"convert arity", []string{"convert", pt}, exitUsage, "want two arguments"},
