@@ -58,7 +58,7 @@ type InputError struct {
 func (e *InputError) Error() string { return e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
 
-// Generate draws req.Count images of req.Graph.
+// Generate draws req.Count images of req.Graph, or of the graph in req.Text.
 func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, error) {
 	if e.g == nil {
 		return nil, ErrNoModel
@@ -68,24 +68,24 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 		return nil, &InputError{"count", fmt.Errorf("%d images requested, at most %d", count, protocol.MaxCount)}
 	}
 	t0 := time.Now()
-	if err := req.Graph.Check(); err != nil {
-		return nil, &InputError{graphField(err), err}
+	graph, field, err := e.graph(req)
+	if err != nil {
+		return nil, &InputError{field, err}
 	}
 	graphs := make([]model.SceneGraph, count)
 	for i := range graphs {
-		graphs[i] = req.Graph
+		graphs[i] = graph
 	}
 	b, err := model.Encode(graphs, e.g.Config.Vocab)
 	if err != nil {
 		var uw *model.UnknownWordError
-		field := "graph"
-		if errors.As(err, &uw) {
+		if field != "text" && errors.As(err, &uw) {
 			field = map[string]string{"object": "objects", "predicate": "relationships"}[uw.Kind]
 		}
 		return nil, &InputError{field, err}
 	}
 	opt := model.Options{Seed: req.Seed}
-	nObj := len(req.Graph.Objects)
+	nObj := len(graph.Objects)
 	if req.Boxes != nil {
 		if len(req.Boxes) != nObj {
 			return nil, &InputError{"boxes", fmt.Errorf("%d boxes for %d objects", len(req.Boxes), nObj)}
@@ -108,6 +108,7 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 	tForward := time.Now()
 	imgs := model.Deprocess(out.Img)
 	res := &protocol.ImagesInfo{
+		Graph: graph,
 		Width: imgs[0].Rect.Dx(), Height: imgs[0].Rect.Dy(),
 		MaskSize: e.g.Config.MaskSize,
 	}
@@ -137,6 +138,24 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// graph returns the request's graph, parsed from Text when Graph has no
+// objects, and the request field that errors about it should name.
+func (e *Engine) graph(req *protocol.GenerateRequest) (model.SceneGraph, string, error) {
+	if len(req.Graph.Objects) > 0 || req.Text == "" {
+		err := req.Graph.Check()
+		field := "graph"
+		if err != nil {
+			field = graphField(err)
+		}
+		return req.Graph, field, err
+	}
+	g, err := model.ParseText(req.Text, e.info.Predicates)
+	if err == nil {
+		err = g.Check()
+	}
+	return g, "text", err
+}
 
 // graphField guesses which list a structural error is about.
 func graphField(err error) string {

@@ -133,3 +133,43 @@ func TestDecodeRequest(t *testing.T) {
 		t.Errorf("round trip: %+v %v", r, err)
 	}
 }
+
+// TestGenerateFromText checks the widget's path: a graph given in the
+// one-line syntax draws what the same graph as JSON draws.
+func TestGenerateFromText(t *testing.T) {
+	e, _ := load(t, "tiny_masks.zip.pt")
+	want, err := e.Generate(&protocol.GenerateRequest{Graph: sheep, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Generate(&protocol.GenerateRequest{Text: "sky above grass; sheep inside grass", Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.RGBA[0], want.RGBA[0]) {
+		t.Error("the text graph drew another image than the same graph as JSON")
+	}
+	if model.FormatText(got.Graph) != model.FormatText(sheep) {
+		t.Errorf("returned graph %+v, want %+v", got.Graph, sheep)
+	}
+	// A graph with objects wins over text.
+	both, err := e.Generate(&protocol.GenerateRequest{Graph: sheep, Text: "tree", Seed: 5})
+	if err != nil || len(both.Graph.Objects) != 3 {
+		t.Errorf("graph and text: %+v, %v; want the graph used", both, err)
+	}
+}
+
+func TestGenerateTextErrors(t *testing.T) {
+	e, _ := load(t, "tiny_masks.zip.pt")
+	for _, tc := range []struct{ text, want string }{
+		{"sheep inside grss", `did you mean "grass"`},
+		{";;", "no objects"},
+		{"#3 above grass", "no object name"},
+	} {
+		_, err := e.Generate(&protocol.GenerateRequest{Text: tc.text})
+		var ie *InputError
+		if !errors.As(err, &ie) || ie.Field != "text" || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want field \"text\" and %q", tc.text, err, tc.want)
+		}
+	}
+}

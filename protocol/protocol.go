@@ -49,8 +49,12 @@ type LoadRequest struct {
 // Seed+1, ... (Count 0 means 1).
 type GenerateRequest struct {
 	Graph model.SceneGraph `json:"graph"`
-	Seed  uint64           `json:"seed"`
-	Count int              `json:"count,omitempty"`
+	// Text, used when Graph has no objects, is the graph in the one-line
+	// syntax ("sheep inside grass; sky above grass"), parsed with the
+	// loaded model's predicates. Optional, so Version stays 1.
+	Text  string `json:"text,omitempty"`
+	Seed  uint64 `json:"seed"`
+	Count int    `json:"count,omitempty"`
 	// Boxes, when set, replace the predicted boxes: one (x0, y0, x1, y1)
 	// per object of Graph, in [0, 1].
 	Boxes [][4]float32 `json:"boxes,omitempty"`
@@ -69,7 +73,8 @@ type Response struct {
 	Images   *ImagesInfo `json:"images,omitempty"`
 	Error    string      `json:"error,omitempty"`
 	// Field names the request field at fault, for inline display
-	// ("objects", "relationships", "boxes", "model"); empty when unknown.
+	// ("objects", "relationships", "text", "boxes", "model"); empty when
+	// unknown. Any fault in a graph given as Text is "text".
 	Field string `json:"field,omitempty"`
 }
 
@@ -93,9 +98,12 @@ type ModelInfo struct {
 
 // ImagesInfo holds generated images and the layout they were drawn from.
 type ImagesInfo struct {
-	Width  int      `json:"width"`
-	Height int      `json:"height"`
-	Seeds  []uint64 `json:"seeds"`
+	// Graph is the graph drawn: the request's, or the one parsed from its
+	// Text (the widget draws it without a parser of its own).
+	Graph  model.SceneGraph `json:"graph"`
+	Width  int              `json:"width"`
+	Height int              `json:"height"`
+	Seeds  []uint64         `json:"seeds"`
 	// RGBA holds one Width*Height*4 byte image per seed.
 	RGBA [][]byte `json:"rgba"`
 	// Boxes are the layout's boxes of the graph's objects (the first image's:

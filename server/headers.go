@@ -6,11 +6,12 @@ import "net/http"
 // workers, whose policy comes from their script's response. The app is Go
 // compiled to wasm and started by wasm_exec.js in the page or a worker:
 // 'wasm-unsafe-eval' lets WebAssembly compile without allowing JS eval.
+// The widget starts its worker from a blob: URL (see sg2im-widget.js).
 // Images are drawn on canvases and exported as data: or blob: URLs. Nothing
 // is loaded from other origins, and the app may not be framed.
 const ContentSecurityPolicy = "default-src 'self'; " +
 	"script-src 'self' 'wasm-unsafe-eval'; " +
-	"worker-src 'self'; " +
+	"worker-src 'self' blob:; " +
 	"style-src 'self'; " +
 	"img-src 'self' data: blob:; " +
 	"connect-src 'self'; " +

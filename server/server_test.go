@@ -364,7 +364,7 @@ func TestSecurityHeaders(t *testing.T) {
 			}
 		}
 	}
-	for _, d := range []string{"'wasm-unsafe-eval'", "worker-src 'self'", "object-src 'none'", "frame-ancestors 'none'"} {
+	for _, d := range []string{"'wasm-unsafe-eval'", "worker-src 'self' blob:", "object-src 'none'", "frame-ancestors 'none'"} {
 		if !strings.Contains(ContentSecurityPolicy, d) {
 			t.Errorf("ContentSecurityPolicy lacks %s", d)
 		}

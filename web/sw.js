@@ -4,7 +4,8 @@
 "use strict";
 const CACHE = "sg2im-v1";
 const SHELL = ["./", "index.html", "style.css", "main.js", "worker.js", "wasm_exec.js", "app.wasm",
-  "model.safetensors", "manifest.webmanifest", "icon.svg"];
+  "model.safetensors", "manifest.webmanifest", "icon.svg",
+  "sg2im-widget.js", "embed.html", "embed.css"];
 
 self.addEventListener("install", (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
