@@ -430,3 +430,28 @@ func crossOrigin(t *testing.T, bctx context.Context, dir string, want []byte) {
 		ms, int64(len(page))+total, len(page), files)
 	screenshot(t, ctx, "widget-6-cross-origin")
 }
+
+// TestWidgetOffline checks that a docs page on the app's origin draws its
+// widgets after one visit with the server stopped.
+func TestWidgetOffline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests take a minute; skipped with -short")
+	}
+	ctx := browser(t)
+	url, stop := serve(t, buildApp(t))
+	defer stop()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"embed.html")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "first widget", drawn("first"), 90*time.Second)
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "controlled reload", drawn("first")+` && navigator.serviceWorker.controller !== null`, 90*time.Second)
+	stop()
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "offline widget", drawn("first"), 90*time.Second)
+	screenshot(t, ctx, "widget-offline")
+}

@@ -21,6 +21,12 @@ const DEFAULT_MODEL = new URL("model.safetensors", import.meta.url).href;
 const DEFAULT_SIZE = 256;
 const EDIT_DELAY_MS = 300; // debounce of the inline editor
 
+// On the app's own origin the widget shares the app's service worker, so a
+// docs page served there works offline after one visit.
+if (new URL(import.meta.url).origin === location.origin && "serviceWorker" in navigator) {
+  navigator.serviceWorker.register(new URL("sw.js", import.meta.url)).catch(() => {});
+}
+
 // Engine is one worker and the model it loaded; requests carry ids and the
 // worker answers them in order.
 class Engine {
