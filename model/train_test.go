@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -143,30 +144,22 @@ func TestTrainStepParity(t *testing.T) {
 // noiseBias reports a conv bias directly followed by batch norm in train
 // mode: batch norm removes it, so its gradient is float noise.
 func noiseBias(g *Generator, name string) bool {
-	if !strings.HasSuffix(name, ".bias") {
+	module, ok := strings.CutSuffix(name, ".bias")
+	if !ok {
 		return false
 	}
-	prefix, _, _ := cutLast(strings.TrimSuffix(name, ".bias"))
-	last := strings.TrimPrefix(strings.TrimSuffix(name, ".bias"), prefix+".")
-	var idx int
-	for _, c := range last {
-		if c < '0' || c > '9' {
-			return false
-		}
-		idx = idx*10 + int(c-'0')
+	prefix, last, _ := cutLast(module)
+	idx, err := strconv.Atoi(last)
+	if err != nil {
+		return false
 	}
-	next := prefix + "." + itoa(idx+1) + ".running_mean"
+	next := prefix + "." + strconv.Itoa(idx+1) + ".running_mean"
 	for _, b := range g.Buffers() {
 		if b.Name == next {
 			return true
 		}
 	}
 	return false
-}
-
-func itoa(i int) string {
-	b, _ := json.Marshal(i)
-	return string(b)
 }
 
 func maxAbs(t *nn.Tensor) float64 {
