@@ -108,6 +108,9 @@ func (r *registry) maskNet(dim, size int) *maskNet {
 
 // forward maps (O, D) vectors to (O, M, M) masks in (0, 1).
 func (m *maskNet) forward(p pass, vecs *nn.Var) *nn.Var {
+	if p.tp == nil && !p.train {
+		return nn.Const(m.forwardEval(vecs.Value))
+	}
 	tp := p.tp
 	O, D := vecs.Value.Shape[0], vecs.Value.Shape[1]
 	x := tp.Reshape(vecs, O, D, 1, 1)
@@ -185,6 +188,9 @@ func (r *registry) crn(cfg *Config, slope float32) crn {
 
 // forward paints an image (N, 3, H, W) from a layout (N, C, H, W).
 func (c crn) forward(p pass, layout *nn.Var) *nn.Var {
+	if p.tp == nil && !p.train {
+		return nn.Const(c.forwardEval(layout.Value))
+	}
 	tp := p.tp
 	N, H, W := layout.Value.Shape[0], layout.Value.Shape[2], layout.Value.Shape[3]
 	k := len(c.mods)

@@ -1,6 +1,9 @@
 package nn
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // ConvShape describes a 2-D convolution of a batch of images.
 type ConvShape struct {
@@ -45,38 +48,274 @@ func Conv2d(x, w, b *Tensor, stride, pad int) *Tensor {
 		panic(fmt.Sprintf("nn: Conv2d: bias %v for %d filters", b.Shape, s.F))
 	}
 	y := New(s.N, s.F, s.OutH, s.OutW)
-	var col []float32
-	if !s.direct() {
-		col = make([]float32, s.ColSize())
-	}
-	Conv2dForward(y.Data, x.Data, w.Data, biasData(b), col, s)
+	Conv2dForward(y.Data, x.Data, w.Data, biasData(b), nil, s)
 	return y
 }
 
-// Conv2dForward writes the convolution into dst (N, F, OutH, OutW). col is
-// scratch of s.ColSize() values, unused for 1x1 stride-1 unpadded kernels.
+// Conv2dForward writes the convolution into dst (N, F, OutH, OutW); bias
+// may be nil. col is unused (the product reads the receptive fields
+// straight from x) and may be nil; it is kept for callers that pass
+// s.ColSize() values of scratch.
 func Conv2dForward(dst, x, w, bias, col []float32, s ConvShape) {
-	inSize, outSize := s.C*s.H*s.W, s.OutH*s.OutW
+	var epi *Epilogue
+	if bias != nil {
+		epi = &Epilogue{Shift: bias}
+	}
+	Conv2dFused(dst, x, w, s, epi)
+}
+
+// Conv2dFused writes epi applied to the convolution of x (N, C, H, W) with
+// w (F, C, KH, KW) into dst (N, F, OutH, OutW): with epi's Scale and Shift
+// a convolution's bias and an eval-mode batch norm, and its activation,
+// cost one pass over each output tile while it is in cache. epi may be nil.
+func Conv2dFused(dst, x, w []float32, s ConvShape, epi *Epilogue) {
+	Conv2dInputs(dst, []ConvInput{{Data: x, C: s.C}}, w, s, epi)
+}
+
+// ConvInput is a group of C channels of a convolution's input: Data holds
+// (N, C, H/Up, W/Up) values, each pixel standing for an Up x Up block
+// (nearest-neighbour upsampling) when Up > 1. Scale and Shift, when not
+// nil, hold one value per channel and map every input pixel v to
+// v*Scale[c] + Shift[c] (an eval-mode batch norm before the convolution);
+// the zero padding stays zero.
+type ConvInput struct {
+	Data         []float32
+	C            int
+	Up           int
+	Scale, Shift []float32
+}
+
+// Conv2dInputs is Conv2dFused over the channel concatenation of ins, each
+// upsampled to s.H x s.W, without building the concatenation: the channel
+// counts add up to s.C.
+//
+// When the kernel's tile width divides OutH*OutW, the N images make one
+// product, with the pixels of all images as its columns.
+func Conv2dInputs(dst []float32, ins []ConvInput, w []float32, s ConvShape, epi *Epilogue) {
+	outSize := s.OutH * s.OutW
 	k := s.C * s.KH * s.KW
-	for n := 0; n < s.N; n++ {
-		xn := x[n*inSize : (n+1)*inSize]
-		yn := dst[n*s.F*outSize : (n+1)*s.F*outSize]
-		src := xn
-		if !s.direct() {
-			Im2col(col, xn, s)
-			src = col
+	c := 0
+	for _, in := range ins {
+		up := max(in.Up, 1)
+		if in.C < 0 || s.H%up != 0 || s.W%up != 0 || len(in.Data) < s.N*in.C*(s.H/up)*(s.W/up) ||
+			in.Scale != nil && len(in.Scale) < in.C || in.Shift != nil && len(in.Shift) < in.C {
+			panic(fmt.Sprintf("nn: Conv2dInputs: input of %d channels upsampled %d, %d values, for %+v", in.C, up, len(in.Data), s))
 		}
-		beta := float32(0)
-		if bias != nil {
-			for f := 0; f < s.F; f++ {
-				row := yn[f*outSize : (f+1)*outSize]
-				for i := range row {
-					row[i] = bias[f]
+		c += in.C
+	}
+	if c != s.C || len(dst) < s.N*s.F*outSize || len(w) < s.F*k {
+		panic(fmt.Sprintf("nn: Conv2dInputs: dst %d, %d input channels, w %d values for %+v", len(dst), c, len(w), s))
+	}
+	if epi != nil && (epi.Scale != nil && len(epi.Scale) < s.F || epi.Shift != nil && len(epi.Shift) < s.F) {
+		panic(fmt.Sprintf("nn: Conv2dInputs: epilogue for %d filters", s.F))
+	}
+	if k == 0 {
+		clear(dst[:s.N*s.F*outSize])
+		if epi != nil {
+			for n := 0; n < s.N; n++ {
+				epi.apply(dst[n*s.F*outSize:], outSize, 0, s.F, outSize)
+			}
+		}
+		return
+	}
+	kern := activeKernel
+	// A 1x1 stride-1 unpadded convolution of one plain input reads it as B.
+	if s.direct() && len(ins) == 1 && ins[0].Up <= 1 && ins[0].Scale == nil && ins[0].Shift == nil {
+		for n := 0; n < s.N; n++ {
+			work := gemmWork{
+				kern: kern, m: s.F, n: outSize, k: k, alpha: 1,
+				a:   gemmA{data: w, ld: k},
+				b:   gemmB{data: ins[0].Data[n*s.C*outSize:], ld: outSize},
+				dst: dst[n*s.F*outSize:], ldc: outSize, epi: epi, bl: blocking,
+			}
+			work.run(Threads())
+		}
+		return
+	}
+	batch := s.N
+	if outSize%kern.nr != 0 {
+		batch = 1 // a tile would straddle two images
+	}
+	src := convSources.Get().(*convSource)
+	defer convSources.Put(src)
+	src.offsets(s, batch)
+	for n := 0; n < s.N; n += batch {
+		src.load(ins, n, batch, s)
+		work := gemmWork{
+			kern: kern, m: s.F, n: batch * outSize, k: k, alpha: 1,
+			a:   gemmA{data: w, ld: k},
+			b:   gemmB{conv: src},
+			dst: dst[n*s.F*outSize:], ldc: outSize, epi: epi, bl: blocking,
+		}
+		if batch > 1 {
+			work.imgCols = outSize
+		}
+		work.run(Threads())
+	}
+}
+
+// convSource is the im2col matrix of a batch of images (C*KH*KW rows,
+// OutH*OutW columns per image) as the packer and the kernels read it,
+// without materialising it: element (p, j) is x[rowOff[p]+colOff[j]] of
+// the zero-padded images x.
+type convSource struct {
+	x              []float32 // (batch, C, H+2*Pad, W+2*Pad)
+	rowOff, colOff []int
+	stride, outW   int
+}
+
+var convSources = sync.Pool{New: func() any { return new(convSource) }}
+
+// offsets sets the offsets for batch images of shape s.
+func (c *convSource) offsets(s ConvShape, batch int) {
+	c.stride, c.outW = s.Stride, s.OutW
+	hp, wp := s.H+2*s.Pad, s.W+2*s.Pad
+	c.rowOff = grow(c.rowOff, s.C*s.KH*s.KW)
+	for ch, p := 0, 0; ch < s.C; ch++ {
+		for ky := 0; ky < s.KH; ky++ {
+			for kx := 0; kx < s.KW; kx++ {
+				c.rowOff[p] = (ch*hp+ky)*wp + kx
+				p++
+			}
+		}
+	}
+	c.colOff = grow(c.colOff, batch*s.OutH*s.OutW)
+	j := 0
+	for n := 0; n < batch; n++ {
+		for oy := 0; oy < s.OutH; oy++ {
+			for ox := 0; ox < s.OutW; ox++ {
+				c.colOff[j] = n*s.C*hp*wp + (oy*wp+ox)*s.Stride
+				j++
+			}
+		}
+	}
+}
+
+// grow returns buf resized to n, reallocating only when it is too small.
+func grow[T any](buf []T, n int) []T {
+	if cap(buf) < n {
+		return make([]T, n)
+	}
+	return buf[:n]
+}
+
+// load copies images [n0, n0+batch) of the concatenated, upsampled,
+// rescaled inputs into the zero-padded buffer, splitting the planes among
+// goroutines when there are many.
+func (c *convSource) load(ins []ConvInput, n0, batch int, s ConvShape) {
+	hp, wp := s.H+2*s.Pad, s.W+2*s.Pad
+	c.x = grow(c.x, batch*s.C*hp*wp)
+	planes := batch * s.C
+	parts := min(Threads(), max(1, planes*hp*wp/minParallelCopy))
+	if parts <= 1 {
+		c.loadPlanes(ins, n0, 0, planes, s)
+		return
+	}
+	var wg sync.WaitGroup
+	for part := 0; part < parts; part++ {
+		lo, hi := planes*part/parts, planes*(part+1)/parts
+		wg.Go(func() { c.loadPlanes(ins, n0, lo, hi, s) })
+	}
+	wg.Wait()
+}
+
+// minParallelCopy: a padded copy of fewer values (~1 ms) runs on one
+// goroutine.
+const minParallelCopy = 1 << 18
+
+// loadPlanes fills planes [lo, hi) of the padded buffer, plane q being
+// channel q%C of image n0+q/C.
+func (c *convSource) loadPlanes(ins []ConvInput, n0, lo, hi int, s ConvShape) {
+	hp, wp := s.H+2*s.Pad, s.W+2*s.Pad
+	for q := lo; q < hi; q++ {
+		n, ch := n0+q/s.C, q%s.C
+		in, ic := ins[0], ch
+		for _, cand := range ins {
+			if ic < cand.C {
+				in = cand
+				break
+			}
+			ic -= cand.C
+		}
+		up := max(in.Up, 1)
+		h, w := s.H/up, s.W/up
+		src := in.Data[(n*in.C+ic)*h*w:][:h*w]
+		scale, shift := float32(1), float32(0)
+		if in.Scale != nil {
+			scale = in.Scale[ic]
+		}
+		if in.Shift != nil {
+			shift = in.Shift[ic]
+		}
+		affine := in.Scale != nil || in.Shift != nil
+		plane := c.x[q*hp*wp : (q+1)*hp*wp]
+		clear(plane[:s.Pad*wp])
+		clear(plane[(hp-s.Pad)*wp:])
+		for y := 0; y < s.H; y++ {
+			row := plane[(y+s.Pad)*wp : (y+s.Pad+1)*wp]
+			clear(row[:s.Pad])
+			clear(row[s.Pad+s.W:])
+			in := src[(y/up)*w : (y/up+1)*w]
+			out := row[s.Pad : s.Pad+s.W]
+			switch {
+			case up == 1 && !affine:
+				copy(out, in)
+			case up == 1:
+				for x, v := range in {
+					out[x] = v*scale + shift
+				}
+			default:
+				for x := range out {
+					out[x] = in[x/up]*scale + shift
 				}
 			}
-			beta = 1
 		}
-		Gemm(false, false, s.F, outSize, k, 1, w, k, src, outSize, beta, yn, outSize)
+	}
+}
+
+// hasRuns reports whether some nr consecutive columns are consecutive
+// pixels of one row (see run).
+func (c *convSource) hasRuns(nr int) bool { return c.stride == 1 && c.outW >= nr }
+
+// run returns the image from the first pixel of columns [j, j+nr) when
+// they are consecutive pixels of one row, so that row p of their panel is
+// x[rowOff[p]:][:nr]; otherwise nil.
+func (c *convSource) run(j, nr int) []float32 {
+	if j+nr > len(c.colOff) || c.colOff[j+nr-1]-c.colOff[j] != nr-1 {
+		return nil
+	}
+	return c.x[c.colOff[j]:]
+}
+
+// pack writes rows [p0, p0+kc) and columns [j0, j0+nc) of the im2col
+// matrix into micro-panels of nr columns, as gemmWork.packB does. With
+// skipRuns it leaves out the panels that the kernel reads in place (run).
+func (c *convSource) pack(dst []float32, nr, p0, kc, j0, nc int, skipRuns bool) {
+	rows := c.rowOff[p0 : p0+kc]
+	for jp := 0; jp < nc; jp += nr {
+		panel := dst[jp*kc : (jp+nr)*kc]
+		cols := min(nr, nc-jp)
+		offs := c.colOff[j0+jp : j0+jp+cols]
+		// Offsets increase with j, so a span of cols-1 means consecutive
+		// pixels of one row: the panel row is one slice of x.
+		run := offs[cols-1]-offs[0] == cols-1
+		if run && skipRuns && cols == nr {
+			continue
+		}
+		for p, r := range rows {
+			d := panel[p*nr : (p+1)*nr]
+			if run {
+				s := c.x[r+offs[0]:][:cols]
+				for i := range s {
+					d[i] = s[i]
+				}
+			} else {
+				for i, o := range offs {
+					d[i] = c.x[r+o]
+				}
+			}
+			clear(d[cols:])
+		}
 	}
 }
 

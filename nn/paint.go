@@ -21,14 +21,17 @@ func Paint(dst, vecs, planes *Tensor, img []int) {
 		if img[i] < 0 || img[i] >= n {
 			panic(fmt.Sprintf("nn: Paint: image index %d out of range [0, %d)", img[i], n))
 		}
-		plane := planes.Data[i*hw:][:hw]
-		for c := 0; c < d; c++ {
-			v := vecs.Data[i*d+c]
-			out := dst.Data[(img[i]*d+c)*hw:][:hw]
-			for p, m := range plane {
-				out[p] += v * m
-			}
+	}
+	// Each run of objects of one image (in a batch, every image's objects
+	// are one run) is one product: dst[img] (D, HW) += vecs^T (D, run) *
+	// planes (run, HW).
+	for i := 0; i < o; {
+		j := i + 1
+		for j < o && img[j] == img[i] {
+			j++
 		}
+		Gemm(true, false, d, hw, j-i, 1, vecs.Data[i*d:], d, planes.Data[i*hw:], hw, 1, dst.Data[img[i]*d*hw:], hw)
+		i = j
 	}
 }
 

@@ -1,0 +1,123 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestConv2dInputs checks the fused convolution, over a concatenation of
+// plain and upsampled inputs and with an epilogue, against naiveConv of the
+// concatenation built by Concat and UpsampleNearest, under every kernel,
+// blocking and thread count. Widths of 16 and more let the AVX2 kernel read
+// rows of the image in place; odd ones and stride 2 make it pack.
+func TestConv2dInputs(t *testing.T) {
+	cases := []struct {
+		n, h, w  int
+		parts    [][2]int // channels, upsampling
+		f, k     int
+		str, pad int
+	}{
+		{1, 1, 1, [][2]int{{1, 1}}, 1, 1, 1, 0},
+		{2, 5, 7, [][2]int{{3, 1}}, 4, 3, 1, 1},
+		{1, 4, 16, [][2]int{{5, 1}}, 7, 3, 1, 1},
+		{1, 6, 33, [][2]int{{4, 1}, {2, 1}}, 13, 3, 1, 1},
+		{2, 8, 32, [][2]int{{3, 1}, {2, 2}}, 6, 3, 1, 1},  // the CRN's layout + upsampled features
+		{1, 4, 36, [][2]int{{2, 2}, {1, 4}}, 5, 3, 1, 2},  // padding wider than the reach
+		{1, 9, 20, [][2]int{{3, 1}}, 5, 4, 2, 1},          // strided
+		{1, 16, 16, [][2]int{{8, 1}}, 3, 1, 1, 0},         // 1x1: the input is B
+		{1, 16, 16, [][2]int{{4, 1}, {4, 2}}, 3, 1, 1, 0}, // 1x1 over a concatenation
+		{7, 4, 4, [][2]int{{1, 1}, {5, 2}}, 9, 3, 1, 1},   // the mask net: a batch of 7 small images
+	}
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(21, 22))
+		for _, tc := range cases {
+			var parts []*Tensor
+			var ins []ConvInput
+			c := 0
+			for i, p := range tc.parts {
+				x := randTensor(rng, tc.n, p[0], tc.h/p[1], tc.w/p[1])
+				in := ConvInput{Data: x.Data, C: p[0], Up: p[1]}
+				if i == 1 { // the second input with a per-channel affine map
+					in.Scale, in.Shift = randSlice(rng, p[0]), randSlice(rng, p[0])
+					x = x.Clone()
+					plane := x.Numel() / tc.n / p[0]
+					for j := range x.Data {
+						ch := j / plane % p[0]
+						x.Data[j] = x.Data[j]*in.Scale[ch] + in.Shift[ch]
+					}
+				}
+				ins = append(ins, in)
+				if p[1] > 1 {
+					x = UpsampleNearest(x, p[1])
+				}
+				parts = append(parts, x)
+				c += p[0]
+			}
+			x := Concat(1, parts...)
+			w := randTensor(rng, tc.f, c, tc.k, tc.k)
+			b := randTensor(rng, tc.f)
+			scale := randTensor(rng, tc.f)
+			ins0 := make([][]float32, len(ins))
+			for i, in := range ins {
+				ins0[i] = append([]float32(nil), in.Data...)
+			}
+			w0 := w.Clone()
+			s := NewConvShape(x, w, tc.str, tc.pad)
+			name := fmt.Sprintf("%+v", tc)
+
+			// Epilogue: (conv + b) * scale + shift, then LeakyReLU 0.2.
+			shift := make([]float32, tc.f)
+			for f := range shift {
+				shift[f] = b.Data[f]*scale.Data[f] - 0.3
+			}
+			ref := naiveConv(x, w, b, tc.str, tc.pad)
+			outSize := s.OutH * s.OutW
+			for i, v := range ref.Data {
+				f := i / outSize % tc.f
+				v = (v-b.Data[f])*scale.Data[f] + shift[f]
+				if v < 0 {
+					v *= 0.2
+				}
+				ref.Data[i] = v
+			}
+			got := New(ref.Shape...)
+			Conv2dInputs(got.Data, ins, w.Data, s, &Epilogue{Scale: scale.Data, Shift: shift, Act: true, Slope: 0.2})
+			assertNear(t, name+" fused", got.Data, ref.Data, 1e-4)
+
+			plain := New(ref.Shape...)
+			Conv2dInputs(plain.Data, ins, w.Data, s, nil)
+			assertNear(t, name+" no epilogue", plain.Data, naiveConv(x, w, nil, tc.str, tc.pad).Data, 1e-4)
+
+			for i, in := range ins {
+				if maxDiff(in.Data, ins0[i]) != 0 {
+					t.Errorf("%s: input %d modified", name, i)
+				}
+			}
+			unchanged(t, name+" w", w0, w)
+		}
+	})
+}
+
+func TestConv2dInputsBadShapesPanic(t *testing.T) {
+	x, w := New(1, 3, 4, 4), New(2, 3, 3, 3)
+	s := NewConvShape(x, w, 1, 1)
+	dst := make([]float32, 2*16)
+	for _, tc := range []struct {
+		name string
+		ins  []ConvInput
+	}{
+		{"channels do not add up", []ConvInput{{Data: x.Data, C: 2}}},
+		{"input too short", []ConvInput{{Data: x.Data[:40], C: 3}}},
+		{"size not divisible by Up", []ConvInput{{Data: x.Data, C: 3, Up: 3}}},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", tc.name)
+				}
+			}()
+			Conv2dInputs(dst, tc.ins, w.Data, s, nil)
+		}()
+	}
+}
