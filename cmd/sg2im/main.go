@@ -25,6 +25,9 @@ Usage:
   sg2im generate --model FILE --graphs FILE.json --out DIR [flags]
   sg2im convert IN.pt OUT.safetensors
   sg2im inspect FILE
+  sg2im bench [--config coco64|vg128|FILE] [--threads N] [--reps N]
+  sg2im train [--dataset coco|vg] [release flags] [--output_dir DIR]
+  sg2im world --out DIR --n N --seed S [--image_size 64] [--mask_size 16]
 
 Run "sg2im COMMAND --help" for a command's flags.
 
@@ -49,6 +52,12 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		err = convert(args[1:], stdout, stderr)
 	case "inspect":
 		err = inspect(args[1:], stdout, stderr)
+	case "bench":
+		err = bench(args[1:], stdout, stderr)
+	case "train":
+		err = trainCmd(args[1:], stdout, stderr)
+	case "world":
+		err = worldCmd(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

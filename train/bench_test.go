@@ -1,0 +1,112 @@
+package train
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/sg2im-go/sg2im/model"
+	"github.com/sg2im-go/sg2im/nn"
+)
+
+// One training iteration (generator forward and backward, both
+// discriminators on fakes and reals, three Adam steps) on a synthetic
+// batch of 8 64x64 images with 6 objects each plus __image__, random
+// weights. The quarter-width variant divides every width by four.
+func BenchmarkTrainStep_B8_64x64(b *testing.B)         { benchTrainStep(b, DefaultConfig()) }
+func BenchmarkTrainStep_B8_64x64_Quarter(b *testing.B) { benchTrainStep(b, quarterConfig()) }
+
+// quarterConfig is the release's defaults at a quarter of the widths.
+func quarterConfig() Config {
+	c := DefaultConfig()
+	c.EmbeddingDim, c.GconvDim, c.GconvHiddenDim = 32, 32, 128
+	c.RefinementDims = []int{256, 128, 64, 32, 16}
+	c.DObjArch, c.DImgArch = "C4-16-2,C4-32-2,C4-64-2", "C4-16-2,C4-32-2,C4-64-2"
+	return c
+}
+
+// benchObjects is the number of real objects per synthetic image.
+const benchObjects = 6
+
+func benchTrainStep(b *testing.B, c Config) {
+	const N = 8
+	c.BatchSize = N
+	var names []string
+	for i := range 20 {
+		names = append(names, fmt.Sprintf("thing%d", i))
+	}
+	vocab := model.NewVocab(names, []string{"left of", "right of", "above", "below", "inside", "surrounding"})
+	g, err := model.New(c.ModelConfig(vocab))
+	if err != nil {
+		b.Fatal(err)
+	}
+	g.InitRandom(1)
+	dc, _ := c.DImgConfig()
+	dImg, err := model.NewImageDiscriminator(dc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	InitDiscriminator(dImg.Params(), dImg.Buffers(), 2)
+	oc, _ := c.DObjConfig()
+	dObj, err := model.NewObjectDiscriminator(oc, len(vocab.ObjectIdxToName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	InitDiscriminator(dObj.Params(), dObj.Buffers(), 3)
+	tr, err := model.NewTrainer(c.TrainConfig(), g, dImg, dObj)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := syntheticStep(c, vocab, N)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		in.Seed = uint64(i)
+		res, err := tr.Step(in, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Skipped {
+			b.Fatal("step skipped")
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "it/s")
+}
+
+// syntheticStep makes a batch of n images of benchObjects random boxes
+// with full masks, each object related to the next, then __image__.
+func syntheticStep(c Config, v *model.Vocab, n int) *model.StepInput {
+	rng := rand.New(rand.NewPCG(1, 2))
+	H, W, M := c.ImageSize[0], c.ImageSize[1], c.MaskSize
+	per := benchObjects + 1
+	O := n * per
+	in := &model.StepInput{Batch: &model.Batch{NumImages: n}, Images: nn.New(n, 3, H, W), Boxes: nn.New(O, 4)}
+	if M > 0 {
+		in.Masks = nn.New(O, M, M)
+		for i := range in.Masks.Data {
+			in.Masks.Data[i] = 1
+		}
+	}
+	for i := range in.Images.Data {
+		in.Images.Data[i] = float32(rng.NormFloat64())
+	}
+	imageID := v.ObjectNameToIdx[model.ImageObject]
+	for img := 0; img < n; img++ {
+		base := img * per
+		for k := 0; k < per; k++ {
+			o := base + k
+			box := in.Boxes.Data[4*o : 4*o+4]
+			if k == benchObjects {
+				in.Batch.Objs = append(in.Batch.Objs, imageID)
+				copy(box, []float32{0, 0, 1, 1})
+			} else {
+				in.Batch.Objs = append(in.Batch.Objs, 1+rng.IntN(len(v.ObjectIdxToName)-1))
+				x, y := rng.Float32()*0.6, rng.Float32()*0.6
+				copy(box, []float32{x, y, x + 0.1 + 0.3*rng.Float32(), y + 0.1 + 0.3*rng.Float32()})
+				in.Batch.Triples = append(in.Batch.Triples, [3]int{o, 1 + rng.IntN(len(v.PredIdxToName)-1), base + (k+1)%benchObjects})
+				in.Batch.Triples = append(in.Batch.Triples, [3]int{o, 0, base + benchObjects})
+			}
+			in.Batch.ObjToImg = append(in.Batch.ObjToImg, img)
+		}
+	}
+	return in
+}
