@@ -13,6 +13,12 @@ type Example struct {
 // examples cover the shipped model's world; Gallery keeps those a model
 // can draw.
 var examples = []Example{
+	{"Sheep on a meadow", "sheep on grass; sky above grass; sun in sky; tree right of sheep"},
+	{"Harbour", "boat on sea; sky above sea; cloud in sky; house left of sea"},
+	{"Country road", "car on road; house behind car; tree left of house; sky above house"},
+	{"Beach", "person on sand; sea above sand; bird in sky; sky above sea"},
+	{"Winter", "house on snow; mountain behind house; sky above mountain"},
+	{"Flowers", "flower on grass; sheep in front of tree; cloud in sky"},
 	{"Sheep on a meadow", "sky above grass; sheep inside grass; cloud inside sky"},
 	{"A house by the road", "house above road; car inside road; sky above house; tree left of house"},
 	{"Seaside", "sky above ocean; cloud inside sky; person left of ocean"},

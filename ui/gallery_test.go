@@ -3,6 +3,7 @@ package ui
 import (
 	"testing"
 
+	"github.com/sg2im-go/sg2im/data/world"
 	"github.com/sg2im-go/sg2im/model"
 )
 
@@ -22,6 +23,9 @@ func TestGallery(t *testing.T) {
 		if _, err := model.Encode([]model.SceneGraph{g}, v); err != nil {
 			t.Errorf("%s: %v", ex.Title, err)
 		}
+	}
+	if n := len(Gallery(world.NewVocab())); n < 5 {
+		t.Errorf("%d examples for the world's vocabulary, want at least 5", n)
 	}
 	other := model.NewVocab([]string{"zebra", "savanna", "acacia"}, []string{"near"})
 	fallback := Gallery(other)
