@@ -28,6 +28,7 @@ Usage:
   sg2im bench [--config coco64|vg128|FILE] [--threads N] [--reps N]
   sg2im train [--dataset coco|vg] [release flags] [--output_dir DIR]
   sg2im world --out DIR --n N --seed S [--image_size 64] [--mask_size 16]
+  sg2im eval --model FILE [--n 500] [--seed S] [--json] [--classifier FILE]
 
 Run "sg2im COMMAND --help" for a command's flags.
 
@@ -58,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		err = trainCmd(args[1:], stdout, stderr)
 	case "world":
 		err = worldCmd(args[1:], stdout, stderr)
+	case "eval":
+		err = evalCmd(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
