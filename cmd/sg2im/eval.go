@@ -58,6 +58,8 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	def := eval.DefaultTrainOptions()
 	scenes := fs.Int("scenes", def.Scenes, "with --train_classifier: training scenes (every object a crop)")
 	epochs := fs.Int("epochs", def.Epochs, "with --train_classifier: passes over the crops")
+	sheet := fs.String("sheet", "", "also write a PNG `file` of held-out graphs: text, predicted layout, image")
+	sheetN := fs.Int("sheet_n", 16, "graphs on the --sheet")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -115,6 +117,15 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	_, g, err := loadModel(*modelPath, stderr)
 	if err != nil {
 		return err
+	}
+	if *sheet != "" {
+		img, err := eval.Sheet(g, *sheetN, *seed)
+		if err != nil {
+			return err
+		}
+		if err := writePNG(*sheet, img); err != nil {
+			return err
+		}
 	}
 	start, last := time.Now(), time.Now()
 	opt.Progress = func(done, total int) {
