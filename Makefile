@@ -42,8 +42,11 @@ check:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
+# The AVX2 assembly kernels are the default on amd64; -tags purego runs
+# the portable kernels (the ones WebAssembly uses) through the same tests.
 test-native:
 	$(GO) test ./...
+	$(GO) test -tags purego ./nn ./model
 
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -exec="$(WASMEXEC)" $(WASMPKGS)
@@ -59,9 +62,24 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSegmentation$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./data
 	$(GO) test -run '^$$' -fuzz '^FuzzPolygon$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./data
 
-# Generator speed at the release's coco64 and vg128 sizes (random weights).
-bench:
-	$(GO) test -run '^$$' -bench 'Generator' -benchtime 10x ./model
+# Generator speed at the release's coco64 and vg128 sizes (random weights,
+# batch of one, BENCH_THREADS threads), each beside PyTorch's time for the
+# same network and graph (TORCH_ANCHOR, see ../shared/bench/README.md)
+# measured in the same run: medians (and minima) in ms, ratio of medians.
+PYTHON        ?= /usr/bin/python3
+TORCH_ANCHOR  ?= ../shared/bench/torch_anchor.py
+BENCH_THREADS ?= 2
+BENCH_REPS    ?= 9
+bench: build
+	@printf '%-7s %18s %18s %6s\n' config 'ours (min)' 'torch (min)' ratio; \
+	for c in coco64 vg128; do \
+	  o=$$(bin/sg2im bench --config $$c --threads $(BENCH_THREADS) --reps $(BENCH_REPS) | tail -1); \
+	  t=$$($(PYTHON) $(TORCH_ANCHOR) time --config $$c --threads $(BENCH_THREADS) --reps $(BENCH_REPS) 2>/dev/null | tail -1); \
+	  echo "$$o $$t" | awk -v c=$$c '{ \
+	    for (i = 1; i <= NF; i++) { split($$i, kv, "="); v[(i <= 2 ? "o" : "t") kv[1]] = kv[2] } \
+	    if (v["tmedian_ms"] == "") { printf "%-7s %9.1f (%6.1f) %18s %6s\n", c, v["omedian_ms"], v["omin_ms"], "n/a", "" } \
+	    else { printf "%-7s %9.1f (%6.1f) %9.1f (%6.1f) %6.2f\n", c, v["omedian_ms"], v["omin_ms"], v["tmedian_ms"], v["tmin_ms"], v["omedian_ms"] / v["tmedian_ms"] } }'; \
+	done
 
 # train-demo trains the shipped demo model from scratch on the procedural
 # world (about 1.5 s an iteration on a 2-core VM; DEMO_ITERS bounds it) and
@@ -74,7 +92,7 @@ train-demo:
 	  --embedding_dim 64 --gconv_dim 64 --gconv_hidden_dim 256 --gconv_num_layers 3 \
 	  --refinement_network_dims 256,128,64,32,16 --layout_noise_dim 16 \
 	  --d_obj_arch C4-32-2,C4-64-2,C4-128-2 --d_img_arch C4-32-2,C4-64-2,C4-128-2 --crop_size 32 \
-	  --batch_size 8 --learning_rate 3e-4 --mask_loss_weight 1 \
+	  --batch_size 8 --learning_rate 3e-4 --mask_loss_weight 1 --box_bias_init 0.25,0.25,0.75,0.75 \
 	  --checkpoint_every 500 --print_every 50 --num_val_samples 64 --seed 1 --threads 2 \
 	  --num_iterations $(DEMO_ITERS) --output_dir $(DEMO_DIR)
 	cp $(DEMO_DIR)/checkpoint.safetensors $(SHIPPED_MODEL)

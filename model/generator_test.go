@@ -257,3 +257,19 @@ func TestDeprocess(t *testing.T) {
 		t.Errorf("pixels %v: want blue of pixel 0 at 0, red of pixel 1 at 255, opaque", rgba.Pix)
 	}
 }
+
+func TestSetBoxBias(t *testing.T) {
+	g := smallGenerator(t)
+	last := g.boxNet.lins[len(g.boxNet.lins)-1]
+	clear(last.W.Value.Data)
+	g.SetBoxBias([4]float32{0.25, 0.25, 0.75, 0.75})
+	out, err := g.Forward(encodeOne(t, g, `{"objects": ["sky", "grass"]}`), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range out.BoxesPred.Data {
+		if want := []float32{0.25, 0.25, 0.75, 0.75}[i%4]; v != want {
+			t.Fatalf("box value %d = %g, want the bias %g", i, v, want)
+		}
+	}
+}

@@ -72,3 +72,13 @@ func cutLast(name string) (prefix, last string, ok bool) {
 	}
 	return name[:i], name[i+1:], true
 }
+
+// SetBoxBias sets the bias of the box net's last Linear. The release ends
+// the box net in a ReLU; a bias inside the image (e.g. 0.25, 0.25, 0.75,
+// 0.75) keeps those output units alive early in training, where PyTorch's
+// default initialisation can let an early step drive one below zero for
+// every input and stop it learning.
+func (g *Generator) SetBoxBias(b [4]float32) {
+	last := g.boxNet.lins[len(g.boxNet.lins)-1]
+	copy(last.B.Value.Data, b[:])
+}

@@ -30,6 +30,9 @@ type Config struct {
 	Normalization    string `json:"normalization"`
 	Activation       string `json:"activation"`
 	LayoutNoiseDim   int    `json:"layout_noise_dim"`
+	// BoxBiasInit, when set, replaces the initial bias of the box net's
+	// last layer (x0, y0, x1, y1); see model.Generator.SetBoxBias.
+	BoxBiasInit []float64 `json:"box_bias_init,omitempty"`
 
 	// Generator losses.
 	L1PixelLossWeight  float64 `json:"l1_pixel_loss_weight"`

@@ -297,6 +297,9 @@ func (r *run) build(vocab *model.Vocab, start *weights.Checkpoint, g *model.Gene
 			return err
 		}
 		n.g.InitRandom(deriveSeed(r.cfg.Seed, seedInitG, 0))
+		if b := r.cfg.BoxBiasInit; len(b) == 4 {
+			n.g.SetBoxBias([4]float32{float32(b[0]), float32(b[1]), float32(b[2]), float32(b[3])})
+		}
 	} else if !sameVocab(vocab, g.Config.Vocab) {
 		return &CheckpointError{r.o.StartFrom, fmt.Errorf("its vocabulary (%d object ids, %d predicates) differs from the data set's (%d, %d): it was trained on other data",
 			len(g.Config.Vocab.ObjectIdxToName), len(g.Config.Vocab.PredIdxToName), len(vocab.ObjectIdxToName), len(vocab.PredIdxToName))}

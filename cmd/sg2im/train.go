@@ -97,6 +97,39 @@ func (t intTuple) Set(s string) error {
 	return nil
 }
 
+// floatTuple is exactly n comma-separated numbers.
+type floatTuple struct {
+	p *[]float64
+	n int
+}
+
+func (t floatTuple) String() string {
+	if t.p == nil {
+		return ""
+	}
+	var s []string
+	for _, v := range *t.p {
+		s = append(s, strconv.FormatFloat(v, 'g', -1, 64))
+	}
+	return strings.Join(s, ",")
+}
+
+func (t floatTuple) Set(s string) error {
+	var out []float64
+	for _, part := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil {
+			return fmt.Errorf("want %d numbers separated by commas; %q is not a number", t.n, part)
+		}
+		out = append(out, v)
+	}
+	if len(out) != t.n {
+		return fmt.Errorf("want %d numbers separated by commas, got %d", t.n, len(out))
+	}
+	*t.p = out
+	return nil
+}
+
 // strTuple is the release's str_tuple: comma-separated names; nil when not
 // given.
 type strTuple struct{ p *[]string }
@@ -165,6 +198,7 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.GconvHiddenDim, "gconv_hidden_dim", cfg.GconvHiddenDim, "graph convolution hidden width")
 	fs.IntVar(&cfg.GconvNumLayers, "gconv_num_layers", cfg.GconvNumLayers, "graph convolution layers")
 	fs.StringVar(&cfg.MLPNormalization, "mlp_normalization", cfg.MLPNormalization, "box and relation MLP normalization: none or batch")
+	fs.Var(floatTuple{&cfg.BoxBiasInit, 4}, "box_bias_init", "initial bias `x0,y0,x1,y1` of the box net's last layer (default PyTorch's init)")
 	fs.Var(intTuple{&cfg.RefinementDims}, "refinement_network_dims", "cascaded refinement network widths, e.g. 1024,512,256,128,64")
 	fs.StringVar(&cfg.Normalization, "normalization", cfg.Normalization, "generator normalization: batch, instance or none")
 	fs.StringVar(&cfg.Activation, "activation", cfg.Activation, "generator activation: relu, leakyrelu or leakyrelu-<slope>")
