@@ -34,14 +34,15 @@ func (m *maskNet) forwardEval(vecs *nn.Tensor) *nn.Tensor {
 
 // forwardEval is crn.forward for inference (no tape, eval mode), with the
 // same arithmetic regrouped for speed: each convolution reads the
-// concatenation of the pooled layout and the upsampled features in place
-// (nn.Conv2dInputs) and applies its bias, eval-mode batch norm and
+// concatenation of the pooled layout parts and the upsampled features in
+// place (nn.Conv2dInputs) and applies its bias, eval-mode batch norm and
 // LeakyReLU to each output tile while it is in cache (nn.Epilogue); the
 // intermediate features live in two pooled buffers, so a pass makes no
 // large garbage. Instance norm, which needs statistics of the whole
-// output, runs unfused.
-func (c crn) forwardEval(layout *nn.Tensor) *nn.Tensor {
-	N, L, H, W := layout.Shape[0], layout.Shape[1], layout.Shape[2], layout.Shape[3]
+// output, runs unfused. The layout is given as parts (N, Ci, H, W) to
+// concatenate along the channels.
+func (c crn) forwardEval(layout ...*nn.Tensor) *nn.Tensor {
+	N, H, W := layout[0].Shape[0], layout[0].Shape[2], layout[0].Shape[3]
 	bufs := crnBufs.Get().(*crnBuffers)
 	defer crnBufs.Put(bufs)
 	k := len(c.mods)
@@ -49,11 +50,14 @@ func (c crn) forwardEval(layout *nn.Tensor) *nn.Tensor {
 	feats := nn.ConvInput{Data: make([]float32, N*h*w), C: 1, Up: 2} // zeros
 	for _, m := range c.mods {
 		h, w = 2*h, 2*w
-		lay := layout
-		if f := H / h; f > 1 {
-			lay = nn.AvgPool2d(layout, f)
+		var ins []nn.ConvInput
+		for _, part := range layout {
+			if f := H / h; f > 1 {
+				part = nn.AvgPool2d(part, f)
+			}
+			ins = append(ins, nn.ConvInput{Data: part.Data, C: part.Shape[1]})
 		}
-		ins := []nn.ConvInput{{Data: lay.Data, C: L}, feats}
+		ins = append(ins, feats)
 		x := c.conv(&bufs.a, m.conv1, m.norm1, ins, N, h, w)
 		f := c.conv(&bufs.b, m.conv2, m.norm2, []nn.ConvInput{{Data: x, C: m.conv1.W.Value.Shape[0]}}, N, h, w)
 		feats = nn.ConvInput{Data: f, C: m.conv2.W.Value.Shape[0], Up: 2}

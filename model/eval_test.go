@@ -57,3 +57,39 @@ func TestForwardEvalMatchesTape(t *testing.T) {
 		})
 	}
 }
+
+// TestForwardConcurrent runs one generator from several goroutines at
+// once, as a server does: the pooled buffers of the fused paths must not
+// be shared between passes.
+func TestForwardConcurrent(t *testing.T) {
+	cfg := smallConfig()
+	cfg.ImageSize = [2]int{32, 32} // the last module takes Winograd on AVX2
+	cfg.RefinementDims = []int{8, 6, 4}
+	g, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.InitRandom(5)
+	batch := encodeOne(t, g, `{"objects": ["sky", "sheep", "grass"], "relationships": [[0, "above", 1]]}`)
+	want, err := g.Forward(batch, Options{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	outs := make([]*Output, 4)
+	for i := range outs {
+		go func() {
+			var err error
+			outs[i], err = g.Forward(batch, Options{Seed: 3})
+			errs <- err
+		}()
+	}
+	for range outs {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, out := range outs {
+		assertClose(t, "img", out.Img, want.Img, 0)
+	}
+}

@@ -140,6 +140,14 @@ func (g *Generator) ForwardTape(tp *nn.Tape, train bool, b *Batch, opt Options) 
 	}
 	p := pass{tp: tp, train: train}
 	cfg := &g.Config
+	H, W, Z := cfg.ImageSize[0], cfg.ImageSize[1], cfg.LayoutNoiseDim
+	var noise chan *nn.Tensor
+	if Z > 0 && opt.Noise == nil {
+		// The noise depends on the seed only: draw it alongside the graph
+		// convolution and the mask net.
+		noise = make(chan *nn.Tensor, 1)
+		go func() { noise <- Noise(opt.Seed, b.NumImages, Z, H, W) }()
+	}
 	s := make([]int, len(b.Triples))
 	pr := make([]int, len(b.Triples))
 	o := make([]int, len(b.Triples))
@@ -171,17 +179,16 @@ func (g *Generator) ForwardTape(tp *nn.Tape, train bool, b *Batch, opt Options) 
 	if opt.Masks != nil {
 		masks = nn.Const(opt.Masks)
 	}
-	H, W := cfg.ImageSize[0], cfg.ImageSize[1]
 	out.Layout = sceneLayout(tp, objVecs, boxes.Value, masks, b.ObjToImg, b.NumImages, H, W)
-	crnIn := out.Layout
-	if Z := cfg.LayoutNoiseDim; Z > 0 {
+	crnIn := []*nn.Var{out.Layout}
+	if Z > 0 {
 		out.Noise = opt.Noise
 		if out.Noise == nil {
-			out.Noise = Noise(opt.Seed, b.NumImages, Z, H, W)
+			out.Noise = <-noise
 		}
-		crnIn = tp.Concat(1, out.Layout, nn.Const(out.Noise))
+		crnIn = append(crnIn, nn.Const(out.Noise))
 	}
-	out.Img = g.crn.forward(p, crnIn)
+	out.Img = g.crn.forward(p, crnIn...)
 	return out, nil
 }
 

@@ -186,12 +186,21 @@ func (r *registry) crn(cfg *Config, slope float32) crn {
 	return c
 }
 
-// forward paints an image (N, 3, H, W) from a layout (N, C, H, W).
-func (c crn) forward(p pass, layout *nn.Var) *nn.Var {
+// forward paints an image (N, 3, H, W) from a layout (N, C, H, W) given
+// as parts to concatenate along C (the scene layout and the noise).
+func (c crn) forward(p pass, parts ...*nn.Var) *nn.Var {
 	if p.tp == nil && !p.train {
-		return nn.Const(c.forwardEval(layout.Value))
+		values := make([]*nn.Tensor, len(parts))
+		for i, v := range parts {
+			values[i] = v.Value
+		}
+		return nn.Const(c.forwardEval(values...))
 	}
 	tp := p.tp
+	layout := parts[0]
+	if len(parts) > 1 {
+		layout = tp.Concat(1, parts...)
+	}
 	N, H, W := layout.Value.Shape[0], layout.Value.Shape[2], layout.Value.Shape[3]
 	k := len(c.mods)
 	feats := nn.Const(nn.New(N, 1, H>>k, W>>k))

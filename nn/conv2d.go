@@ -132,6 +132,10 @@ func Conv2dInputs(dst []float32, ins []ConvInput, w []float32, s ConvShape, epi 
 		}
 		return
 	}
+	if useWinograd(s, kern) {
+		conv2dWinograd(dst, ins, w, s, epi, kern)
+		return
+	}
 	batch := s.N
 	if outSize%kern.nr != 0 {
 		batch = 1 // a tile would straddle two images
@@ -140,7 +144,7 @@ func Conv2dInputs(dst []float32, ins []ConvInput, w []float32, s ConvShape, epi 
 	defer convSources.Put(src)
 	src.offsets(s, batch)
 	for n := 0; n < s.N; n += batch {
-		src.load(ins, n, batch, s)
+		src.load(ins, n, batch, s, false)
 		work := gemmWork{
 			kern: kern, m: s.F, n: batch * outSize, k: k, alpha: 1,
 			a:   gemmA{data: w, ld: k},
@@ -201,20 +205,21 @@ func grow[T any](buf []T, n int) []T {
 
 // load copies images [n0, n0+batch) of the concatenated, upsampled,
 // rescaled inputs into the zero-padded buffer, splitting the planes among
-// goroutines when there are many.
-func (c *convSource) load(ins []ConvInput, n0, batch int, s ConvShape) {
+// goroutines when there are many. With split, each padded row holds its
+// even columns and then its odd ones (the Winograd layout).
+func (c *convSource) load(ins []ConvInput, n0, batch int, s ConvShape, split bool) {
 	hp, wp := s.H+2*s.Pad, s.W+2*s.Pad
 	c.x = grow(c.x, batch*s.C*hp*wp)
 	planes := batch * s.C
 	parts := min(Threads(), max(1, planes*hp*wp/minParallelCopy))
 	if parts <= 1 {
-		c.loadPlanes(ins, n0, 0, planes, s)
+		c.loadPlanes(ins, n0, 0, planes, s, split)
 		return
 	}
 	var wg sync.WaitGroup
 	for part := 0; part < parts; part++ {
 		lo, hi := planes*part/parts, planes*(part+1)/parts
-		wg.Go(func() { c.loadPlanes(ins, n0, lo, hi, s) })
+		wg.Go(func() { c.loadPlanes(ins, n0, lo, hi, s, split) })
 	}
 	wg.Wait()
 }
@@ -225,7 +230,7 @@ const minParallelCopy = 1 << 18
 
 // loadPlanes fills planes [lo, hi) of the padded buffer, plane q being
 // channel q%C of image n0+q/C.
-func (c *convSource) loadPlanes(ins []ConvInput, n0, lo, hi int, s ConvShape) {
+func (c *convSource) loadPlanes(ins []ConvInput, n0, lo, hi int, s ConvShape, split bool) {
 	hp, wp := s.H+2*s.Pad, s.W+2*s.Pad
 	for q := lo; q < hi; q++ {
 		n, ch := n0+q/s.C, q%s.C
@@ -256,6 +261,10 @@ func (c *convSource) loadPlanes(ins []ConvInput, n0, lo, hi int, s ConvShape) {
 			clear(row[:s.Pad])
 			clear(row[s.Pad+s.W:])
 			in := src[(y/up)*w : (y/up+1)*w]
+			if split {
+				splitRow(row, in, s.W, up, scale, shift, affine)
+				continue
+			}
 			out := row[s.Pad : s.Pad+s.W]
 			switch {
 			case up == 1 && !affine:
@@ -269,6 +278,38 @@ func (c *convSource) loadPlanes(ins []ConvInput, n0, lo, hi int, s ConvShape) {
 					out[x] = in[x/up]*scale + shift
 				}
 			}
+		}
+	}
+}
+
+// splitRow writes a padded row of w pixels (padding 1) from in,
+// upsampled up times, as its even padded columns and then its odd ones:
+// pixel x is padded column x+1, so even pixels go to the odd half.
+func splitRow(row, in []float32, w, up int, scale, shift float32, affine bool) {
+	half := w/2 + 1
+	even, odd := row[:half], row[half:2*half]
+	even[0], odd[half-1] = 0, 0
+	even, odd = even[1:], odd[:half-1] // pixel 2i+1, pixel 2i
+	switch {
+	case up == 1 && !affine:
+		in = in[:2*len(odd)]
+		for i := range odd {
+			odd[i], even[i] = in[2*i], in[2*i+1]
+		}
+	case up == 1:
+		in = in[:2*len(odd)]
+		for i := range odd {
+			odd[i], even[i] = in[2*i]*scale+shift, in[2*i+1]*scale+shift
+		}
+	case up == 2:
+		in = in[:len(odd)]
+		for i, v := range in {
+			v = v*scale + shift
+			odd[i], even[i] = v, v
+		}
+	default:
+		for i := range odd {
+			odd[i], even[i] = in[2*i/up]*scale+shift, in[(2*i+1)/up]*scale+shift
 		}
 	}
 }

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -10,7 +11,9 @@ import (
 // plain and upsampled inputs and with an epilogue, against naiveConv of the
 // concatenation built by Concat and UpsampleNearest, under every kernel,
 // blocking and thread count. Widths of 16 and more let the AVX2 kernel read
-// rows of the image in place; odd ones and stride 2 make it pack.
+// rows of the image in place; odd ones and stride 2 make it pack; even 3x3
+// convolutions from 32 x 32 (8 x 8 for the portable kernel) take Winograd,
+// with the assembly transforms when the width is a multiple of 32.
 func TestConv2dInputs(t *testing.T) {
 	cases := []struct {
 		n, h, w  int
@@ -28,6 +31,13 @@ func TestConv2dInputs(t *testing.T) {
 		{1, 16, 16, [][2]int{{8, 1}}, 3, 1, 1, 0},         // 1x1: the input is B
 		{1, 16, 16, [][2]int{{4, 1}, {4, 2}}, 3, 1, 1, 0}, // 1x1 over a concatenation
 		{7, 4, 4, [][2]int{{1, 1}, {5, 2}}, 9, 3, 1, 1},   // the mask net: a batch of 7 small images
+		// Winograd F(2x2, 3x3) with the AVX2 kernel: from 32 x 32, widths multiple of 32.
+		{1, 32, 32, [][2]int{{3, 1}, {2, 2}}, 7, 3, 1, 1},
+		{2, 16, 64, [][2]int{{4, 1}}, 13, 3, 1, 1},
+		{1, 2, 512, [][2]int{{2, 1}, {1, 2}}, 6, 3, 1, 1}, // one tile row
+		{1, 32, 32, [][2]int{{300, 1}}, 4, 3, 1, 1},       // channels in several kc steps
+		{1, 32, 32, [][2]int{{2, 4}, {3, 1}}, 5, 3, 1, 1}, // upsampled 4x
+		{1, 32, 34, [][2]int{{3, 1}}, 7, 3, 1, 1},         // portable transforms: 17 tiles a row
 	}
 	forEachPath(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(21, 22))
@@ -55,7 +65,12 @@ func TestConv2dInputs(t *testing.T) {
 				c += p[0]
 			}
 			x := Concat(1, parts...)
+			// Weights of a trained-like scale (N(0, 1/fan_in)), so that the
+			// outputs are O(1) and the tolerance absolute.
 			w := randTensor(rng, tc.f, c, tc.k, tc.k)
+			for i := range w.Data {
+				w.Data[i] /= float32(math.Sqrt(float64(c * tc.k * tc.k)))
+			}
 			b := randTensor(rng, tc.f)
 			scale := randTensor(rng, tc.f)
 			ins0 := make([][]float32, len(ins))

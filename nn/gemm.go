@@ -13,9 +13,9 @@ import (
 // with transA, the transpose of a (k x m, lda); likewise for b. With beta = 0
 // dst is not read. Every matrix product of the package goes through here.
 //
-// The product is blocked and packed as in BLIS (see gemmWork) and split over
-// Threads() goroutines; the innermost tile is the fastest kernel this CPU
-// and build have (gemmKernels).
+// The product is blocked and packed as in BLIS (see gemmBlocking) and
+// split over Threads() goroutines; the innermost tile is the fastest
+// kernel this CPU and build have (gemmKernels).
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, dst []float32, ldc int) {
 	checkMatrix("A", transA, m, k, a, lda)
 	checkMatrix("B", transB, k, n, b, ldb)
@@ -148,6 +148,16 @@ type gemmKernel struct {
 	tile     func(kc int, a, b, dst []float32, ldc int, alpha, beta float32)
 	tileRows func(kc int, a, x []float32, rowOff []int, dst []float32, ldc int, alpha, beta float32)
 	tileA    func(kc int, a []float32, lda int, b, dst []float32, ldc int, alpha, beta float32)
+
+	// winoIn and winoOut, when not nil, are the Winograd transforms of
+	// winograd.go, in floats: winoIn transforms count runs of 16 tiles,
+	// each from four padded rows rowLen apart (even columns, then odd ones
+	// from oOff) to 16 values xiStride apart per ξ, stepping srcStep and
+	// dstStep per run; winoOut writes groups runs of 8 tiles, from m
+	// (xiStride per ξ) to two output rows rowLen apart, applying
+	// y*scale + shift and, with act, LeakyReLU.
+	winoIn  func(rows []float32, rowLen, oOff int, dst []float32, xiStride, srcStep, dstStep, count int)
+	winoOut func(m []float32, xiStride int, out []float32, rowLen, groups int, scale, shift, slope float32, act bool)
 }
 
 // gemmKernels lists the kernels usable on this CPU and build, the portable
@@ -172,18 +182,18 @@ func addKernel(k *gemmKernel) {
 //	for each block of mc rows (and ka of the k dimension): pack A
 //	  for each block of nc columns: the mc x nc block of dst stays in L2
 //	    for each kc step: pack a kc x nc block of B (unless packed whole)
-//	      tiles: a kc x nr micro-panel of B (16 KiB) stays in L1 while
-//	      the mr x kc micro-panels of A stream from L2
+//	      tiles: an mr x kc micro-panel of A (6 KiB) stays in L1 while
+//	      the kc x nr micro-panels of B stream from L2
 //
 // A is packed in panels that span ka columns (all of k unless it is huge),
-// reading each row of A from start to end, which is what keeps the
-// weight-bound layers (1024 filters over 4 x 4 pixels) at memory speed;
-// mc is as large as blockA allows, so that B is packed or read as few
-// times as possible. When packed B (k x n) holds at most wholeB values it
-// is packed once up front. A convolution's B is mostly read in place
-// (gemmKernel.tileRows) and never packed.
+// reading each row of A from start to end; mc is as large as blockA
+// allows, so that B is packed or read as few times as possible. When
+// packed B (k x n) holds at most wholeB values it is packed once up front.
+// A convolution's B is mostly read in place (gemmKernel.tileRows) and
+// never packed; the weight-bound products (1024 filters over 4 x 4
+// pixels) read A in place instead (gemmKernel.tileA, see directA).
 //
-// nc is a multiple of every kernel's nr (4, 16).
+// Blocks of columns are cut to whole panels of the kernel's nr.
 type gemmBlocking struct {
 	kc, nc, mc int
 	blockA     int // values of packed A per block of rows
@@ -258,8 +268,11 @@ type gemmBuf struct {
 
 var gemmBufs = sync.Pool{New: func() any { return new(gemmBuf) }}
 
-// run splits the product into at most t parts along whichever of m and n
-// has more tiles and computes them concurrently.
+// run splits the product into parts along whichever of m and n has more
+// tiles and computes them on t goroutines, the caller's included, each
+// taking the next part when done with one: on a machine shared with
+// other work a core that falls behind then takes fewer parts instead of
+// holding up the product.
 func (w *gemmWork) run(t int) {
 	mr, nr := w.kern.mr, w.kern.nr
 	tilesM, tilesN := (w.m+mr-1)/mr, (w.n+nr-1)/nr
@@ -276,18 +289,35 @@ func (w *gemmWork) run(t int) {
 		w.block(0, w.m, 0, w.n)
 		return
 	}
-	var wg sync.WaitGroup
-	for part := 0; part < t; part++ {
-		lo := min(size, tiles*part/t*unit)
-		hi := min(size, tiles*(part+1)/t*unit)
-		if alongN {
-			wg.Go(func() { w.block(0, w.m, lo, hi) })
-		} else {
-			wg.Go(func() { w.block(lo, hi, 0, w.n) })
+	parts := min(tiles, partsPerThread*t)
+	var next atomic.Int64
+	work := func() {
+		for {
+			part := int(next.Add(1)) - 1
+			if part >= parts {
+				return
+			}
+			lo := min(size, tiles*part/parts*unit)
+			hi := min(size, tiles*(part+1)/parts*unit)
+			if alongN {
+				w.block(0, w.m, lo, hi)
+			} else {
+				w.block(lo, hi, 0, w.n)
+			}
 		}
 	}
+	var wg sync.WaitGroup
+	for range t - 1 {
+		wg.Go(work)
+	}
+	work()
 	wg.Wait()
 }
+
+// partsPerThread: a product is cut into this many parts per goroutine, so
+// that the parts balance when cores run at different speeds; more parts
+// would repack more of the shared operand.
+const partsPerThread = 3
 
 // block computes rows [i0, i1) and columns [j0, j1) of the product on the
 // calling goroutine, with the loop nest of gemmBlocking.
@@ -308,12 +338,13 @@ func (w *gemmWork) block(i0, i1, j0, j1 int) {
 		buf.a = grow(buf.a, mc*min(k, ka))
 	}
 
+	nc := max(nr, bl.nc/nr*nr) // whole panels per block of columns
 	wholeB := nPad*k <= bl.wholeB
 	if wholeB {
 		buf.b = grow(buf.b, nPad*k)
 		w.packB(buf.b, 0, k, j0, j1-j0)
 	} else {
-		buf.b = grow(buf.b, bl.kc*(bl.nc+nr))
+		buf.b = grow(buf.b, bl.kc*nc)
 	}
 	for ic := i0; ic < i1; ic += mc {
 		mcur := min(mc, i1-ic)
@@ -322,8 +353,8 @@ func (w *gemmWork) block(i0, i1, j0, j1 int) {
 			if !direct {
 				w.packA(buf.a, ic, mcur, pa, kcur)
 			}
-			for jc := j0; jc < j1; jc += bl.nc {
-				nc := min(bl.nc, j1-jc)
+			for jc := j0; jc < j1; jc += nc {
+				ncur := min(nc, j1-jc)
 				for pc := pa; pc < pa+kcur; pc += bl.kc {
 					kc := min(bl.kc, pa+kcur-pc)
 					var ap panels // nil data: A is read in place
@@ -334,10 +365,10 @@ func (w *gemmWork) block(i0, i1, j0, j1 int) {
 					if wholeB {
 						bp = panels{buf.b[(jc-j0)*k+pc*nr:], nr * k}
 					} else {
-						w.packB(buf.b, pc, kc, jc, nc)
+						w.packB(buf.b, pc, kc, jc, ncur)
 						bp = panels{buf.b, nr * kc}
 					}
-					w.tiles(buf, ap, bp, ic, mcur, jc, nc, pc, kc)
+					w.tiles(buf, ap, bp, ic, mcur, jc, ncur, pc, kc)
 				}
 			}
 		}
@@ -368,25 +399,16 @@ type panels struct {
 func (w *gemmWork) tiles(buf *gemmBuf, ap, bp panels, ic, mc, jc, nc, pc, kc int) {
 	t := tileStep{buf: buf, ap: ap, bp: bp, ic: ic, mc: mc, jc: jc, nc: nc, pc: pc, kc: kc}
 	mr, nr := w.kern.mr, w.kern.nr
-	if probeJRFirst {
-		for jr := 0; jr < nc; jr += nr {
-			for ir := 0; ir < mc; ir += mr {
-				w.tile(&t, ir, jr)
-			}
-		}
-		return
-	}
 	// Row panels outside: an mr x kc micro-panel of A (6 KiB) stays in L1
-	// while the micro-panels of B stream from L2, which measured ~20%
-	// faster than the opposite order.
+	// while the micro-panels of B stream from L2, which measured faster
+	// than the opposite order (96 against 79 GFLOP/s for the AVX2 tile on
+	// one core).
 	for ir := 0; ir < mc; ir += mr {
 		for jr := 0; jr < nc; jr += nr {
 			w.tile(&t, ir, jr)
 		}
 	}
 }
-
-var probeJRFirst = false
 
 // tileStep is one kc-step over a block of tiles (see tiles).
 type tileStep struct {
@@ -508,8 +530,8 @@ func (w *gemmWork) packA(dst []float32, i0, mc, p0, kc int) {
 		switch {
 		case mr == 6 && rows == 6:
 			pack6(panel, row(0), row(1), row(2), row(3), row(4), row(5))
-		case mr == 4 && rows == 4:
-			pack4(panel, row(0), row(1), row(2), row(3))
+		case mr == 2 && rows == 2:
+			pack2(panel, row(0), row(1))
 		default:
 			for r := 0; r < rows; r++ {
 				d := panel[r:]
@@ -533,14 +555,14 @@ func pack6(dst, r0, r1, r2, r3, r4, r5 []float32) {
 	}
 }
 
-// pack4 is pack6 for four rows.
-func pack4(dst, r0, r1, r2, r3 []float32) {
+// pack2 is pack6 for two rows.
+func pack2(dst, r0, r1 []float32) {
 	n := len(r0)
-	r1, r2, r3 = r1[:n], r2[:n], r3[:n]
-	dst = dst[:4*n]
+	r1 = r1[:n]
+	dst = dst[:2*n]
 	for p := range n {
-		d := dst[4*p : 4*p+4 : 4*p+4]
-		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+		d := dst[2*p : 2*p+2 : 2*p+2]
+		d[0], d[1] = r0[p], r1[p]
 	}
 }
 
@@ -569,8 +591,22 @@ func (w *gemmWork) packB(dst []float32, p0, kc, j0, nc int) {
 			}
 			continue
 		}
+		if nr == 16 && cols == 16 {
+			for p := 0; p < kc; p++ {
+				copy16(panel[p*16:], b.data[(p0+p)*b.ld+j0+jp:])
+			}
+			continue
+		}
 		for p := 0; p < kc; p++ {
 			copy(panel[p*nr:p*nr+cols], b.data[(p0+p)*b.ld+j0+jp:])
 		}
 	}
+}
+
+// copy16 copies 16 values element by element: copy would call memmove,
+// whose call costs more than the copy at this size.
+func copy16(dst, src []float32) {
+	d, s := dst[:16:16], src[:16:16]
+	d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+	d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15] = s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15]
 }

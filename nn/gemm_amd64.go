@@ -7,7 +7,8 @@ package nn
 // YMM registers, and each step issues 12 FMAs for 2 loads and 6
 // broadcasts. It runs near the FMA units' peak (~100 GFLOP/s per core on
 // the 2-core AMD EPYC VM).
-var avx2Kernel = gemmKernel{name: "avx2", mr: 6, nr: 16, tile: tileAVX2, tileRows: tileRowsAVX2, tileA: tileDirectAVX2}
+var avx2Kernel = gemmKernel{name: "avx2", mr: 6, nr: 16, tile: tileAVX2, tileRows: tileRowsAVX2, tileA: tileDirectAVX2,
+	winoIn: winoInAVX2, winoOut: winoOutAVX2}
 
 func init() {
 	if hasAVX2FMA() {
@@ -71,3 +72,30 @@ func hasAVX2FMA() bool {
 	const avx2 = 1 << 5
 	return ebx7&avx2 != 0
 }
+
+func winoInAVX2(rows []float32, rowLen, oOff int, dst []float32, xiStride, srcStep, dstStep, count int) {
+	if count < 1 {
+		return
+	}
+	if srcStep < 0 || dstStep < 0 || oOff < 17 || len(rows) < (count-1)*srcStep+3*rowLen+oOff+17 ||
+		len(dst) < 15*xiStride+(count-1)*dstStep+16 {
+		panic("nn: winoInAVX2: operands too short")
+	}
+	winoInput(&rows[0], 4*rowLen, 4*oOff, &dst[0], 4*xiStride, 4*srcStep, 4*dstStep, count)
+}
+
+func winoOutAVX2(m []float32, xiStride int, out []float32, rowLen, groups int, scale, shift, slope float32, act bool) {
+	if groups < 1 {
+		return
+	}
+	if len(m) < 15*xiStride+8*groups || rowLen < 16*groups || len(out) < rowLen+16*groups {
+		panic("nn: winoOutAVX2: operands too short")
+	}
+	winoOutput(&m[0], 4*xiStride, &out[0], 4*rowLen, groups, scale, shift, slope, act)
+}
+
+//go:noescape
+func winoInput(src *float32, rowStride, oOff int, dst *float32, xiStride, srcStep, dstStep, count int)
+
+//go:noescape
+func winoOutput(m *float32, xiStride int, dst *float32, dstRow int, groups int, scale, shift, slope float32, act bool)

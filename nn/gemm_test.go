@@ -52,6 +52,7 @@ var testBlockings = []struct {
 	{"tuned", blocking},
 	{"tiny-wholeB", gemmBlocking{kc: 5, nc: 32, mc: 12, blockA: 120, wholeB: 1 << 30}},
 	{"tiny", gemmBlocking{kc: 7, nc: 16, mc: 12, blockA: 96, wholeB: 0}}, // k blocks of A, too
+	{"tiny-odd", gemmBlocking{kc: 3, nc: 20, mc: 10, blockA: 60, wholeB: 0}},
 }
 
 // forEachPath runs f under every kernel of this build and CPU, every test
@@ -75,7 +76,8 @@ func TestGemm(t *testing.T) {
 		{1, 1, 1}, {1, 1, 9}, {1, 19, 1}, {3, 1, 4}, {5, 3, 2},
 		{6, 16, 1},   // one full AVX2 tile
 		{7, 17, 33},  // one more than a tile each way
-		{4, 4, 300},  // one generic tile, several kc steps
+		{2, 6, 300},  // one generic tile, several kc steps
+		{3, 7, 5},    // one more than a generic tile each way
 		{13, 50, 61}, // partial tiles, several nc and kc steps under tiny blockings
 		{150, 9, 20}, // more rows than the tuned mc
 		{2, 70, 3},
@@ -211,24 +213,28 @@ func TestGemmBadArgsPanic(t *testing.T) {
 }
 
 // TestGenericKernelDirect checks the portable tile on its own, whatever
-// kernel Gemm uses on this machine.
+// kernel Gemm uses on this machine: a 2 x 6 tile in a wider dst, whose
+// other columns must not change.
 func TestGenericKernelDirect(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
+	const mr, nr, ldc = 2, 6, 9
 	for _, kc := range []int{1, 2, 7, 64} {
-		a, b := randSlice(rng, 4*kc), randSlice(rng, 4*kc)
-		dst := randSlice(rng, 4*6)
-		want := append([]float32(nil), dst...)
-		for i := 0; i < 4; i++ {
-			for j := 0; j < 4; j++ {
-				var s float64
-				for p := 0; p < kc; p++ {
-					s += float64(a[p*4+i]) * float64(b[p*4+j])
+		for _, beta := range []float32{0, 0.5} {
+			a, b := randSlice(rng, mr*kc), randSlice(rng, nr*kc)
+			dst := randSlice(rng, mr*ldc)
+			want := append([]float32(nil), dst...)
+			for i := 0; i < mr; i++ {
+				for j := 0; j < nr; j++ {
+					var s float64
+					for p := 0; p < kc; p++ {
+						s += float64(a[p*mr+i]) * float64(b[p*nr+j])
+					}
+					want[i*ldc+j] = float32(2*s + float64(beta)*float64(want[i*ldc+j]))
 				}
-				want[i*6+j] = float32(2*s + 0.5*float64(want[i*6+j]))
 			}
+			tileGeneric(kc, a, b, dst, ldc, 2, beta)
+			assertNear(t, fmt.Sprint("tileGeneric kc=", kc, " beta=", beta), dst, want, 1e-4)
 		}
-		tileGeneric(kc, a, b, dst, 6, 2, 0.5)
-		assertNear(t, fmt.Sprint("tileGeneric kc=", kc), dst, want, 1e-4)
 	}
 }
 

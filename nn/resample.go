@@ -34,26 +34,52 @@ func AvgPool2d(x *Tensor, k int) *Tensor {
 	if k < 1 || h%k != 0 || w%k != 0 {
 		panic(fmt.Sprintf("nn: AvgPool2d: kernel %d for input %v", k, x.Shape))
 	}
+	y := New(n, c, h/k, w/k)
+	t := 1
+	if len(x.Data) >= minParallelCopy {
+		t = Threads()
+	}
+	parallel(t, n*c, func(lo, hi int) { avgPoolPlanes(y.Data, x.Data, lo, hi, h, w, k) })
+	return y
+}
+
+// avgPoolPlanes pools planes [lo, hi) of src into dst. Each window is
+// summed row by row, left to right, in float32, as PyTorch does; the
+// windows of a row of outputs are summed side by side, so that their
+// additions overlap instead of waiting on one another.
+func avgPoolPlanes(dst, src []float32, lo, hi, h, w, k int) {
 	oh, ow := h/k, w/k
-	y := New(n, c, oh, ow)
 	area := float32(k * k)
-	for p := 0; p < n*c; p++ {
-		src := x.Data[p*h*w:][:h*w]
-		dst := y.Data[p*oh*ow:][:oh*ow]
+	sums := make([]float32, ow)
+	for p := lo; p < hi; p++ {
+		in := src[p*h*w:][:h*w]
+		out := dst[p*oh*ow:][:oh*ow]
 		for oy := 0; oy < oh; oy++ {
-			for ox := 0; ox < ow; ox++ {
-				var sum float32
-				for ky := 0; ky < k; ky++ {
-					row := src[(oy*k+ky)*w+ox*k:][:k]
-					for _, v := range row {
-						sum += v
+			clear(sums)
+			for ky := 0; ky < k; ky++ {
+				row := in[(oy*k+ky)*w:][:ow*k]
+				if k == 2 {
+					row = row[:2*len(sums)]
+					for ox := range sums {
+						sums[ox] = sums[ox] + row[2*ox] + row[2*ox+1]
+					}
+					continue
+				}
+				// Column kx of every window in turn: the windows' sums are
+				// independent chains of additions, in the same order.
+				for kx := 0; kx < k; kx++ {
+					col := row[kx:]
+					for ox := range sums {
+						sums[ox] += col[ox*k]
 					}
 				}
-				dst[oy*ow+ox] = sum / area
+			}
+			o := out[oy*ow:][:ow]
+			for ox, s := range sums {
+				o[ox] = s / area
 			}
 		}
 	}
-	return y
 }
 
 // UpsampleNearest on a tape: the gradient of a pixel sums its block.

@@ -64,7 +64,10 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	}
 	batch, err := model.Encode(graphs, g.Config.Vocab)
 	if err != nil {
-		return inputErr(fmt.Errorf("the benchmark graph does not fit this model's vocabulary (give one with --graphs): %w", err))
+		if *graphsPath != "" {
+			return inputErr(fmt.Errorf("%s: %w", *graphsPath, err))
+		}
+		return inputErr(fmt.Errorf("torch_anchor's graph does not fit this model's vocabulary; give graphs in its words with --graphs: %w", err))
 	}
 
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*threads))

@@ -1,0 +1,325 @@
+package nn
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+)
+
+// Winograd F(2x2, 3x3) convolution (Lavin and Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2015): each 2x2 block of outputs is
+//
+//	Y = A^T [(G g G^T) ⊙ (B^T d B)] A
+//
+// for the 3x3 filter g and the 4x4 input patch d around the block, which
+// takes 16 multiplications per (filter, channel, block) instead of 36. The
+// 16 element-wise products summed over channels are 16 matrix products
+// U[ξ] (F x C) V[ξ] (C x tiles), one per position ξ = 4i+j of the 4x4
+// transformed tile, run through the same GEMM tile kernel. It pays on the
+// CRN's large images (from 32 x 32), where the products dominate the
+// transforms; there it measured ~1.6x faster than the direct convolution.
+//
+// Layouts (floats):
+//   - U: for each ξ, filters in panels of 6 rows spanning all C channels,
+//     U[ξ][f/6][c][f%6]: the packed A operand of tile6x16 (full-K panels).
+//   - padded input: per channel, H+2 rows of W+2 values, each row's even
+//     columns then its odd columns, so that the transform reads whole
+//     registers of tiles.
+//   - V: for a block of tiles, V[ξ][t/16][c][t%16]: the packed B operand,
+//     planes winogradSkew floats apart.
+//   - M: the products, M[ξ][f][t] for f < fPad (a multiple of 6), planes
+//     likewise.
+//
+// The kernel supplies the transforms (gemmKernel.winoIn and winoOut); the
+// generic kernel has none and convolves directly.
+
+// B^T, G and A^T of F(2x2, 3x3):
+//
+//	B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+//	G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+//	A^T = [1 1 1 0; 0 1 -1 -1]
+
+// minWinogradPixels: from 32 x 32 outputs up the saved multiplications
+// outweigh, for the AVX2 kernel, the transforms and the filter transform
+// done on every call. The portable kernel multiplies ~30 times slower;
+// compiled to WebAssembly the coco64 generator took 1.84 s with Winograd
+// from 16 x 16, 2.08 s from 8 x 8 (where the filters of the widest layers
+// cost more to transform than they save) and 2.55 s from 4 x 4.
+const (
+	minWinogradPixels        = 32 * 32
+	minWinogradPixelsGeneric = 16 * 16
+)
+
+// winogradSkew is the padding between the planes of V and of M.
+const winogradSkew = 16
+
+// winogradTiles is about how many tiles a block holds: its V and M fit in
+// L2/L3 while its products are wide enough (four 16-tile panels).
+const winogradTiles = 64
+
+// useWinograd reports whether shape s is convolved with Winograd by kernel
+// k: 3x3, stride 1, padding 1, even sizes, and large enough to pay.
+func useWinograd(s ConvShape, k *gemmKernel) bool {
+	least := minWinogradPixels
+	if k.winoIn == nil {
+		least = minWinogradPixelsGeneric
+	}
+	return s.KH == 3 && s.KW == 3 && s.Stride == 1 && s.Pad == 1 &&
+		s.H%2 == 0 && s.W%2 == 0 && s.H*s.W >= least
+}
+
+// asmTransforms reports whether the kernel's transforms handle width w:
+// they work on runs of 16 tiles within a row.
+func asmTransforms(k *gemmKernel, w int) bool { return k.winoIn != nil && w%32 == 0 }
+
+// winogradBuf is one goroutine's V and M.
+type winogradBuf struct{ v, m []float32 }
+
+var winogradBufs = sync.Pool{New: func() any { return new(winogradBuf) }}
+
+// winogradFilterBufs hold transformed filters, U, between calls.
+var winogradFilterBufs = sync.Pool{New: func() any { return new([]float32) }}
+
+// conv2dWinograd is Conv2dInputs for shapes that useWinograd accepts.
+func conv2dWinograd(dst []float32, ins []ConvInput, w []float32, s ConvShape, epi *Epilogue, kern *gemmKernel) {
+	threads := Threads()
+	mr := kern.mr
+	fPad := (s.F + mr - 1) / mr * mr
+	ubuf := winogradFilterBufs.Get().(*[]float32)
+	defer winogradFilterBufs.Put(ubuf)
+	*ubuf = grow(*ubuf, 16*fPad*s.C)
+	u := *ubuf
+	parallel(threads, fPad/mr, func(q0, q1 int) { winogradFilters(u, w, s.F, s.C, fPad, mr, q0, q1) })
+
+	src := convSources.Get().(*convSource)
+	defer convSources.Put(src)
+	n := s.W / 2 // tiles per row
+	rows := max(1, winogradTiles/n)
+	blocks := (s.H/2 + rows - 1) / rows
+	scale, shift, slope, act := epilogueRow(epi, s.F)
+	for img := 0; img < s.N; img++ {
+		src.load(ins, img, 1, s, true)
+		out := dst[img*s.F*s.H*s.W:]
+		var next atomic.Int64
+		parallel(min(threads, blocks), min(threads, blocks), func(int, int) {
+			buf := winogradBufs.Get().(*winogradBuf)
+			defer winogradBufs.Put(buf)
+			for {
+				b := int(next.Add(1)) - 1
+				if b >= blocks {
+					return
+				}
+				ty0 := b * rows
+				ty1 := min(s.H/2, ty0+rows)
+				winogradBlock(buf, out, src.x, u, s, fPad, ty0, ty1, kern, scale, shift, slope, act)
+			}
+		})
+	}
+}
+
+// epilogueRow returns per-filter scale and shift (ones and zeros for a nil
+// epilogue) and the activation.
+func epilogueRow(epi *Epilogue, f int) (scale, shift []float32, slope float32, act bool) {
+	scale, shift = make([]float32, f), make([]float32, f)
+	for i := range scale {
+		scale[i] = 1
+	}
+	if epi == nil {
+		return scale, shift, 0, false
+	}
+	if epi.Scale != nil {
+		copy(scale, epi.Scale)
+	}
+	if epi.Shift != nil {
+		copy(shift, epi.Shift)
+	}
+	return scale, shift, epi.Slope, epi.Act
+}
+
+// parallel runs f over parts of [0, n) on up to t goroutines.
+func parallel(t, n int, f func(lo, hi int)) {
+	t = min(t, n)
+	if t <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for p := 0; p < t; p++ {
+		lo, hi := n*p/t, n*(p+1)/t
+		wg.Go(func() { f(lo, hi) })
+	}
+	wg.Wait()
+}
+
+// winogradFilters writes U = G g G^T for the filters of panels [q0, q1)
+// (mr filters each) into u; filters past f are zeros. For each channel of
+// a panel, the 16 values of its filters are written as 16 runs of mr.
+func winogradFilters(u, w []float32, f, c, fPad, mr, q0, q1 int) {
+	xi := fPad * c          // stride between the 16 matrices
+	var out [16][16]float32 // [ξ][filter of the panel]; mr <= 16
+	for q := q0; q < q1; q++ {
+		for ch := 0; ch < c; ch++ {
+			for i := 0; i < mr; i++ {
+				if mr*q+i >= f {
+					for x := range out {
+						out[x][i] = 0
+					}
+					continue
+				}
+				g := w[((mr*q+i)*c+ch)*9:][:9]
+				// t = G g, 4 x 3.
+				var t [4][3]float32
+				for col := 0; col < 3; col++ {
+					a, b, d := g[col], g[3+col], g[6+col]
+					t[0][col] = a
+					t[1][col] = (a + b + d) * 0.5
+					t[2][col] = (a - b + d) * 0.5
+					t[3][col] = d
+				}
+				// U = t G^T, 4 x 4.
+				for r := 0; r < 4; r++ {
+					a, b, d := t[r][0], t[r][1], t[r][2]
+					out[4*r][i] = a
+					out[4*r+1][i] = (a + b + d) * 0.5
+					out[4*r+2][i] = (a - b + d) * 0.5
+					out[4*r+3][i] = d
+				}
+			}
+			base := q*mr*c + ch*mr
+			for x := range out {
+				copyShort(u[x*xi+base:][:mr], out[x][:mr])
+			}
+		}
+	}
+}
+
+// copyShort copies a few values without calling memmove.
+func copyShort(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] = src[i]
+	}
+}
+
+// winogradBlock convolves tile rows [ty0, ty1) of one image: transform
+// the input patches, multiply, transform back into out (F, H, W).
+func winogradBlock(buf *winogradBuf, out, x, u []float32, s ConvShape, fPad, ty0, ty1 int, kern *gemmKernel, scale, shift []float32, slope float32, act bool) {
+	mr, nr := kern.mr, kern.nr
+	n := s.W / 2
+	tiles := (ty1 - ty0) * n
+	panels := (tiles + nr - 1) / nr
+	tPad := panels * nr // M's row length: whole panels
+	rowLen := s.W + 2
+	plane := (s.H + 2) * rowLen
+	// The 16 planes of V and of M, which the transforms touch side by
+	// side, are 16 floats (a cache line) more than a multiple of their
+	// size apart: at a multiple of 4 KiB they would share L1 sets, which
+	// made the input transform twice as slow.
+	vStride, mStride := s.C*tPad+winogradSkew, fPad*tPad+winogradSkew
+	buf.v = grow(buf.v, 16*vStride)
+	buf.m = grow(buf.m, 16*mStride)
+	v, m := buf.v, buf.m
+	asm := asmTransforms(kern, s.W)
+
+	// V[ξ][t/nr][c][t%nr]: channel by channel, reading the padded rows from
+	// start to end.
+	for c := 0; c < s.C; c++ {
+		if !asm {
+			winogradInput(v, x[c*plane:], vStride, s.C, nr, c, n, ty0, ty1, rowLen)
+			continue
+		}
+		for ty := ty0; ty < ty1; ty++ { // runs of 16 tiles, nr = 16
+			rows := x[c*plane+2*ty*rowLen:]
+			d := v[((ty-ty0)*n/16*s.C+c)*16:]
+			kern.winoIn(rows, rowLen, n+1, d, vStride, 16, 16*s.C, n/16)
+		}
+	}
+	// M[ξ] = U[ξ] V[ξ], fPad x tPad, in steps of kc channels.
+	kc := blocking.kc
+	for xi := 0; xi < 16; xi++ {
+		ux := u[xi*fPad*s.C:][:fPad*s.C]
+		vx := v[xi*vStride:][:s.C*tPad]
+		mx := m[xi*mStride:][:fPad*tPad]
+		for pc := 0; pc < s.C; pc += kc {
+			k := min(kc, s.C-pc)
+			beta := float32(0)
+			if pc > 0 {
+				beta = 1
+			}
+			for q := 0; q < fPad/mr; q++ {
+				a := ux[q*mr*s.C+pc*mr:][:mr*k]
+				for p := 0; p < panels; p++ {
+					kern.tile(k, a, vx[p*nr*s.C+pc*nr:][:nr*k], mx[q*mr*tPad+p*nr:], tPad, 1, beta)
+				}
+			}
+		}
+	}
+	// Y = A^T M A with the epilogue, one tile row of one filter at a time.
+	for f := 0; f < s.F; f++ {
+		for ty := ty0; ty < ty1; ty++ {
+			mrow := m[f*tPad+(ty-ty0)*n:]
+			orow := out[(f*s.H+2*ty)*s.W:][:2*s.W]
+			if asm {
+				kern.winoOut(mrow, mStride, orow, s.W, n/8, scale[f], shift[f], slope, act)
+			} else {
+				winogradOutput(orow, mrow, mStride, n, s.W, scale[f], shift[f], slope, act)
+			}
+		}
+	}
+}
+
+// winogradInput is the portable input transform: V = B^T d B for the tiles
+// of rows [ty0, ty1) of channel c, whose padded plane (even columns, then
+// odd ones, in each row) starts x; tile t of the block goes to
+// v[ξ*vStride + (t/nr*C + c)*nr + t%nr].
+func winogradInput(v, x []float32, vStride, C, nr, c, n, ty0, ty1, rowLen int) {
+	half := n + 1
+	t := 0
+	for ty := ty0; ty < ty1; ty++ {
+		rows := x[2*ty*rowLen : (2*ty+4)*rowLen]
+		for tx := 0; tx < n; tx, t = tx+1, t+1 {
+			// d B, row by row: r_k = (d0 - d2, d1 + d2, d2 - d1, d1 - d3),
+			// with d0..d3 = E[tx], O[tx], E[tx+1], O[tx+1] of row k.
+			var r [4][4]float32
+			for k := 0; k < 4; k++ {
+				row := rows[k*rowLen : (k+1)*rowLen]
+				e0, e1 := row[tx], row[tx+1]
+				o0, o1 := row[half+tx], row[half+tx+1]
+				r[k] = [4]float32{e0 - e1, o0 + e1, e1 - o0, o0 - o1}
+			}
+			// B^T (d B), column by column.
+			off := (t/nr*C+c)*nr + t%nr
+			for j := 0; j < 4; j++ {
+				v[(0+j)*vStride+off] = r[0][j] - r[2][j]
+				v[(4+j)*vStride+off] = r[1][j] + r[2][j]
+				v[(8+j)*vStride+off] = r[2][j] - r[1][j]
+				v[(12+j)*vStride+off] = r[1][j] - r[3][j]
+			}
+		}
+	}
+}
+
+// winogradOutput is the portable output transform of one tile row of one
+// filter: Y = A^T M A from m (16 values mStride apart per tile), then
+// y*scale + shift and, with act, LeakyReLU, into two output rows of w.
+func winogradOutput(out, m []float32, mStride, n, w int, scale, shift, slope float32, act bool) {
+	factor := [2]float32{1, 1}
+	if act {
+		factor[1] = slope
+	}
+	row0, row1 := out[:w], out[w:2*w]
+	for t := 0; t < n; t++ {
+		var s, d [4]float32 // A^T M: rows 0 and 1, each 4 columns
+		for j := 0; j < 4; j++ {
+			m0, m1, m2, m3 := m[j*mStride+t], m[(4+j)*mStride+t], m[(8+j)*mStride+t], m[(12+j)*mStride+t]
+			s[j] = m0 + m1 + m2
+			d[j] = m1 - m2 - m3
+		}
+		y := [4]float32{s[0] + s[1] + s[2], s[1] - s[2] - s[3], d[0] + d[1] + d[2], d[1] - d[2] - d[3]}
+		for i, v := range y {
+			v = v*scale + shift
+			y[i] = v * factor[math.Float32bits(v)>>31]
+		}
+		row0[2*t], row0[2*t+1], row1[2*t], row1[2*t+1] = y[0], y[1], y[2], y[3]
+	}
+}
