@@ -29,7 +29,7 @@ func Conv2dBackward(x, w, b *Var, g *Tensor, s ConvShape) {
 		gn := g.Data[n*s.F*outSize : (n+1)*s.F*outSize]
 		if w.needsGrad {
 			xn := x.Value.Data[n*inSize : (n+1)*inSize]
-			im2col(col, xn, s)
+			Im2col(col, xn, s)
 			Gemm(false, true, s.F, k, outSize, 1, gn, outSize, col, outSize, 1, w.grad().Data, k)
 		}
 		if b != nil && b.needsGrad {
@@ -71,36 +71,6 @@ func col2im(dst, col []float32, s ConvShape) {
 					for ox, v := range row[oy*s.OutW : (oy+1)*s.OutW] {
 						if ix := ox*s.Stride - s.Pad + kx; ix >= 0 && ix < s.W {
 							in[ix] += v
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
-// im2col lays out the receptive fields of one image x (C, H, W) as the
-// columns of dst (C*KH*KW, OutH*OutW), zeros where they cross the padding.
-func im2col(dst, x []float32, s ConvShape) {
-	outSize := s.OutH * s.OutW
-	for c := 0; c < s.C; c++ {
-		plane := x[c*s.H*s.W : (c+1)*s.H*s.W]
-		for ky := 0; ky < s.KH; ky++ {
-			for kx := 0; kx < s.KW; kx++ {
-				row := dst[((c*s.KH+ky)*s.KW+kx)*outSize:][:outSize]
-				for oy := 0; oy < s.OutH; oy++ {
-					iy := oy*s.Stride - s.Pad + ky
-					out := row[oy*s.OutW : (oy+1)*s.OutW]
-					if iy < 0 || iy >= s.H {
-						clear(out)
-						continue
-					}
-					in := plane[iy*s.W : (iy+1)*s.W]
-					for ox := range out {
-						if ix := ox*s.Stride - s.Pad + kx; ix >= 0 && ix < s.W {
-							out[ox] = in[ix]
-						} else {
-							out[ox] = 0
 						}
 					}
 				}
