@@ -49,6 +49,14 @@ type batchResult struct {
 // batchSize examples, keeping up to 2*workers batches ready. Call Close to
 // stop them.
 func NewLoader(ds Dataset, batchSize int, seed uint64, workers int) *Loader {
+	return NewLoaderAt(ds, batchSize, seed, workers, 0)
+}
+
+// NewLoaderAt is NewLoader resumed after start batches: its first batch is
+// the one a NewLoader of the same dataset, batch size and seed hands out
+// as its batch number start (counting from 0, across epochs), and so on,
+// without building the batches before it. Training resumes with it.
+func NewLoaderAt(ds Dataset, batchSize int, seed uint64, workers, start int) *Loader {
 	workers = max(workers, 1)
 	l := &Loader{ds: ds, batchSize: batchSize, seed: seed, done: make(chan struct{})}
 	switch {
@@ -56,6 +64,8 @@ func NewLoader(ds Dataset, batchSize int, seed uint64, workers int) *Loader {
 		l.err = fmt.Errorf("data: batch size %d; want at least 1", batchSize)
 	case ds.Len() == 0:
 		l.err = errors.New("data: the dataset is empty; check its paths and filters")
+	case start < 0:
+		l.err = fmt.Errorf("data: loader start %d; want at least 0", start)
 	}
 	if l.err != nil {
 		return l
@@ -63,7 +73,7 @@ func NewLoader(ds Dataset, batchSize int, seed uint64, workers int) *Loader {
 	l.pending = make(chan chan batchResult, 2*workers)
 	l.jobs = make(chan loaderJob)
 	l.wg.Add(1 + workers)
-	go l.dispatch()
+	go l.dispatch(start)
 	for range workers {
 		go l.work()
 	}
@@ -78,12 +88,17 @@ func (l *Loader) BatchesPerEpoch() int {
 	return (l.ds.Len() + l.batchSize - 1) / l.batchSize
 }
 
-func (l *Loader) dispatch() {
+// dispatch hands out batches from batch start on: the epochs before it
+// are skipped whole, and the batches before it in its epoch are cut from
+// the same permutation and dropped.
+func (l *Loader) dispatch(start int) {
 	defer l.wg.Done()
 	n := l.ds.Len()
-	for epoch := 0; ; epoch++ {
+	bpe := l.BatchesPerEpoch()
+	first := (start % bpe) * l.batchSize
+	for epoch := start / bpe; ; epoch++ {
 		perm := rand.New(rand.NewPCG(l.seed^permSalt, uint64(epoch))).Perm(n)
-		for first := 0; first < n; first += l.batchSize {
+		for ; first < n; first += l.batchSize {
 			j := loaderJob{epoch: epoch, first: first, idx: perm[first:min(first+l.batchSize, n)], out: make(chan batchResult, 1)}
 			select {
 			case l.pending <- j.out:
@@ -96,6 +111,7 @@ func (l *Loader) dispatch() {
 				return
 			}
 		}
+		first = 0
 	}
 }
 
