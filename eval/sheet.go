@@ -78,7 +78,7 @@ func Sheet(g *model.Generator, n int, seed uint64) (*image.RGBA, error) {
 		x := sheetText + sheetPad
 		draw.Draw(sheet, image.Rect(x, y, x+sheetSide, y+sheetSide), viz.Layout(objs, sheetSide, sheetSide), image.Point{}, draw.Src)
 		x += sheetSide + sheetPad
-		scaleInto(sheet, image.Rect(x, y, x+sheetSide, y+sheetSide), model.Deprocess(out.Img)[0])
+		viz.Scale(sheet, image.Rect(x, y, x+sheetSide, y+sheetSide), model.Deprocess(out.Img)[0])
 	}
 	return sheet, nil
 }
@@ -105,15 +105,5 @@ func writeWrapped(dst *image.RGBA, text string, x, y, width int) {
 	}
 	if line != "" {
 		flush()
-	}
-}
-
-// scaleInto copies src into r of dst by nearest-neighbour scaling.
-func scaleInto(dst *image.RGBA, r image.Rectangle, src *image.RGBA) {
-	sw, sh := src.Rect.Dx(), src.Rect.Dy()
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			dst.SetRGBA(x, y, src.RGBAAt((x-r.Min.X)*sw/r.Dx(), (y-r.Min.Y)*sh/r.Dy()))
-		}
 	}
 }

@@ -11,9 +11,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/basicfont"
-	"golang.org/x/image/math/fixed"
 
 	"github.com/sg2im-go/sg2im/data"
 	"github.com/sg2im-go/sg2im/model"
@@ -94,14 +91,14 @@ func drawSheet(cols [3][]*image.RGBA, boxes [3][]float32, b *model.Batch, v *mod
 	sheet := image.NewRGBA(image.Rect(0, 0, 3*cw+4*sampleGap, sampleHeader+N*(ch+sampleGap)+sampleGap))
 	draw.Draw(sheet, sheet.Rect, image.White, image.Point{}, draw.Src)
 	for c, title := range sampleColumns {
-		drawText(sheet, sampleGap+c*(cw+sampleGap)+2, 12, title, color.Black)
+		viz.Text(sheet, sampleGap+c*(cw+sampleGap)+2, 12, title, color.Black)
 	}
 	imageID := v.ObjectNameToIdx[model.ImageObject]
 	for i := 0; i < N; i++ {
 		y0 := sampleHeader + i*(ch+sampleGap)
 		for c := range cols {
 			cell := image.Rect(sampleGap+c*(cw+sampleGap), y0, sampleGap+c*(cw+sampleGap)+cw, y0+ch)
-			scaleInto(sheet, cell, cols[c][i], scale)
+			viz.Scale(sheet, cell, cols[c][i])
 			k := 0 // colour index within the image
 			for o, id := range b.Objs {
 				if b.ObjToImg[o] != i || id == imageID {
@@ -113,45 +110,15 @@ func drawSheet(cols [3][]*image.RGBA, boxes [3][]float32, b *model.Batch, v *mod
 					cell.Min.X+int(math.Round(float64(bx[2])*float64(cw))), cell.Min.Y+int(math.Round(float64(bx[3])*float64(ch)))).
 					Intersect(cell)
 				col := viz.Color(k)
-				outline(sheet, r, col)
+				viz.Outline(sheet, r, col)
 				name := ""
 				if id >= 0 && id < len(v.ObjectIdxToName) {
 					name = v.ObjectIdxToName[id]
 				}
-				drawText(sheet, r.Min.X+2, r.Min.Y+11, name, col)
+				viz.Text(sheet, r.Min.X+2, r.Min.Y+11, name, col)
 				k++
 			}
 		}
 	}
 	return sheet
-}
-
-// scaleInto copies src into dst's rectangle r, each pixel repeated
-// scale x scale times.
-func scaleInto(dst *image.RGBA, r image.Rectangle, src *image.RGBA, scale int) {
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			s := src.PixOffset((x-r.Min.X)/scale, (y-r.Min.Y)/scale)
-			copy(dst.Pix[dst.PixOffset(x, y):][:4], src.Pix[s:s+4])
-		}
-	}
-}
-
-func outline(img *image.RGBA, r image.Rectangle, c color.RGBA) {
-	if r.Empty() {
-		return
-	}
-	for x := r.Min.X; x < r.Max.X; x++ {
-		img.SetRGBA(x, r.Min.Y, c)
-		img.SetRGBA(x, r.Max.Y-1, c)
-	}
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		img.SetRGBA(r.Min.X, y, c)
-		img.SetRGBA(r.Max.X-1, y, c)
-	}
-}
-
-func drawText(img *image.RGBA, x, y int, s string, c color.Color) {
-	d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: basicfont.Face7x13, Dot: fixed.P(x, y)}
-	d.DrawString(s)
 }

@@ -32,7 +32,7 @@ func Layout(objs []Object, w, h int) *image.RGBA {
 	}
 	for i, o := range objs {
 		r := boxRect(o, w, h)
-		outline(img, r, Color(i))
+		Outline(img, r, Color(i))
 		label(img, r, o.Name, Color(i))
 	}
 	return img
@@ -94,20 +94,6 @@ func paintMask(img *image.RGBA, o Object, c color.RGBA) {
 				img.Pix[p+k] = uint8(old + (float32(v)-old)*a)
 			}
 		}
-	}
-}
-
-func outline(img *image.RGBA, r image.Rectangle, c color.RGBA) {
-	if r.Empty() {
-		return
-	}
-	for x := r.Min.X; x < r.Max.X; x++ {
-		img.SetRGBA(x, r.Min.Y, c)
-		img.SetRGBA(x, r.Max.Y-1, c)
-	}
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		img.SetRGBA(r.Min.X, y, c)
-		img.SetRGBA(r.Max.X-1, y, c)
 	}
 }
 
