@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 
-
 	"github.com/sg2im-go/sg2im/data"
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/viz"
