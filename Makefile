@@ -85,7 +85,7 @@ bench: build
 # world (about 1.5 s an iteration on a 2-core VM; DEMO_ITERS bounds it) and
 # copies the result to $(SHIPPED_MODEL).
 DEMO_DIR   ?= runs/demo
-DEMO_ITERS ?= 4000
+DEMO_ITERS ?= 1000
 train-demo:
 	$(GO) build -o bin/sg2im ./cmd/sg2im
 	bin/sg2im train --dataset world --image_size 64,64 --mask_size 16 \

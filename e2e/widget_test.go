@@ -218,10 +218,19 @@ func samePixels(t *testing.T, what string, got, want []byte) {
 			maxDiff = max(maxDiff, d)
 		}
 	}
-	if diff > 0 {
-		t.Errorf("%s: %d of %d bytes differ from `sg2im generate` (max difference %d)", what, diff, len(got), maxDiff)
+	// WebAssembly runs the portable kernels, natively AVX2 and Winograd
+	// ones: the sums round differently, so a few channel values near a
+	// rounding edge may land one level apart.
+	if maxDiff > pixelTol || diff*100 > len(got) {
+		t.Errorf("%s: %d of %d bytes differ from `sg2im generate` (max difference %d; tolerance %d levels on under 1%%)", what, diff, len(got), maxDiff, pixelTol)
+	} else if diff > 0 {
+		t.Logf("%s: %d of %d bytes differ from `sg2im generate` by at most %d", what, diff, len(got), maxDiff)
 	}
 }
+
+// pixelTol is the largest difference, in 8-bit levels, allowed between the
+// browser's image and the CLI's for the same graph, seed and model.
+const pixelTol = 2
 
 // buildWidget builds the app exactly as `make app` does (a stripped wasm
 // and precompressed variants), so that byte counts are what readers get.

@@ -35,13 +35,18 @@ var examples = []Example{
 func Gallery(v *model.Vocab) []Example {
 	var out []Example
 	preds := v.Predicates()
+	seen := map[string]bool{}
 	for _, ex := range examples {
+		if seen[ex.Title] {
+			continue
+		}
 		g, err := model.ParseText(ex.Text, preds)
 		if err != nil {
 			continue
 		}
 		if _, err := model.Encode([]model.SceneGraph{g}, v); err == nil {
 			out = append(out, ex)
+			seen[ex.Title] = true
 		}
 	}
 	if len(out) > 0 {
