@@ -99,8 +99,8 @@ func TestEvalTable(t *testing.T) {
 }
 
 func TestEvalErrors(t *testing.T) {
-	// The shipped model's vocabulary is not the world's.
-	code, _, stderr := sg2im("eval", "--model", filepath.Join("..", "..", "weights", "shipped", "model.safetensors"), "--n", "2", "--classifier", "none")
+	// The reference fixture's vocabulary is not the world's.
+	code, _, stderr := sg2im("eval", "--model", testdata("tiny_masks.zip.pt"), "--n", "2", "--classifier", "none")
 	if code != exitModel || !strings.Contains(stderr, "lacks the world's") || !strings.Contains(stderr, `"sea"`) {
 		t.Errorf("model of another vocabulary: exit %d, %s", code, stderr)
 	}
@@ -114,5 +114,13 @@ func TestEvalErrors(t *testing.T) {
 	code, _, stderr = sg2im("eval", "--model", m, "--n", "2", "--classifier", filepath.Join(t.TempDir(), "none.safetensors"))
 	if code != exitModel || !strings.Contains(stderr, "--train_classifier") {
 		t.Errorf("missing classifier: exit %d, %s", code, stderr)
+	}
+}
+
+// TestEvalShippedModel checks the shipped model speaks the world's words.
+func TestEvalShippedModel(t *testing.T) {
+	code, stdout, stderr := sg2im("eval", "--model", filepath.Join("..", "..", "weights", "shipped", "model.safetensors"), "--n", "4", "--classifier", "none", "--threads", "1")
+	if code != exitOK || !strings.Contains(stdout, "relationship satisfaction") {
+		t.Errorf("eval on the shipped model: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
