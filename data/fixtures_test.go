@@ -23,32 +23,6 @@ const (
 	vgDir   = "testdata/vg"
 )
 
-// encodeRLEString is pycocotools' rleToString, the inverse of
-// decodeRLEString, used to write fixtures and fuzz seeds.
-func encodeRLEString(counts []uint32) string {
-	var s []byte
-	for i := range counts {
-		x := int64(counts[i])
-		if i > 2 {
-			x -= int64(counts[i-2])
-		}
-		for more := true; more; {
-			c := byte(x & 0x1f)
-			x >>= 5
-			if c&0x10 != 0 {
-				more = x != -1
-			} else {
-				more = x != 0
-			}
-			if more {
-				c |= 0x20
-			}
-			s = append(s, c+48)
-		}
-	}
-	return string(s)
-}
-
 // rowsRLE is the column-major RLE of an h x w mask whose rows [r0, r1) are
 // set.
 func rowsRLE(h, w, r0, r1 int) []uint32 {
@@ -154,12 +128,12 @@ func cocoFixture() (inst, stuff fxCOCO) {
 	stuff = fxCOCO{
 		Images: images,
 		Annotations: []fxAnn{
-			{201, 1, 124, map[string]any{"counts": encodeRLEString(rowsRLE(30, 40, 20, 30)), "size": []int{30, 40}}, box(0, 20, 40, 10), 0},
+			{201, 1, 124, map[string]any{"counts": EncodeRLE(rowsRLE(30, 40, 20, 30)), "size": []int{30, 40}}, box(0, 20, 40, 10), 0},
 			{202, 1, 157, map[string]any{"counts": rowsRLE(30, 40, 0, 10), "size": []int{30, 40}}, box(0, 0, 40, 10), 0},
-			{203, 1, 183, map[string]any{"counts": encodeRLEString(rowsRLE(30, 40, 10, 20)), "size": []int{30, 40}}, box(0, 10, 40, 10), 0},
+			{203, 1, 183, map[string]any{"counts": EncodeRLE(rowsRLE(30, 40, 10, 20)), "size": []int{30, 40}}, box(0, 10, 40, 10), 0},
 			{211, 2, 124, [][]float64{{0, 24, 32, 8}}, box(0, 24, 32, 8), 0}, // a 4-number entry: pycocotools reads a box
-			{221, 3, 157, map[string]any{"counts": encodeRLEString(rowsRLE(20, 20, 0, 5)), "size": []int{20, 20}}, box(0, 0, 20, 5), 0},
-			{251, 5, 157, map[string]any{"counts": encodeRLEString(rowsRLE(20, 20, 0, 5)), "size": []int{20, 20}}, box(0, 0, 20, 5), 0},
+			{221, 3, 157, map[string]any{"counts": EncodeRLE(rowsRLE(20, 20, 0, 5)), "size": []int{20, 20}}, box(0, 0, 20, 5), 0},
+			{251, 5, 157, map[string]any{"counts": EncodeRLE(rowsRLE(20, 20, 0, 5)), "size": []int{20, 20}}, box(0, 0, 20, 5), 0},
 		},
 		Categories: []fxCategory{{124, "grass"}, {157, "sky"}, {183, "other"}},
 	}

@@ -406,3 +406,31 @@ func (s segmentation) crop(imgH, imgW, x0, y0, x1, y1 int) (mask []uint8, ch, cw
 	}
 	return mask, ch, cw, nil
 }
+
+// EncodeRLE writes column-major run lengths in COCO's compressed string
+// form, the inverse of the decoder: from the fourth count on each is
+// stored as its difference to the count two before, in 5-bit groups with a
+// continuation bit, offset into printable ASCII.
+func EncodeRLE[T int64 | uint32 | int](counts []T) string {
+	var out []byte
+	for i := range counts {
+		x := int64(counts[i])
+		if i > 2 {
+			x -= int64(counts[i-2])
+		}
+		for more := true; more; {
+			c := byte(x & 0x1f)
+			x >>= 5
+			if c&0x10 != 0 {
+				more = x != -1
+			} else {
+				more = x != 0
+			}
+			if more {
+				c |= 0x20
+			}
+			out = append(out, c+48)
+		}
+	}
+	return string(out)
+}

@@ -36,7 +36,7 @@ func TestDecodeRLEString(t *testing.T) {
 		if !slices.Equal(r.counts, tc.want) {
 			t.Errorf("%q: counts %v, want %v", tc.s, r.counts, tc.want)
 		}
-		if got := encodeRLEString(tc.want); got != tc.s {
+		if got := EncodeRLE(tc.want); got != tc.s {
 			t.Errorf("encode %v = %q, want %q", tc.want, got, tc.s)
 		}
 	}
@@ -79,7 +79,7 @@ func TestRLEStringRoundTrip(t *testing.T) {
 		}
 		h := 1024
 		w := int(sum)/h + 1
-		r, err := decodeRLEString(encodeRLEString(counts), h, w)
+		r, err := decodeRLEString(EncodeRLE(counts), h, w)
 		if err != nil {
 			t.Fatalf("%v: %v", counts, err)
 		}
@@ -280,10 +280,10 @@ func FuzzRLE(f *testing.F) {
 		if sum > uint64(h*w) {
 			t.Fatalf("counts sum to %d for a %dx%d mask", sum, h, w)
 		}
-		if encodeRLEString(r.counts) != s && len(s) < 64 {
+		if EncodeRLE(r.counts) != s && len(s) < 64 {
 			// Encodings are not unique (a number may carry extra groups),
 			// but decoding the canonical one must give the same counts.
-			r2, err := decodeRLEString(encodeRLEString(r.counts), h, w)
+			r2, err := decodeRLEString(EncodeRLE(r.counts), h, w)
 			if err != nil || !slices.Equal(r2.counts, r.counts) {
 				t.Fatalf("re-encoding %v failed: %v", r.counts, err)
 			}

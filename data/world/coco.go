@@ -121,7 +121,7 @@ func WriteCOCO(dir string, w *World, n int, progress func(done int)) error {
 			b := o.PixBox
 			a := cocoAnnotation{ID: annID, ImageID: im.ID, CategoryID: o.Category,
 				BBox: [4]float64{float64(b[0]), float64(b[1]), float64(b[2] - b[0]), float64(b[3] - b[1])},
-				Area: o.Area, Segmentation: cocoRLE{Size: [2]int{sc.Size, sc.Size}, Counts: rleString(sc.rleCounts(k))}}
+				Area: o.Area, Segmentation: cocoRLE{Size: [2]int{sc.Size, sc.Size}, Counts: data.EncodeRLE(sc.rleCounts(k))}}
 			f := files[0]
 			if o.Stuff {
 				f = files[1]
@@ -246,33 +246,6 @@ func (sc *Scene) rleCounts(k int) []int64 {
 		}
 	}
 	return append(counts, run)
-}
-
-// rleString is pycocotools' compressed RLE string (rleToString): each
-// count, from the third on as a difference from the count two before, in
-// little-endian groups of 5 bits, bit 0x20 marking that more follow and the
-// last group carrying the sign in bit 0x10, each group + 48 as a character.
-func rleString(counts []int64) string {
-	var out []byte
-	for i, x := range counts {
-		if i > 2 {
-			x -= counts[i-2]
-		}
-		for more := true; more; {
-			c := byte(x & 0x1f)
-			x >>= 5
-			if c&0x10 != 0 {
-				more = x != -1
-			} else {
-				more = x != 0
-			}
-			if more {
-				c |= 0x20
-			}
-			out = append(out, c+48)
-		}
-	}
-	return string(out)
 }
 
 // jsonArrayFile writes head, then a JSON array one element at a time, then

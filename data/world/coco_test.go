@@ -143,7 +143,7 @@ func TestRLEString(t *testing.T) {
 		{[]int64{100, 20, 300, 4}, "T3d0\\9@"},
 		{[]int64{4096}, "PP4"},
 	} {
-		if got := rleString(tc.counts); got != tc.want {
+		if got := data.EncodeRLE(tc.counts); got != tc.want {
 			t.Errorf("rleString(%v) = %q, want %q", tc.counts, got, tc.want)
 		}
 	}
