@@ -26,15 +26,16 @@ var benchGraph = model.SceneGraph{
 }
 
 // benchSides are the named configurations: the release's defaults at
-// these image sides, as in torch_anchor.py's CONFIGS.
-var benchSides = map[string]int{"coco64": 64, "vg128": 128}
+// these image sides, as in torch_anchor.py's CONFIGS; x256 has no anchor
+// and shows how the cost grows with pixels.
+var benchSides = map[string]int{"coco64": 64, "vg128": 128, "x256": 256}
 
 func bench(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", "Usage: sg2im bench [--config coco64|vg128|FILE] [--threads N] [--reps N] [--graphs FILE.json]\n\n"+
 		"Times the generator on torch_anchor.py's 6-object graph (../shared/bench/) after\n"+
 		"two warm-up passes and prints one line per pass, then\n"+
 		"median_ms=<float> min_ms=<float>.", stderr)
-	config := fs.String("config", "coco64", "coco64 or vg128 (the release's architecture with random weights, seed 0), or a model `file`")
+	config := fs.String("config", "coco64", "coco64, vg128 or x256 (the release's architecture with random weights, seed 0), or a model `file`")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix products and the Go scheduler (GOMAXPROCS)")
 	reps := fs.Int("reps", 9, "timed passes")
 	graphsPath := fs.String("graphs", "", "time these scene graphs (a JSON `file`, one batch) instead of the 6-object graph")
