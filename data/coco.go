@@ -452,15 +452,7 @@ func (c *COCO) Example(i int, rng *rand.Rand) (*Example, error) {
 		resizeMask(mask, crop, ch, cw, m)
 		ex.Masks = append(ex.Masks, mask)
 	}
-	ex.Objs = append(ex.Objs, c.vocab.ObjectNameToIdx[model.ImageObject])
-	ex.Boxes = append(ex.Boxes, [4]float32{0, 0, 1, 1})
-	if m > 0 {
-		full := make([]float32, m*m)
-		for k := range full {
-			full[k] = 1
-		}
-		ex.Masks = append(ex.Masks, full)
-	}
+	ex.AppendImageObject(c.vocab.ObjectNameToIdx[model.ImageObject], m)
 	ex.Triples = cocoTriples(ex.Boxes, ex.Masks, m, c.opts.IncludeRelationships, rng)
 	return ex, nil
 }

@@ -29,6 +29,20 @@ type Example struct {
 	Triples [][3]int
 }
 
+// AppendImageObject adds the __image__ object (id) that every example
+// ends with: box (0, 0, 1, 1) and, when m > 0, a full m x m mask.
+func (ex *Example) AppendImageObject(id, m int) {
+	ex.Objs = append(ex.Objs, id)
+	ex.Boxes = append(ex.Boxes, [4]float32{0, 0, 1, 1})
+	if m > 0 {
+		full := make([]float32, m*m)
+		for k := range full {
+			full[k] = 1
+		}
+		ex.Masks = append(ex.Masks, full)
+	}
+}
+
 // TrainBatch is a collated batch of examples.
 type TrainBatch struct {
 	Images *nn.Tensor // (N, 3, H, W)

@@ -139,15 +139,7 @@ func (w *World) ExampleOf(sc *Scene, rng *rand.Rand) *data.Example {
 			ex.Masks = append(ex.Masks, sc.Mask(i, m))
 		}
 	}
-	ex.Objs = append(ex.Objs, imageObj)
-	ex.Boxes = append(ex.Boxes, [4]float32{0, 0, 1, 1})
-	if m > 0 {
-		full := make([]float32, m*m)
-		for k := range full {
-			full[k] = 1
-		}
-		ex.Masks = append(ex.Masks, full)
-	}
+	ex.AppendImageObject(imageObj, m)
 	n := len(sc.Objects)
 	if w.opts.Geometric {
 		ex.Triples = data.SpatialTriples(ex.Boxes, ex.Masks, m, rng)
