@@ -38,11 +38,12 @@ func findChromium() string {
 	return ""
 }
 
-// buildApp assembles the app as `make app` does, into a temporary directory.
+// buildApp assembles the app as `make app` does (a stripped wasm), into a
+// temporary directory, without the precompressed variants.
 func buildApp(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "app.wasm"), "../cmd/sg2im-web")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s", "-o", filepath.Join(dir, "app.wasm"), "../cmd/sg2im-web")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the wasm: %v\n%s", err, out)

@@ -232,16 +232,11 @@ func samePixels(t *testing.T, what string, got, want []byte) {
 // browser's image and the CLI's for the same graph, seed and model.
 const pixelTol = 2
 
-// buildWidget builds the app exactly as `make app` does (a stripped wasm
-// and precompressed variants), so that byte counts are what readers get.
+// buildWidget builds the app exactly as `make app` does, precompressed
+// variants included, so that byte counts are what readers get.
 func buildWidget(t *testing.T) string {
 	t.Helper()
 	dir := buildApp(t)
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s", "-o", filepath.Join(dir, "app.wasm"), "../cmd/sg2im-web")
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the wasm: %v\n%s", err, out)
-	}
 	if out, err := exec.Command("go", "run", "../tools/precompress", dir).CombinedOutput(); err != nil {
 		t.Fatalf("precompressing: %v\n%s", err, out)
 	}
