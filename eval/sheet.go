@@ -63,16 +63,11 @@ func Sheet(g *model.Generator, n int, seed uint64) (*image.RGBA, error) {
 		if err != nil {
 			return nil, err
 		}
-		var objs []viz.Object
-		for j, name := range sg.Objects {
-			bx := out.BoxesPred.Data[j*4 : j*4+4]
-			o := viz.Object{Name: name, X0: bx[0], Y0: bx[1], X1: bx[2], Y1: bx[3]}
-			if out.MasksPred != nil {
-				M := cfg.MaskSize
-				o.Mask, o.M = out.MasksPred.Data[j*M*M:(j+1)*M*M], M
-			}
-			objs = append(objs, o)
+		var masks []float32
+		if out.MasksPred != nil {
+			masks = out.MasksPred.Data
 		}
+		objs := viz.Objects(sg.Objects, out.BoxesPred.Data, masks, cfg.MaskSize)
 		y := i*rowH + sheetPad
 		writeWrapped(sheet, model.FormatText(sg), sheetPad, y+11, sheetText-sheetPad)
 		x := sheetText + sheetPad

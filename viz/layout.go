@@ -23,6 +23,21 @@ type Object struct {
 	M    int
 }
 
+// Objects pairs names with a generator's flat outputs: boxes holds four
+// values per object and masks, unless nil, m*m per object, both starting
+// at the first name's object.
+func Objects(names []string, boxes, masks []float32, m int) []Object {
+	objs := make([]Object, len(names))
+	for i, name := range names {
+		b := boxes[i*4 : i*4+4]
+		objs[i] = Object{Name: name, X0: b[0], Y0: b[1], X1: b[2], Y1: b[3]}
+		if masks != nil {
+			objs[i].Mask, objs[i].M = masks[i*m*m:(i+1)*m*m], m
+		}
+	}
+	return objs
+}
+
 // Layout draws objects on a w x h white canvas.
 func Layout(objs []Object, w, h int) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, w, h))

@@ -140,20 +140,16 @@ func writePNG(path string, img image.Image) error {
 func writeLayouts(dir string, start int, graphs []model.SceneGraph, out *model.Output, cfg *model.Config) error {
 	H, W := cfg.ImageSize[0], cfg.ImageSize[1]
 	scale := max(1, (layoutSide+min(H, W)-1)/min(H, W))
+	M := cfg.MaskSize
 	objs := make([][]viz.Object, len(graphs))
-	o := 0
+	o := 0 // first object of graph gi in the batch
 	for gi, gr := range graphs {
-		for _, name := range gr.Objects {
-			bx := out.BoxesPred.Data[o*4 : o*4+4]
-			vo := viz.Object{Name: name, X0: bx[0], Y0: bx[1], X1: bx[2], Y1: bx[3]}
-			if out.MasksPred != nil {
-				M := cfg.MaskSize
-				vo.Mask, vo.M = out.MasksPred.Data[o*M*M:(o+1)*M*M], M
-			}
-			objs[gi] = append(objs[gi], vo)
-			o++
+		var masks []float32
+		if out.MasksPred != nil {
+			masks = out.MasksPred.Data[o*M*M:]
 		}
-		o++ // __image__
+		objs[gi] = viz.Objects(gr.Objects, out.BoxesPred.Data[o*4:], masks, M)
+		o += len(gr.Objects) + 1 // and its __image__
 	}
 	for gi := range graphs {
 		img := viz.Layout(objs[gi], W*scale, H*scale)
