@@ -2,6 +2,8 @@
 GO       ?= go
 GOROOT   := $(shell $(GO) env GOROOT)
 WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
+# Go's runner plus the SIMD tile import of the WebAssembly build.
+SIMDEXEC := $(CURDIR)/tools/wasmexec/exec
 # Packages that must also work compiled to WebAssembly.
 WASMPKGS := ./nn ./model ./weights ./engine ./protocol ./data
 # Each fuzz target runs this many inputs in `make test` (a count, not a
@@ -43,6 +45,7 @@ check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run ./tools/wasmkernel -check
 
 # The AVX2 assembly kernels are the default on amd64; -tags purego runs
 # the portable kernels (the ones WebAssembly uses) through the same tests.
@@ -50,8 +53,11 @@ test-native:
 	$(GO) test ./...
 	$(GO) test -tags purego ./nn ./model
 
+# WebAssembly: with the SIMD tile (web/kernel.wasm) as the app loads it,
+# and the portable kernels alone (-tags purego), as on a browser without SIMD.
 test-wasm:
-	GOOS=js GOARCH=wasm $(GO) test -exec="$(WASMEXEC)" $(WASMPKGS)
+	GOOS=js GOARCH=wasm $(GO) test -exec="$(SIMDEXEC)" $(WASMPKGS)
+	GOOS=js GOARCH=wasm $(GO) test -tags purego -exec="$(WASMEXEC)" ./nn ./model
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseGraphs$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./model

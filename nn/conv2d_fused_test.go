@@ -12,8 +12,8 @@ import (
 // concatenation built by Concat and UpsampleNearest, under every kernel,
 // blocking and thread count. Widths of 16 and more let the AVX2 kernel read
 // rows of the image in place; odd ones and stride 2 make it pack; even 3x3
-// convolutions from 32 x 32 (8 x 8 for the portable kernel) take Winograd,
-// with the assembly transforms when the width is a multiple of 32.
+// convolutions from the kernel's winoMinPixels take Winograd, with the
+// kernel's transforms when the width is a multiple of 2*nr.
 func TestConv2dInputs(t *testing.T) {
 	cases := []struct {
 		n, h, w  int
@@ -38,6 +38,7 @@ func TestConv2dInputs(t *testing.T) {
 		{1, 32, 32, [][2]int{{300, 1}}, 4, 3, 1, 1},       // channels in several kc steps
 		{1, 32, 32, [][2]int{{2, 4}, {3, 1}}, 5, 3, 1, 1}, // upsampled 4x
 		{1, 32, 34, [][2]int{{3, 1}}, 7, 3, 1, 1},         // portable transforms: 17 tiles a row
+		{1, 16, 16, [][2]int{{5, 1}, {3, 2}}, 9, 3, 1, 1}, // the wasm SIMD transforms: one run a row
 	}
 	forEachPath(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(21, 22))
@@ -135,4 +136,25 @@ func TestConv2dInputsBadShapesPanic(t *testing.T) {
 			Conv2dInputs(dst, tc.ins, w.Data, s, nil)
 		}()
 	}
+}
+
+// TestWinogradSeesNewWeights changes the filters in place between two
+// convolutions, as an optimizer step does: the second must not reuse the
+// first's transformed filters.
+func TestWinogradSeesNewWeights(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		x := randTensor(rng, 1, 4, 32, 32)
+		w := randTensor(rng, 5, 4, 3, 3)
+		s := NewConvShape(x, w, 1, 1)
+		if !useWinograd(s, activeKernel) {
+			t.Skipf("kernel %s convolves 32 x 32 directly", activeKernel.name)
+		}
+		got := New(1, 5, 32, 32)
+		for step := range 3 {
+			Conv2dFused(got.Data, x.Data, w.Data, s, nil)
+			assertNear(t, fmt.Sprintf("step %d", step), got.Data, naiveConv(x, w, nil, 1, 1).Data, 1e-4)
+			w.Data[rng.IntN(len(w.Data))] += 0.5 // one value: the copy must be compared whole
+		}
+	})
 }

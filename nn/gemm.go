@@ -150,14 +150,18 @@ type gemmKernel struct {
 	tileA    func(kc int, a []float32, lda int, b, dst []float32, ldc int, alpha, beta float32)
 
 	// winoIn and winoOut, when not nil, are the Winograd transforms of
-	// winograd.go, in floats: winoIn transforms count runs of 16 tiles,
+	// winograd.go, in floats: winoIn transforms count runs of nr tiles,
 	// each from four padded rows rowLen apart (even columns, then odd ones
-	// from oOff) to 16 values xiStride apart per ξ, stepping srcStep and
+	// from oOff) to nr values xiStride apart per ξ, stepping srcStep and
 	// dstStep per run; winoOut writes groups runs of 8 tiles, from m
 	// (xiStride per ξ) to two output rows rowLen apart, applying
 	// y*scale + shift and, with act, LeakyReLU.
 	winoIn  func(rows []float32, rowLen, oOff int, dst []float32, xiStride, srcStep, dstStep, count int)
 	winoOut func(m []float32, xiStride int, out []float32, rowLen, groups int, scale, shift, slope float32, act bool)
+
+	// winoMinPixels is the least OutH*OutW that a 3x3 convolution needs
+	// to take Winograd with this kernel (see winograd.go); 0: never.
+	winoMinPixels int
 }
 
 // gemmKernels lists the kernels usable on this CPU and build, the portable

@@ -6,7 +6,7 @@ package nn
 // measured fastest of 4x4, 3x4, 2x8 and 2x6 tiles both natively (~3.6
 // GFLOP/s a core, twice the 4x4 tile, which spilled) and compiled to
 // WebAssembly in Node 20 (~3 GFLOP/s).
-var genericKernel = gemmKernel{name: "generic", mr: 2, nr: 6, tile: tileGeneric}
+var genericKernel = gemmKernel{name: "generic", mr: 2, nr: 6, tile: tileGeneric, winoMinPixels: 16 * 16}
 
 // tileGeneric is gemmKernel.tile for mr = 2, nr = 6. The loop reslices a
 // and b so that the compiler proves every index in range.

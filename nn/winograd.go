@@ -1,9 +1,11 @@
 package nn
 
 import (
+	"bytes"
 	"math"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Winograd F(2x2, 3x3) convolution (Lavin and Gray, "Fast Algorithms for
@@ -39,16 +41,13 @@ import (
 //	G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
 //	A^T = [1 1 1 0; 0 1 -1 -1]
 
-// minWinogradPixels: from 32 x 32 outputs up the saved multiplications
-// outweigh, for the AVX2 kernel, the transforms and the filter transform
-// done on every call. The portable kernel multiplies ~30 times slower;
-// compiled to WebAssembly the coco64 generator took 1.84 s with Winograd
-// from 16 x 16, 2.08 s from 8 x 8 (where the filters of the widest layers
-// cost more to transform than they save) and 2.55 s from 4 x 4.
-const (
-	minWinogradPixels        = 32 * 32
-	minWinogradPixelsGeneric = 16 * 16
-)
+// Kernels set gemmKernel.winoMinPixels, the least outputs from which
+// Winograd pays: from 32 x 32 for the AVX2 kernel, whose transforms cost
+// more than they save below; for the portable one (~30 times slower
+// multiplies) the coco64 generator compiled to WebAssembly took 1.84 s with
+// Winograd from 16 x 16, 2.08 s from 8 x 8 (where the filters of the
+// widest layers cost more to transform than they save) and 2.55 s from
+// 4 x 4.
 
 // winogradSkew is the padding between the planes of V and of M.
 const winogradSkew = 16
@@ -60,36 +59,84 @@ const winogradTiles = 64
 // useWinograd reports whether shape s is convolved with Winograd by kernel
 // k: 3x3, stride 1, padding 1, even sizes, and large enough to pay.
 func useWinograd(s ConvShape, k *gemmKernel) bool {
-	least := minWinogradPixels
-	if k.winoIn == nil {
-		least = minWinogradPixelsGeneric
-	}
-	return s.KH == 3 && s.KW == 3 && s.Stride == 1 && s.Pad == 1 &&
-		s.H%2 == 0 && s.W%2 == 0 && s.H*s.W >= least
+	return k.winoMinPixels > 0 && s.KH == 3 && s.KW == 3 && s.Stride == 1 && s.Pad == 1 &&
+		s.H%2 == 0 && s.W%2 == 0 && s.H*s.W >= k.winoMinPixels
 }
 
 // asmTransforms reports whether the kernel's transforms handle width w:
-// they work on runs of 16 tiles within a row.
-func asmTransforms(k *gemmKernel, w int) bool { return k.winoIn != nil && w%32 == 0 }
+// they work on runs of nr tiles within a row (2*nr pixels).
+func asmTransforms(k *gemmKernel, w int) bool { return k.winoIn != nil && w%(2*k.nr) == 0 }
 
 // winogradBuf is one goroutine's V and M.
 type winogradBuf struct{ v, m []float32 }
 
 var winogradBufs = sync.Pool{New: func() any { return new(winogradBuf) }}
 
-// winogradFilterBufs hold transformed filters, U, between calls.
-var winogradFilterBufs = sync.Pool{New: func() any { return new([]float32) }}
+// winogradCache keeps transformed filters, U, between calls: a model's
+// weights stay the same from one generation to the next, and transforming
+// them took ~9% of a coco64 generation compiled to WebAssembly. An entry
+// is used only while its copy of the weights equals them bit for bit, so
+// that weights changed in place (an optimizer step) are transformed anew.
+var winogradCache struct {
+	sync.Mutex
+	entries map[*float32]*winogradEntry
+	floats  int // held in entries
+}
+
+type winogradEntry struct {
+	w, u     []float32
+	fPad, mr int
+}
+
+// winogradCacheMax bounds the floats that the cache holds (weights and
+// transforms): past it the cache starts over.
+const winogradCacheMax = 1 << 26
+
+// winogradFiltersCached returns U for the filters w (f, c, 3, 3), from the
+// cache or transformed on up to threads goroutines. U must not be written.
+func winogradFiltersCached(w []float32, f, c, fPad, mr, threads int) []float32 {
+	key := &w[0]
+	winogradCache.Lock()
+	e := winogradCache.entries[key]
+	winogradCache.Unlock()
+	if e != nil && e.fPad == fPad && e.mr == mr && sameBits(e.w, w) {
+		return e.u
+	}
+	u := make([]float32, 16*fPad*c)
+	parallel(threads, fPad/mr, func(q0, q1 int) { winogradFilters(u, w, f, c, fPad, mr, q0, q1) })
+	e = &winogradEntry{w: append([]float32(nil), w...), u: u, fPad: fPad, mr: mr}
+	winogradCache.Lock()
+	defer winogradCache.Unlock()
+	if old := winogradCache.entries[key]; old != nil {
+		winogradCache.floats -= len(old.w) + len(old.u)
+	}
+	if winogradCache.entries == nil || winogradCache.floats+len(e.w)+len(e.u) > winogradCacheMax {
+		winogradCache.entries, winogradCache.floats = map[*float32]*winogradEntry{}, 0
+	}
+	winogradCache.entries[key] = e
+	winogradCache.floats += len(e.w) + len(e.u)
+	return u
+}
+
+// sameBits reports whether a and b hold the same bits.
+func sameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 {
+		return true
+	}
+	as := unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), 4*len(a))
+	bs := unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), 4*len(b))
+	return bytes.Equal(as, bs)
+}
 
 // conv2dWinograd is Conv2dInputs for shapes that useWinograd accepts.
 func conv2dWinograd(dst []float32, ins []ConvInput, w []float32, s ConvShape, epi *Epilogue, kern *gemmKernel) {
 	threads := Threads()
 	mr := kern.mr
 	fPad := (s.F + mr - 1) / mr * mr
-	ubuf := winogradFilterBufs.Get().(*[]float32)
-	defer winogradFilterBufs.Put(ubuf)
-	*ubuf = grow(*ubuf, 16*fPad*s.C)
-	u := *ubuf
-	parallel(threads, fPad/mr, func(q0, q1 int) { winogradFilters(u, w, s.F, s.C, fPad, mr, q0, q1) })
+	u := winogradFiltersCached(w[:s.F*s.C*9], s.F, s.C, fPad, mr, threads)
 
 	src := convSources.Get().(*convSource)
 	defer convSources.Put(src)
@@ -228,10 +275,10 @@ func winogradBlock(buf *winogradBuf, out, x, u []float32, s ConvShape, fPad, ty0
 			winogradInput(v, x[c*plane:], vStride, s.C, nr, c, n, ty0, ty1, rowLen)
 			continue
 		}
-		for ty := ty0; ty < ty1; ty++ { // runs of 16 tiles, nr = 16
+		for ty := ty0; ty < ty1; ty++ { // runs of nr tiles, one panel each
 			rows := x[c*plane+2*ty*rowLen:]
-			d := v[((ty-ty0)*n/16*s.C+c)*16:]
-			kern.winoIn(rows, rowLen, n+1, d, vStride, 16, 16*s.C, n/16)
+			d := v[((ty-ty0)*n/nr*s.C+c)*nr:]
+			kern.winoIn(rows, rowLen, n+1, d, vStride, nr, nr*s.C, n/nr)
 		}
 	}
 	// M[ξ] = U[ξ] V[ξ], fPad x tPad, in steps of kc channels.

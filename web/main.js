@@ -5,9 +5,7 @@ if ("serviceWorker" in navigator) {
 }
 (async () => {
   try {
-    const go = new Go();
-    const { instance } = await WebAssembly.instantiateStreaming(fetch("app.wasm"), go.importObject);
-    go.run(instance);
+    await sg2imStart(document.baseURI);
   } catch (e) {
     const app = document.getElementById("app");
     app.textContent = "sg2im could not start: " + e + ". Reload the page; if it persists, your browser may lack WebAssembly.";

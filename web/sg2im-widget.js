@@ -39,12 +39,10 @@ class Engine {
 
   constructor(modelURL) {
     const url = (name) => JSON.stringify(new URL(name, import.meta.url).href);
-    const code = `importScripts(${url("wasm_exec.js")});
+    const code = `importScripts(${url("wasm_exec.js")}, ${url("load.js")});
 (async () => {
   try {
-    const go = new Go();
-    const { instance } = await WebAssembly.instantiateStreaming(fetch(${url("app.wasm")}), go.importObject);
-    go.run(instance);
+    await sg2imStart(${url("./")});
   } catch (e) {
     postMessage({ json: JSON.stringify({ v: ${VERSION}, id: 0, kind: "error", error: "the engine could not start: " + e }) });
   }

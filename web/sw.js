@@ -2,8 +2,8 @@
 // cached on install; requests go to the network first (so updates show up)
 // and fall back to the cache when the server cannot be reached.
 "use strict";
-const CACHE = "sg2im-v1";
-const SHELL = ["./", "index.html", "style.css", "main.js", "worker.js", "wasm_exec.js", "app.wasm",
+const CACHE = "sg2im-v2";
+const SHELL = ["./", "index.html", "style.css", "main.js", "worker.js", "wasm_exec.js", "load.js", "app.wasm", "kernel.wasm",
   "model.safetensors", "manifest.webmanifest", "icon.svg",
   "sg2im-widget.js", "embed.html", "embed.css"];
 

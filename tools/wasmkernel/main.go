@@ -1,0 +1,270 @@
+// Command wasmkernel writes web/kernel.wasm, the GEMM tile of nn's
+// WebAssembly build in 128-bit SIMD, which the Go compiler does not emit.
+// The app's loader instantiates it on the Go module's memory and passes its
+// export to app.wasm as the import sg2im.tile (see nn/gemm_wasm.go).
+//
+//	go run ./tools/wasmkernel [-o web/kernel.wasm]
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+)
+
+func main() {
+	out := flag.String("o", "web/kernel.wasm", "output file")
+	check := flag.Bool("check", false, "fail if the output file differs from what would be written")
+	flag.Parse()
+	b := kernel()
+	if *check {
+		old, err := os.ReadFile(*out)
+		if err != nil || !bytes.Equal(old, b) {
+			fmt.Fprintf(os.Stderr, "%s is stale: run go run ./tools/wasmkernel\n", *out)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := os.WriteFile(*out, b, 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// Tile shape: 6 rows of A by 8 columns of B (two vectors). Twelve
+// accumulators, two B vectors and one broadcast of A take 15 of the 16
+// vector registers that V8 has on x86-64 and ARM's 32.
+const (
+	mr = 6
+	nr = 8
+)
+
+func kernel() []byte {
+	return module([]function{tile(false), tile(true), winoIn(), winoOut()})
+}
+
+// tile is nn's gemmKernel.tile for mr x nr:
+//
+//	tile(kc, a, b, c, ldc, alpha, beta)
+//
+// c[i*ldc+j] = alpha * sum_p a[p*mr+i]*b[p*nr+j] + beta*c[i*ldc+j] (beta = 0:
+// c is not read), addresses in bytes, ldc in floats, kc >= 1. Products and
+// sums are separate roundings, like Go's generic kernel.
+//
+// With rows it is gemmKernel.tileRows, tileRows(kc, a, x, rowOff, c, ldc,
+// alpha, beta): row p of B is the nr floats at x + 4*rowOff[p], rowOff
+// being a Go []int (64-bit).
+func tile(rows bool) function {
+	const (
+		kc, a, b, c, ldc, alpha, beta = 0, 1, 2, 3, 4, 5, 6
+		acc                           = 7 // acc+2*i+h: row i, half h
+		b0                            = acc + 2*mr
+		b1                            = b0 + 1
+		t                             = b1 + 1
+		end                           = t + 1
+		av                            = end + 1
+		bv                            = av + 1
+		ptr                           = bv + 1
+	)
+	f := function{name: "tile", params: []byte{i32, i32, i32, i32, i32, f32, f32}}
+	// tileRows takes x and rowOff where tile takes b: one more parameter,
+	// so its locals are renumbered by shifting every index past b.
+	sh := func(l int) int { return l }
+	if rows {
+		f.name = "tileRows"
+		f.params = []byte{i32, i32, i32, i32, i32, i32, f32, f32}
+		sh = func(l int) int {
+			if l > b {
+				return l + 1
+			}
+			return l
+		}
+	}
+	for range 2 * mr {
+		f.locals = append(f.locals, v128)
+	}
+	f.locals = append(f.locals, v128, v128, v128, i32, v128, v128, i32)
+	x, rowOff := b, b+1
+
+	e := &f.body
+	e.get(a).get(kc).i32c(4 * mr).mul().add().set(sh(end))
+	e.loop()
+	if rows {
+		e.get(x).get(rowOff).ldI64(0).wrap().i32c(2).shl().add().set(sh(ptr))
+		e.get(rowOff).i32c(8).add().set(rowOff)
+	} else {
+		e.get(b).set(sh(ptr))
+		e.get(b).i32c(4 * nr).add().set(b)
+	}
+	e.get(sh(ptr)).load(0).set(sh(b0))
+	e.get(sh(ptr)).load(16).set(sh(b1))
+	for i := range mr {
+		e.get(a).splat32(4 * i).tee(sh(t))
+		e.get(sh(b0)).fmul().get(sh(acc + 2*i)).fadd().set(sh(acc + 2*i))
+		e.get(sh(t)).get(sh(b1)).fmul().get(sh(acc + 2*i + 1)).fadd().set(sh(acc + 2*i + 1))
+	}
+	e.get(a).i32c(4 * mr).add().set(a)
+	e.get(a).get(sh(end)).ltU().brIf(0)
+	e.end()
+
+	e.get(sh(alpha)).splat().set(sh(av))
+	e.get(sh(ldc)).i32c(4).mul().set(sh(ldc))
+	e.get(sh(beta)).f32c(0).f32eq().ifElse()
+	for i := range mr {
+		for h := range 2 {
+			e.get(sh(c)).get(sh(acc + 2*i + h)).get(sh(av)).fmul().store(16 * h)
+		}
+		e.get(sh(c)).get(sh(ldc)).add().set(sh(c))
+	}
+	e.els()
+	e.get(sh(beta)).splat().set(sh(bv))
+	for i := range mr {
+		for h := range 2 {
+			e.get(sh(c))
+			e.get(sh(acc + 2*i + h)).get(sh(av)).fmul()
+			e.get(sh(c)).load(16 * h).get(sh(bv)).fmul()
+			e.fadd().store(16 * h)
+		}
+		e.get(sh(c)).get(sh(ldc)).add().set(sh(c))
+	}
+	e.end()
+	return f
+}
+
+// winoIn is gemmKernel.winoIn for runs of nr tiles, four tiles a vector:
+//
+//	winoIn(rows, rowLen, oOff, dst, xiStride, srcStep, dstStep, count)
+//
+// all but count in bytes, count >= 1. Tile t of a run reads rows k = 0..3
+// (rowLen apart) at even columns t, t+1 and odd columns oOff+t, oOff+t+1,
+// and writes V = B^T d B, value ξ at dst + ξ*xiStride + 4t; each run steps
+// rows by srcStep and dst by dstStep. The operations are those of nn's
+// winogradInput, in its order.
+func winoIn() function {
+	const (
+		rows, rowLen, oOff, dst, xi, srcStep, dstStep, count = 0, 1, 2, 3, 4, 5, 6, 7
+		p                                                    = 8  // p+k: even half of row k
+		q                                                    = 12 // q+k: odd half of row k
+		r                                                    = 16 // r+k: column j of d B, row k
+	)
+	f := function{name: "winoIn", params: []byte{i32, i32, i32, i32, i32, i32, i32, i32}}
+	f.locals = []byte{i32, i32, i32, i32, i32, i32, i32, i32, v128, v128, v128, v128}
+	e := &f.body
+	e.loop()
+	for k := range 4 {
+		e.get(rows).get(rowLen).i32c(k).mul().add().tee(p + k)
+		e.get(oOff).add().set(q + k)
+	}
+	for g := range nr / 4 {
+		o := 16 * g
+		for j := range 4 {
+			for k := range 4 {
+				switch j { // r_k[j] of (e0 - e1, o0 + e1, e1 - o0, o0 - o1)
+				case 0:
+					e.get(p + k).load(o).get(p + k).load(o + 4).fsub()
+				case 1:
+					e.get(q + k).load(o).get(p + k).load(o + 4).fadd()
+				case 2:
+					e.get(p + k).load(o + 4).get(q + k).load(o).fsub()
+				case 3:
+					e.get(q + k).load(o).get(q + k).load(o + 4).fsub()
+				}
+				e.set(r + k)
+			}
+			out := func(xiRow int) {
+				e.get(dst).get(xi).i32c(4*xiRow + j).mul().add()
+			}
+			out(0)
+			e.get(r + 0).get(r + 2).fsub().store(o)
+			out(1)
+			e.get(r + 1).get(r + 2).fadd().store(o)
+			out(2)
+			e.get(r + 2).get(r + 1).fsub().store(o)
+			out(3)
+			e.get(r + 1).get(r + 3).fsub().store(o)
+		}
+	}
+	e.get(rows).get(srcStep).add().set(rows)
+	e.get(dst).get(dstStep).add().set(dst)
+	e.get(count).i32c(1).sub().tee(count).brIf(0)
+	e.end()
+	return f
+}
+
+// winoOut is gemmKernel.winoOut, runs of 8 tiles, four tiles a vector:
+//
+//	winoOut(m, xiStride, out, rowLen, groups, scale, shift, slope, act)
+//
+// addresses and strides in bytes, groups >= 1. Tile t of a run reads M at
+// m + ξ*xiStride + 4t and writes Y = A^T M A, times scale plus shift and,
+// when act != 0, LeakyReLU with slope, to out + 8t (row 0) and out + rowLen
+// + 8t (row 1). The operations are those of nn's winogradOutput.
+func winoOut() function {
+	const (
+		m, xi, out, rowLen, groups, scale, shift, slope, act = 0, 1, 2, 3, 4, 5, 6, 7, 8
+		s                                                    = 9  // s+j
+		d                                                    = 13 // d+j
+		y                                                    = 17 // y+i
+		sv, tv, lv, zero                                     = 21, 22, 23, 24
+	)
+	f := function{name: "winoOut", params: []byte{i32, i32, i32, i32, i32, f32, f32, f32, i32}}
+	for range 16 {
+		f.locals = append(f.locals, v128)
+	}
+	e := &f.body
+	e.get(scale).splat().set(sv)
+	e.get(shift).splat().set(tv)
+	e.get(slope).splat().set(lv)
+	e.f32c(0).splat().set(zero)
+	// lo and hi interleave the first and last two lanes of two vectors.
+	lo := [16]byte{0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23}
+	hi := [16]byte{8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31}
+	e.loop()
+	for g := range 2 {
+		o := 16 * g
+		mij := func(i, j int) { e.get(m).get(xi).i32c(4*i + j).mul().add().load(o) }
+		for j := range 4 {
+			mij(0, j)
+			mij(1, j)
+			e.fadd()
+			mij(2, j)
+			e.fadd().set(s + j)
+			mij(1, j)
+			mij(2, j)
+			e.fsub()
+			mij(3, j)
+			e.fsub().set(d + j)
+		}
+		e.get(s + 0).get(s + 1).fadd().get(s + 2).fadd().set(y + 0)
+		e.get(s + 1).get(s + 2).fsub().get(s + 3).fsub().set(y + 1)
+		e.get(d + 0).get(d + 1).fadd().get(d + 2).fadd().set(y + 2)
+		e.get(d + 1).get(d + 2).fsub().get(d + 3).fsub().set(y + 3)
+		for i := range 4 {
+			e.get(y + i).get(sv).fmul().get(tv).fadd().set(y + i)
+		}
+		e.get(act).ifElse()
+		for i := range 4 {
+			// v < 0 ? v*slope : v
+			e.get(y + i).get(lv).fmul().get(y + i).get(y + i).get(zero).flt().bitselect().set(y + i)
+		}
+		e.end()
+		for row := range 2 {
+			addr := func() {
+				e.get(out)
+				if row == 1 {
+					e.get(rowLen).add()
+				}
+			}
+			addr()
+			e.get(y + 2*row).get(y + 2*row + 1).shuffle(lo).store(2 * o)
+			addr()
+			e.get(y + 2*row).get(y + 2*row + 1).shuffle(hi).store(2*o + 16)
+		}
+	}
+	e.get(m).i32c(32).add().set(m)
+	e.get(out).i32c(64).add().set(out)
+	e.get(groups).i32c(1).sub().tee(groups).brIf(0)
+	e.end()
+	return f
+}
