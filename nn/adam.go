@@ -1,6 +1,10 @@
 package nn
 
-import "math"
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+)
 
 // Adam is PyTorch's Adam optimiser (no weight decay, no amsgrad), with
 // per-parameter step counts and bias correction computed as PyTorch does.
@@ -35,21 +39,40 @@ func (a *Adam) ZeroGrad() {
 // Step updates every parameter that has a gradient.
 func (a *Adam) Step() {
 	b1, b2 := float32(a.Beta1), float32(a.Beta2)
-	for i, p := range a.Params {
-		if p.Grad == nil {
-			continue
+	// Parameters are independent: split them among goroutines.
+	var next atomic.Int64
+	step := func() {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= len(a.Params) {
+				return
+			}
+			if a.Params[i].Grad != nil {
+				a.stepParam(i, b1, b2)
+			}
 		}
-		a.Steps[i]++
-		t := float64(a.Steps[i])
-		stepSize := float32(a.LR / (1 - math.Pow(a.Beta1, t)))
-		bc2 := float32(math.Sqrt(1 - math.Pow(a.Beta2, t)))
-		eps := float32(a.Eps)
-		m, v, w := a.M[i], a.V[i], p.Value.Data
-		for j, g := range p.Grad.Data {
-			m[j] = m[j]*b1 + g*(1-b1)
-			v[j] = v[j]*b2 + g*g*(1-b2)
-			denom := float32(math.Sqrt(float64(v[j])))/bc2 + eps
-			w[j] -= stepSize * m[j] / denom
-		}
+	}
+	var wg sync.WaitGroup
+	for range Threads() - 1 {
+		wg.Go(step)
+	}
+	step()
+	wg.Wait()
+}
+
+// stepParam updates parameter i, which has a gradient.
+func (a *Adam) stepParam(i int, b1, b2 float32) {
+	p := a.Params[i]
+	a.Steps[i]++
+	t := float64(a.Steps[i])
+	stepSize := float32(a.LR / (1 - math.Pow(a.Beta1, t)))
+	bc2 := float32(math.Sqrt(1 - math.Pow(a.Beta2, t)))
+	eps := float32(a.Eps)
+	m, v, w := a.M[i], a.V[i], p.Value.Data
+	for j, g := range p.Grad.Data {
+		m[j] = m[j]*b1 + g*(1-b1)
+		v[j] = v[j]*b2 + g*g*(1-b2)
+		denom := float32(math.Sqrt(float64(v[j])))/bc2 + eps
+		w[j] -= stepSize * m[j] / denom
 	}
 }

@@ -92,6 +92,13 @@ type ConvInput struct {
 // When the kernel's tile width divides OutH*OutW, the N images make one
 // product, with the pixels of all images as its columns.
 func Conv2dInputs(dst []float32, ins []ConvInput, w []float32, s ConvShape, epi *Epilogue) {
+	conv2dInputs(dst, ins, w, s, epi, true)
+}
+
+// conv2dInputs is Conv2dInputs; keep says whether Winograd's transformed
+// filters may be kept for the next call with the same w (not for filters
+// built for one call).
+func conv2dInputs(dst []float32, ins []ConvInput, w []float32, s ConvShape, epi *Epilogue, keep bool) {
 	outSize := s.OutH * s.OutW
 	k := s.C * s.KH * s.KW
 	c := 0
@@ -133,7 +140,7 @@ func Conv2dInputs(dst []float32, ins []ConvInput, w []float32, s ConvShape, epi 
 		return
 	}
 	if useWinograd(s, kern) {
-		conv2dWinograd(dst, ins, w, s, epi, kern)
+		conv2dWinograd(dst, ins, w, s, epi, kern, keep)
 		return
 	}
 	batch := s.N
@@ -364,27 +371,31 @@ func (c *convSource) pack(dst []float32, nr, p0, kc, j0, nc int, skipRuns bool) 
 // columns of dst (C*KH*KW, OutH*OutW), zeros where they cross the padding.
 func Im2col(dst, x []float32, s ConvShape) {
 	outSize := s.OutH * s.OutW
-	for c := 0; c < s.C; c++ {
+	im2colRows(dst, outSize, 0, x, s, 0, s.C*s.KH*s.KW)
+}
+
+// im2colRows writes rows [r0, r1) of one image's im2col matrix into dst,
+// whose rows are ld long, at column j0.
+func im2colRows(dst []float32, ld, j0 int, x []float32, s ConvShape, r0, r1 int) {
+	kk := s.KH * s.KW
+	for r := r0; r < r1; r++ {
+		c, ky, kx := r/kk, r%kk/s.KW, r%s.KW
 		plane := x[c*s.H*s.W : (c+1)*s.H*s.W]
-		for ky := 0; ky < s.KH; ky++ {
-			for kx := 0; kx < s.KW; kx++ {
-				row := dst[((c*s.KH+ky)*s.KW+kx)*outSize:][:outSize]
-				for oy := 0; oy < s.OutH; oy++ {
-					iy := oy*s.Stride - s.Pad + ky
-					out := row[oy*s.OutW : (oy+1)*s.OutW]
-					if iy < 0 || iy >= s.H {
-						clear(out)
-						continue
-					}
-					in := plane[iy*s.W : (iy+1)*s.W]
-					for ox := range out {
-						ix := ox*s.Stride - s.Pad + kx
-						if ix >= 0 && ix < s.W {
-							out[ox] = in[ix]
-						} else {
-							out[ox] = 0
-						}
-					}
+		row := dst[r*ld+j0:][:s.OutH*s.OutW]
+		for oy := 0; oy < s.OutH; oy++ {
+			iy := oy*s.Stride - s.Pad + ky
+			out := row[oy*s.OutW : (oy+1)*s.OutW]
+			if iy < 0 || iy >= s.H {
+				clear(out)
+				continue
+			}
+			in := plane[iy*s.W : (iy+1)*s.W]
+			for ox := range out {
+				ix := ox*s.Stride - s.Pad + kx
+				if ix >= 0 && ix < s.W {
+					out[ox] = in[ix]
+				} else {
+					out[ox] = 0
 				}
 			}
 		}

@@ -15,25 +15,18 @@ func (tp *Tape) Conv2d(x, w, b *Var, stride, pad int) *Var {
 	}, x, w, b)
 }
 
-// Conv2dBackward accumulates the gradients of a convolution: for each image,
-// dW += dY col^T, db += sum dY, and dX += col2im(W^T dY).
+// Conv2dBackward accumulates the gradients of a convolution: dW += dY col^T
+// over the batch, db += sum dY, and dX += the adjoint of the convolution
+// applied to dY.
 func Conv2dBackward(x, w, b *Var, g *Tensor, s ConvShape) {
 	if !nn4(g, s) {
 		panic(fmt.Sprintf("nn: Conv2dBackward: gradient %v for %+v", g.Shape, s))
 	}
 	outSize := s.OutH * s.OutW
-	k := s.C * s.KH * s.KW
-	inSize := s.C * s.H * s.W
-	col := make([]float32, k*outSize)
-	for n := 0; n < s.N; n++ {
-		gn := g.Data[n*s.F*outSize : (n+1)*s.F*outSize]
-		if w.needsGrad {
-			xn := x.Value.Data[n*inSize : (n+1)*inSize]
-			Im2col(col, xn, s)
-			Gemm(false, true, s.F, k, outSize, 1, gn, outSize, col, outSize, 1, w.grad().Data, k)
-		}
-		if b != nil && b.needsGrad {
-			db := b.grad().Data
+	if b != nil && b.needsGrad {
+		db := b.grad().Data
+		for n := 0; n < s.N; n++ {
+			gn := g.Data[n*s.F*outSize : (n+1)*s.F*outSize]
 			for f := 0; f < s.F; f++ {
 				var sum float32
 				for _, v := range gn[f*outSize : (f+1)*outSize] {
@@ -42,10 +35,93 @@ func Conv2dBackward(x, w, b *Var, g *Tensor, s ConvShape) {
 				db[f] += sum
 			}
 		}
-		if x.needsGrad {
-			Gemm(true, false, k, outSize, s.F, 1, w.Value.Data, k, gn, outSize, 0, col, outSize)
-			col2im(x.grad().Data[n*inSize:(n+1)*inSize], col, s)
+	}
+	if w.needsGrad {
+		convWeightGrad(w.grad().Data, x.Value.Data, g.Data, s)
+	}
+	if x.needsGrad {
+		convInputGrad(x.grad().Data, w.Value.Data, g.Data, s)
+	}
+}
+
+// maxGradCols bounds the columns of the im2col matrix that the weight
+// gradient builds at once (times C*KH*KW values).
+const maxGradCols = 1 << 13
+
+// convWeightGrad adds dY col^T to dw (F, C*KH*KW), with the columns of
+// several images in one product: per image, the inner dimension would be
+// as small as 16 pixels (the CRN's first module), each product rewriting
+// all of dw.
+func convWeightGrad(dw, x, g []float32, s ConvShape) {
+	outSize := s.OutH * s.OutW
+	k := s.C * s.KH * s.KW
+	inSize := s.C * s.H * s.W
+	per := max(1, min(s.N, maxGradCols/outSize)) // images per product
+	col := make([]float32, k*per*outSize)
+	gc := make([]float32, s.F*per*outSize)
+	dwT := make([]float32, k*s.F)
+	for n0 := 0; n0 < s.N; n0 += per {
+		nb := min(per, s.N-n0)
+		cols := nb * outSize
+		// col (k, cols): image i's columns at [i*outSize, (i+1)*outSize).
+		parallel(Threads(), k, func(lo, hi int) {
+			for i := 0; i < nb; i++ {
+				im2colRows(col, cols, i*outSize, x[(n0+i)*inSize:][:inSize], s, lo, hi)
+			}
+		})
+		// dY as (F, cols).
+		for i := 0; i < nb; i++ {
+			gi := g[(n0+i)*s.F*outSize:]
+			for f := 0; f < s.F; f++ {
+				copy(gc[f*cols+i*outSize:][:outSize], gi[f*outSize:][:outSize])
+			}
 		}
+		// dW^T = col dY^T: col is read in place and only the smaller dY
+		// is packed transposed (k = 9C values per column against F).
+		Gemm(false, true, k, s.F, cols, 1, col, cols, gc, cols, 0, dwT, s.F)
+		for f := 0; f < s.F; f++ {
+			row := dw[f*k:][:k]
+			for r := range row {
+				row[r] += dwT[r*s.F+f]
+			}
+		}
+	}
+}
+
+// convInputGrad adds the gradient of the input, given the output's, to dx
+// (N, C, H, W). With stride 1 and padding below the kernel size, that is a
+// convolution of dY with the filters flipped and their channels swapped,
+// padded KH-1-Pad: the fast forward path (Winograd included). Otherwise
+// W^T dY is scattered back (col2im), image by image.
+func convInputGrad(dx, w, g []float32, s ConvShape) {
+	outSize := s.OutH * s.OutW
+	k := s.C * s.KH * s.KW
+	inSize := s.C * s.H * s.W
+	if s.Stride == 1 && s.Pad <= s.KH-1 && s.KH == s.KW && s.Pad <= s.KW-1 {
+		wt := make([]float32, len(w[:s.F*k]))
+		kk := s.KH * s.KW
+		for f := 0; f < s.F; f++ {
+			for c := 0; c < s.C; c++ {
+				src := w[(f*s.C+c)*kk:][:kk]
+				dst := wt[(c*s.F+f)*kk:][:kk]
+				for i, v := range src {
+					dst[kk-1-i] = v
+				}
+			}
+		}
+		t := ConvShape{N: s.N, C: s.F, H: s.OutH, W: s.OutW, F: s.C, KH: s.KH, KW: s.KW,
+			Stride: 1, Pad: s.KH - 1 - s.Pad, OutH: s.H, OutW: s.W}
+		tmp := make([]float32, s.N*inSize)
+		conv2dInputs(tmp, []ConvInput{{Data: g, C: s.F}}, wt, t, nil, false)
+		addTo(dx[:s.N*inSize], tmp)
+		return
+	}
+	col := make([]float32, k*outSize)
+	for n := 0; n < s.N; n++ {
+		gn := g[n*s.F*outSize : (n+1)*s.F*outSize]
+		Gemm(true, false, k, outSize, s.F, 1, w, k, gn, outSize, 0, col, outSize)
+		dxn := dx[n*inSize : (n+1)*inSize]
+		parallel(Threads(), s.C, func(lo, hi int) { col2imChannels(dxn, col, s, lo, hi) })
 	}
 }
 
@@ -53,11 +129,11 @@ func nn4(g *Tensor, s ConvShape) bool {
 	return SameShape(g.Shape, []int{s.N, s.F, s.OutH, s.OutW})
 }
 
-// col2im adds the columns of col (C*KH*KW, OutH*OutW) back onto the image
-// dst (C, H, W): the adjoint of Im2col.
-func col2im(dst, col []float32, s ConvShape) {
+// col2imChannels adds the columns of col (C*KH*KW, OutH*OutW) of channels
+// [c0, c1) back onto the image dst (C, H, W): the adjoint of Im2col.
+func col2imChannels(dst, col []float32, s ConvShape, c0, c1 int) {
 	outSize := s.OutH * s.OutW
-	for c := 0; c < s.C; c++ {
+	for c := c0; c < c1; c++ {
 		plane := dst[c*s.H*s.W : (c+1)*s.H*s.W]
 		for ky := 0; ky < s.KH; ky++ {
 			for kx := 0; kx < s.KW; kx++ {

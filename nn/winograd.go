@@ -132,11 +132,17 @@ func sameBits(a, b []float32) bool {
 }
 
 // conv2dWinograd is Conv2dInputs for shapes that useWinograd accepts.
-func conv2dWinograd(dst []float32, ins []ConvInput, w []float32, s ConvShape, epi *Epilogue, kern *gemmKernel) {
+func conv2dWinograd(dst []float32, ins []ConvInput, w []float32, s ConvShape, epi *Epilogue, kern *gemmKernel, keep bool) {
 	threads := Threads()
 	mr := kern.mr
 	fPad := (s.F + mr - 1) / mr * mr
-	u := winogradFiltersCached(w[:s.F*s.C*9], s.F, s.C, fPad, mr, threads)
+	var u []float32
+	if keep {
+		u = winogradFiltersCached(w[:s.F*s.C*9], s.F, s.C, fPad, mr, threads)
+	} else {
+		u = make([]float32, 16*fPad*s.C)
+		parallel(threads, fPad/mr, func(q0, q1 int) { winogradFilters(u, w, s.F, s.C, fPad, mr, q0, q1) })
+	}
 
 	src := convSources.Get().(*convSource)
 	defer convSources.Put(src)
