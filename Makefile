@@ -11,7 +11,7 @@ WASMPKGS := ./nn ./model ./weights ./engine ./protocol ./data
 # runs: make fuzz FUZZTIME=10m
 FUZZTIME ?= 20000x
 
-.PHONY: all build app run test check test-native test-wasm fuzz bench clean train-demo
+.PHONY: all build app run test check test-native test-wasm fuzz bench bench-train clean train-demo
 
 # The browser app is built into the server's embedded directory.
 DIST  := server/static/dist
@@ -88,6 +88,50 @@ bench: build
 	    if (v["tmedian_ms"] == "") { printf "%-7s %9.1f (%6.1f) %18s %6s\n", c, v["omedian_ms"], v["omin_ms"], "n/a", "" } \
 	    else { printf "%-7s %9.1f (%6.1f) %9.1f (%6.1f) %6.2f\n", c, v["omedian_ms"], v["omin_ms"], v["tmedian_ms"], v["tmin_ms"], v["omedian_ms"] / v["tmedian_ms"] } }'; \
 	done
+
+# One training iteration (generator and both discriminators, forward,
+# backward, three Adam steps; batch 8, 64x64) at the release's widths and at
+# a quarter of them: the Go benchmark (train/bench_test.go) beside
+# bench/train_step.py, the same networks in PyTorch, in the same run, each
+# after one warm-up step. Medians (minima) in ms; speed is torch's median
+# over ours (1.00: as fast as PyTorch); params must read "same".
+BENCH_TRAIN_REPS ?= 5
+bench-train:
+	@uptime; printf '%-8s %18s %18s %6s  %s\n' config 'ours (min)' 'torch (min)' speed params; \
+	for c in release quarter; do \
+	  case $$c in release) b='^BenchmarkTrainStep_B8_64x64$$';; *) b='^BenchmarkTrainStep_B8_64x64_Quarter$$';; esac; \
+	  o=$$($(GO) test ./train -run '^$$' -bench "$$b" -benchtime $(BENCH_TRAIN_REPS)x -cpu $(BENCH_THREADS) 2>&1); \
+	  t=$$($(PYTHON) bench/train_step.py --config $$c --threads $(BENCH_THREADS) --reps $(BENCH_TRAIN_REPS) 2>&1); \
+	  { echo "$$o" | sed 's/^/ours /'; echo "$$t" | sed 's/^/torch /'; } | awk -v c=$$c ' \
+	    $$1 == "ours" && $$2 ~ /^Benchmark/ { for (i = 3; i <= NF; i++) { if ($$i == "median-ms") om = $$(i-1); if ($$i == "min-ms") on = $$(i-1) } } \
+	    $$1 == "torch" && $$2 ~ /^median_ms=/ { split($$2, a, "="); tm = a[2]; split($$3, a, "="); tn = a[2] } \
+	    /params: / { s = $$0; sub(/.*params: /, "", s); par[$$1] = s } \
+	    { out[$$1] = out[$$1] "\n" $$0 } \
+	    END { \
+	      p = (par["ours"] != "" && par["ours"] == par["torch"]) ? "same: " par["ours"] : "MISMATCH: ours " par["ours"] ", torch " par["torch"]; \
+	      if (om == "") { printf "%-8s ours failed:%s\n", c, out["ours"]; exit } \
+	      if (tm == "") printf "%-8s %9.0f (%6.0f) %18s %6s  %s%s\n", c, om, on, "n/a", "", p, out["torch"]; \
+	      else printf "%-8s %9.0f (%6.0f) %9.0f (%6.0f) %6.2f  %s\n", c, om, on, tm, tn, tm / om, p }'; \
+	done; uptime
+
+# The generator in headless Chromium: `make app`, then web/bench.html for
+# each of BENCH_WEB_CONFIGS (warm-up BENCH_WEB_WARMUP s, BENCH_WEB_REPS
+# timed passes, per-layer GFLOP/s), then onnxruntime-web on coco64 with 1
+# and 2 threads (../shared/bench/ortweb/run.sh; its work directory
+# ORTWEB_DIR keeps npm packages and the exported ONNX models, ~5 min on
+# first use), and the ratio of our coco64 median to ORT-web's best.
+# Results also go to artifacts/e2e/bench-web.json.
+.PHONY: bench-web
+BENCH_WEB_CONFIGS ?= coco64,shipped
+BENCH_WEB_WARMUP  ?= 20
+BENCH_WEB_REPS    ?= 15
+ORTWEB            ?= $(CURDIR)/../shared/bench/ortweb/run.sh
+ORTWEB_DIR        ?= $(or $(TMPDIR),/tmp)/ortweb-anchor
+bench-web: app
+	$(GO) test ./e2e -run '^TestBrowserBench$$' -count=1 -v -timeout 60m -args -bench-web \
+	  -bench-dist $(CURDIR)/$(DIST) -bench-configs $(BENCH_WEB_CONFIGS) \
+	  -bench-warmup $(BENCH_WEB_WARMUP) -bench-reps $(BENCH_WEB_REPS) \
+	  -ortweb '$(ORTWEB)' -ortweb-dir $(ORTWEB_DIR)
 
 # train-demo trains the shipped demo model from scratch on the procedural
 # world (about 1.4 s an iteration, 50 minutes for 2000, on a 2-core VM) and

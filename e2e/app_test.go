@@ -80,8 +80,17 @@ func serve(t *testing.T, dir string) (string, func()) {
 	return "http://" + ln.Addr().String() + "/", func() { srv.Close() }
 }
 
-// browser starts headless Chromium with the flags this machine needs.
+// browser starts headless Chromium with the flags this machine needs; it
+// stops when the test ends.
 func browser(t *testing.T) context.Context {
+	t.Helper()
+	ctx, stop := newBrowser(t)
+	t.Cleanup(stop)
+	return ctx
+}
+
+// newBrowser starts headless Chromium and returns a function that stops it.
+func newBrowser(t *testing.T) (context.Context, func()) {
 	t.Helper()
 	path := findChromium()
 	if path == "" {
@@ -93,14 +102,14 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1280, 1100))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
+	stop := func() { cancel2(); cancel() }
 	// Start the browser now, so later timeouts count page work only.
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		stop()
 		t.Fatalf("starting Chromium: %v", err)
 	}
-	return ctx
+	return ctx, stop
 }
 
 func screenshot(t *testing.T, ctx context.Context, name string) {

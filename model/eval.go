@@ -14,22 +14,32 @@ import (
 // forwardEval is maskNet.forward for inference: each block's upsampling
 // and batch norm are applied while the convolution reads its input
 // (nn.ConvInput), its bias and ReLU while it writes its output
-// (nn.Epilogue), and the objects make one product per block.
-func (m *maskNet) forwardEval(vecs *nn.Tensor) *nn.Tensor {
+// (nn.Epilogue), and the objects make one product per block. prof, when
+// set, records each convolution and the sigmoid.
+func (m *maskNet) forwardEval(prof *Profile, vecs *nn.Tensor) *nn.Tensor {
 	O, D := vecs.Shape[0], vecs.Shape[1]
 	x, side := vecs.Data, 1
 	for i, cv := range m.convs {
+		t0 := prof.start()
 		side *= 2
 		scale, shift := bnAffine(m.bns[i])
 		out := make([]float32, O*D*side*side)
 		ins := []nn.ConvInput{{Data: x, C: D, Up: 2, Scale: scale, Shift: shift}}
-		nn.Conv2dInputs(out, ins, cv.W.Value.Data, convShape(cv, O, side, side), &nn.Epilogue{Shift: cv.B.Value.Data, Act: true})
+		s := convShape(cv, O, side, side)
+		nn.Conv2dInputs(out, ins, cv.W.Value.Data, s, &nn.Epilogue{Shift: cv.B.Value.Data, Act: true})
 		x = out
+		prof.addConv(t0, s)
 	}
+	t0 := prof.start()
 	logits := nn.New(O, 1, side, side)
 	ins := []nn.ConvInput{{Data: x, C: D}}
-	nn.Conv2dInputs(logits.Data, ins, m.final.W.Value.Data, convShape(m.final, O, side, side), &nn.Epilogue{Shift: m.final.B.Value.Data})
-	return nn.Sigmoid(logits).Reshape(O, side, side)
+	s := convShape(m.final, O, side, side)
+	nn.Conv2dInputs(logits.Data, ins, m.final.W.Value.Data, s, &nn.Epilogue{Shift: m.final.B.Value.Data})
+	prof.addConv(t0, s)
+	t0 = prof.start()
+	masks := nn.Sigmoid(logits).Reshape(O, side, side)
+	prof.add(paint, t0, 0)
+	return masks
 }
 
 // forwardEval is crn.forward for inference (no tape, eval mode), with the
@@ -40,8 +50,8 @@ func (m *maskNet) forwardEval(vecs *nn.Tensor) *nn.Tensor {
 // intermediate features live in two pooled buffers, so a pass makes no
 // large garbage. Instance norm, which needs statistics of the whole
 // output, runs unfused. The layout is given as parts (N, Ci, H, W) to
-// concatenate along the channels.
-func (c crn) forwardEval(layout ...*nn.Tensor) *nn.Tensor {
+// concatenate along the channels. prof, when set, records each layer.
+func (c crn) forwardEval(prof *Profile, layout ...*nn.Tensor) *nn.Tensor {
 	N, H, W := layout[0].Shape[0], layout[0].Shape[2], layout[0].Shape[3]
 	bufs := crnBufs.Get().(*crnBuffers)
 	defer crnBufs.Put(bufs)
@@ -51,22 +61,27 @@ func (c crn) forwardEval(layout ...*nn.Tensor) *nn.Tensor {
 	for _, m := range c.mods {
 		h, w = 2*h, 2*w
 		var ins []nn.ConvInput
+		t0 := prof.start()
 		for _, part := range layout {
 			if f := H / h; f > 1 {
 				part = nn.AvgPool2d(part, f)
 			}
 			ins = append(ins, nn.ConvInput{Data: part.Data, C: part.Shape[1]})
 		}
+		prof.add(resample, t0, 0)
 		ins = append(ins, feats)
-		x := c.conv(&bufs.a, m.conv1, m.norm1, ins, N, h, w)
-		f := c.conv(&bufs.b, m.conv2, m.norm2, []nn.ConvInput{{Data: x, C: m.conv1.W.Value.Shape[0]}}, N, h, w)
+		x := c.conv(prof, &bufs.a, m.conv1, m.norm1, ins, N, h, w)
+		f := c.conv(prof, &bufs.b, m.conv2, m.norm2, []nn.ConvInput{{Data: x, C: m.conv1.W.Value.Shape[0]}}, N, h, w)
 		feats = nn.ConvInput{Data: f, C: m.conv2.W.Value.Shape[0], Up: 2}
 	}
 	feats.Up = 1
-	x := c.conv(&bufs.a, c.out1, norm2d{kind: "none"}, []nn.ConvInput{feats}, N, H, W)
+	x := c.conv(prof, &bufs.a, c.out1, norm2d{kind: "none"}, []nn.ConvInput{feats}, N, H, W)
+	t0 := prof.start()
 	img := nn.New(N, c.out2.W.Value.Shape[0], H, W)
 	ins := []nn.ConvInput{{Data: x, C: c.out1.W.Value.Shape[0]}}
-	nn.Conv2dInputs(img.Data, ins, c.out2.W.Value.Data, convShape(c.out2, N, H, W), &nn.Epilogue{Shift: c.out2.B.Value.Data})
+	s := convShape(c.out2, N, H, W)
+	nn.Conv2dInputs(img.Data, ins, c.out2.W.Value.Data, s, &nn.Epilogue{Shift: c.out2.B.Value.Data})
+	prof.addConv(t0, s)
 	return img
 }
 
@@ -78,7 +93,8 @@ var crnBufs = sync.Pool{New: func() any { return new(crnBuffers) }}
 
 // conv runs cv over the inputs (N images of h x w) with its norm and the
 // CRN's LeakyReLU into *buf, grown as needed, and returns the output.
-func (c crn) conv(buf *[]float32, cv conv, norm norm2d, ins []nn.ConvInput, N, h, w int) []float32 {
+func (c crn) conv(prof *Profile, buf *[]float32, cv conv, norm norm2d, ins []nn.ConvInput, N, h, w int) []float32 {
+	t0 := prof.start()
 	s := convShape(cv, N, h, w)
 	size := N * s.F * s.OutH * s.OutW
 	if cap(*buf) < size {
@@ -93,9 +109,12 @@ func (c crn) conv(buf *[]float32, cv conv, norm norm2d, ins []nn.ConvInput, N, h
 		epi.Act = false
 	}
 	nn.Conv2dInputs(out, ins, cv.W.Value.Data, s, epi)
+	prof.addConv(t0, s)
 	if norm.kind == "instance" {
+		t0 := prof.start()
 		t := nn.FromData(out, N, s.F, s.OutH, s.OutW)
 		copy(out, nn.LeakyReLU(nn.InstanceNorm(t, instanceEps), c.slope).Data)
+		prof.add(normLayer, t0, 0)
 	}
 	return out
 }

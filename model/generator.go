@@ -95,6 +95,9 @@ type Options struct {
 	// drawn from Seed+i (see Noise).
 	Noise *nn.Tensor
 	Seed  uint64
+	// Profile, when set, accumulates wall time and FLOPs per layer type
+	// of eval-mode passes (Forward); passes on a tape record nothing.
+	Profile *Profile
 }
 
 // Output is everything a forward pass computes.
@@ -135,10 +138,14 @@ type VarOutput struct {
 // train selects batch statistics for the batch norms and updates their
 // running statistics, as PyTorch's train mode.
 func (g *Generator) ForwardTape(tp *nn.Tape, train bool, b *Batch, opt Options) (*VarOutput, error) {
+	p := pass{tp: tp, train: train}
+	if tp == nil && !train {
+		p.prof = opt.Profile
+	}
+	tPass := p.prof.start()
 	if err := g.checkBatch(b, &opt); err != nil {
 		return nil, err
 	}
-	p := pass{tp: tp, train: train}
 	cfg := &g.Config
 	H, W, Z := cfg.ImageSize[0], cfg.ImageSize[1], cfg.LayoutNoiseDim
 	var noise chan *nn.Tensor
@@ -179,7 +186,9 @@ func (g *Generator) ForwardTape(tp *nn.Tape, train bool, b *Batch, opt Options) 
 	if opt.Masks != nil {
 		masks = nn.Const(opt.Masks)
 	}
+	t0 := p.prof.start()
 	out.Layout = sceneLayout(tp, objVecs, boxes.Value, masks, b.ObjToImg, b.NumImages, H, W)
+	p.prof.add(paint, t0, 0)
 	crnIn := []*nn.Var{out.Layout}
 	if Z > 0 {
 		out.Noise = opt.Noise
@@ -189,6 +198,7 @@ func (g *Generator) ForwardTape(tp *nn.Tape, train bool, b *Batch, opt Options) 
 		crnIn = append(crnIn, nn.Const(out.Noise))
 	}
 	out.Img = g.crn.forward(p, crnIn...)
+	p.prof.pass(tPass)
 	return out, nil
 }
 

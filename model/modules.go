@@ -34,7 +34,9 @@ func (m mlp) forward(p pass, x *nn.Var) *nn.Var {
 	for i, l := range m.lins {
 		x = l.forward(p, x)
 		if m.bns[i] != nil {
+			t0 := p.prof.start()
 			x = m.bns[i].forward(p, x)
+			p.prof.add(normLayer, t0, 0)
 		}
 		x = p.tp.ReLU(x)
 	}
@@ -109,7 +111,7 @@ func (r *registry) maskNet(dim, size int) *maskNet {
 // forward maps (O, D) vectors to (O, M, M) masks in (0, 1).
 func (m *maskNet) forward(p pass, vecs *nn.Var) *nn.Var {
 	if p.tp == nil && !p.train {
-		return nn.Const(m.forwardEval(vecs.Value))
+		return nn.Const(m.forwardEval(p.prof, vecs.Value))
 	}
 	tp := p.tp
 	O, D := vecs.Value.Shape[0], vecs.Value.Shape[1]
@@ -194,7 +196,7 @@ func (c crn) forward(p pass, parts ...*nn.Var) *nn.Var {
 		for i, v := range parts {
 			values[i] = v.Value
 		}
-		return nn.Const(c.forwardEval(values...))
+		return nn.Const(c.forwardEval(p.prof, values...))
 	}
 	tp := p.tp
 	layout := parts[0]

@@ -44,6 +44,7 @@ func (r *registry) buffer(name string, shape ...int) *nn.Tensor {
 type pass struct {
 	tp    *nn.Tape
 	train bool
+	prof  *Profile // eval passes only; nil records nothing
 }
 
 // linear is a fully connected layer: weight (Out, In), bias (Out).
@@ -53,7 +54,16 @@ func (r *registry) linear(prefix string, in, out int) linear {
 	return linear{r.param(prefix+".weight", out, in), r.param(prefix+".bias", out)}
 }
 
-func (l linear) forward(p pass, x *nn.Var) *nn.Var { return p.tp.Linear(x, l.W, l.B) }
+func (l linear) forward(p pass, x *nn.Var) *nn.Var {
+	if p.prof == nil {
+		return p.tp.Linear(x, l.W, l.B)
+	}
+	t0 := p.prof.start()
+	y := p.tp.Linear(x, l.W, l.B)
+	out, in := l.W.Value.Shape[0], l.W.Value.Shape[1]
+	p.prof.add(linearLayer, t0, 2*int64(in)*int64(out)*int64(x.Value.Numel()/in))
+	return y
+}
 
 // conv is a 2-D convolution with a square kernel.
 type conv struct {

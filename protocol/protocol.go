@@ -18,6 +18,7 @@ const Version = 1
 const (
 	KindLoad     = "load"
 	KindGenerate = "generate"
+	KindBench    = "bench" // answered by a response of kind bench
 )
 
 // Response kinds.
@@ -36,6 +37,7 @@ type Request struct {
 	Kind     string           `json:"kind"`
 	Load     *LoadRequest     `json:"load,omitempty"`
 	Generate *GenerateRequest `json:"generate,omitempty"`
+	Bench    *BenchRequest    `json:"bench,omitempty"`
 }
 
 // LoadRequest loads a model from a URL, or from the bytes sent beside the
@@ -63,25 +65,71 @@ type GenerateRequest struct {
 // MaxCount bounds the images of one request.
 const MaxCount = 16
 
+// BenchRequest times the generator as `sg2im bench` does: a named
+// configuration (BenchLoaded or one of model.BenchConfigs: the release's
+// architecture with random weights) on torch_anchor.py's 6-object graph,
+// one image a pass. The engine runs passes for WarmupS seconds untimed,
+// then Reps timed passes, profiling each layer type over the timed ones.
+type BenchRequest struct {
+	Config  string  `json:"config"`
+	WarmupS float64 `json:"warmup_s"`
+	Reps    int     `json:"reps"`
+}
+
+// BenchLoaded as a BenchRequest's Config times the loaded model.
+const BenchLoaded = "loaded"
+
+// Bounds of a BenchRequest.
+const (
+	MaxBenchReps    = 1000
+	MaxBenchWarmupS = 600
+)
+
+// BenchResult is the answer to a BenchRequest. Times are in ms per pass
+// (one image).
+type BenchResult struct {
+	Config    string  `json:"config"`
+	Model     string  `json:"model"` // the loaded model's name, or Config
+	ImageSize [2]int  `json:"image_size"`
+	Params    int     `json:"params"`
+	Objects   int     `json:"objects"` // the graph's, without __image__
+	Gemm      string  `json:"gemm"`    // the matrix-product kernel in use
+	WarmupS   float64 `json:"warmup_s"`
+	// WarmupPasses counts the untimed passes run in WarmupS seconds.
+	WarmupPasses int       `json:"warmup_passes"`
+	TimesMs      []float64 `json:"times_ms"` // each timed pass, in order
+	MedianMs     float64   `json:"median_ms"`
+	MinMs        float64   `json:"min_ms"`
+	// Layers are the timed passes' means per layer type; their Ms add up
+	// to ProfileMs, the mean pass as the profiler saw it.
+	Layers    []model.LayerStat `json:"layers"`
+	ProfileMs float64           `json:"profile_ms"`
+	GFLOP     float64           `json:"gflop"` // products of one pass
+}
+
 // Response is a message from the engine. ID echoes the request's.
 type Response struct {
-	V        int         `json:"v"`
-	ID       int         `json:"id"`
-	Kind     string      `json:"kind"`
-	Progress *Progress   `json:"progress,omitempty"`
-	Loaded   *ModelInfo  `json:"loaded,omitempty"`
-	Images   *ImagesInfo `json:"images,omitempty"`
-	Error    string      `json:"error,omitempty"`
+	V        int          `json:"v"`
+	ID       int          `json:"id"`
+	Kind     string       `json:"kind"`
+	Progress *Progress    `json:"progress,omitempty"`
+	Loaded   *ModelInfo   `json:"loaded,omitempty"`
+	Images   *ImagesInfo  `json:"images,omitempty"`
+	Bench    *BenchResult `json:"bench,omitempty"`
+	Error    string       `json:"error,omitempty"`
 	// Field names the request field at fault, for inline display
 	// ("objects", "relationships", "text", "boxes", "model"); empty when
 	// unknown. Any fault in a graph given as Text is "text".
 	Field string `json:"field,omitempty"`
 }
 
-// Progress reports a download: Total is 0 when the size is unknown.
+// Progress reports a download: Total is 0 when the size is unknown. For
+// a bench request Phase says what is counted: "warmup" (ms of Total ms)
+// or "reps" (passes of Total); empty for a download.
 type Progress struct {
-	Loaded int64 `json:"loaded"`
-	Total  int64 `json:"total"`
+	Loaded int64  `json:"loaded"`
+	Total  int64  `json:"total"`
+	Phase  string `json:"phase,omitempty"`
 }
 
 // ModelInfo describes a loaded model.
@@ -136,6 +184,20 @@ func DecodeRequest(data []byte) (*Request, error) {
 		}
 		if c := r.Generate.Count; c < 0 || c > MaxCount {
 			return &r, fmt.Errorf("protocol: count %d, want 1 to %d", c, MaxCount)
+		}
+	case KindBench:
+		b := r.Bench
+		if b == nil {
+			return &r, fmt.Errorf("protocol: bench request without a bench field")
+		}
+		if b.Config != BenchLoaded && !model.IsBenchConfig(b.Config) {
+			return &r, fmt.Errorf("protocol: bench config %q, want %q or one of %v", b.Config, BenchLoaded, model.BenchConfigs())
+		}
+		if b.Reps < 1 || b.Reps > MaxBenchReps {
+			return &r, fmt.Errorf("protocol: bench reps %d, want 1 to %d", b.Reps, MaxBenchReps)
+		}
+		if !(b.WarmupS >= 0 && b.WarmupS <= MaxBenchWarmupS) {
+			return &r, fmt.Errorf("protocol: bench warmup_s %v, want 0 to %d", b.WarmupS, MaxBenchWarmupS)
 		}
 	default:
 		return &r, fmt.Errorf("protocol: unknown request kind %q", r.Kind)

@@ -3,7 +3,9 @@ package train
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/nn"
@@ -13,6 +15,8 @@ import (
 // discriminators on fakes and reals, three Adam steps) on a synthetic
 // batch of 8 64x64 images with 6 objects each plus __image__, random
 // weights. The quarter-width variant divides every width by four.
+// bench/train_step.py builds the same networks in PyTorch; `make
+// bench-train` compares the two, matching the parameter counts logged here.
 func BenchmarkTrainStep_B8_64x64(b *testing.B)         { benchTrainStep(b, DefaultConfig()) }
 func BenchmarkTrainStep_B8_64x64_Quarter(b *testing.B) { benchTrainStep(b, quarterConfig()) }
 
@@ -57,10 +61,10 @@ func benchTrainStep(b *testing.B, c Config) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Logf("params: generator=%d d_obj=%d d_img=%d", numParams(g.Params()), numParams(dObj.Params()), numParams(dImg.Params()))
 	in := syntheticStep(c, vocab, N)
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		in.Seed = uint64(i)
+	step := func(seed uint64) {
+		in.Seed = seed
 		res, err := tr.Step(in, true)
 		if err != nil {
 			b.Fatal(err)
@@ -69,7 +73,28 @@ func benchTrainStep(b *testing.B, c Config) {
 			b.Fatal("step skipped")
 		}
 	}
+	// One untimed step, as the PyTorch script warms up: the first step
+	// grows the heap, which a long training run pays once.
+	step(1 << 32)
+	var ms []float64
+	for i := 0; b.Loop(); i++ {
+		start := time.Now()
+		step(uint64(i))
+		ms = append(ms, float64(time.Since(start).Nanoseconds())/1e6)
+	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "it/s")
+	// Per-step median and minimum, as the PyTorch script prints them.
+	slices.Sort(ms)
+	b.ReportMetric(ms[len(ms)/2], "median-ms")
+	b.ReportMetric(ms[0], "min-ms")
+}
+
+func numParams(ps []model.Named) int {
+	n := 0
+	for _, p := range ps {
+		n += p.T.Numel()
+	}
+	return n
 }
 
 // syntheticStep makes a batch of n images of benchObjects random boxes

@@ -133,6 +133,15 @@ func handle(e *engine.Engine, m message) {
 			return
 		}
 		post(protocol.Response{ID: id, Kind: protocol.KindImages, Images: res})
+	case protocol.KindBench:
+		res, err := e.Bench(req.Bench, func(phase string, done, total int64) {
+			post(protocol.Response{ID: id, Kind: protocol.KindProgress, Progress: &protocol.Progress{Loaded: done, Total: total, Phase: phase}})
+		})
+		if err != nil {
+			postError(id, "", err)
+			return
+		}
+		post(protocol.Response{ID: id, Kind: protocol.KindBench, Bench: res})
 	}
 }
 

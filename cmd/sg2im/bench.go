@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"runtime"
 	"slices"
 	"time"
@@ -15,30 +16,16 @@ import (
 // benchWarmup passes run untimed first, as torch_anchor.py does.
 const benchWarmup = 2
 
-// benchGraph is torch_anchor.py's scene: six objects, five relationships.
-var benchGraph = model.SceneGraph{
-	Objects: []string{"sky", "grass", "sheep", "sheep", "tree", "ocean"},
-	Relationships: []model.Relationship{
-		{Subject: 0, Predicate: "above", Object: 1}, {Subject: 2, Predicate: "below", Object: 0},
-		{Subject: 3, Predicate: "left of", Object: 2}, {Subject: 4, Predicate: "above", Object: 2},
-		{Subject: 5, Predicate: "right of", Object: 4},
-	},
-}
-
-// benchSides are the named configurations: the release's defaults at
-// these image sides, as in torch_anchor.py's CONFIGS; x256 has no anchor
-// and shows how the cost grows with pixels.
-var benchSides = map[string]int{"coco64": 64, "vg128": 128, "x256": 256}
-
 func bench(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", "Usage: sg2im bench [--config coco64|vg128|FILE] [--threads N] [--reps N] [--graphs FILE.json]\n\n"+
 		"Times the generator on torch_anchor.py's 6-object graph (../shared/bench/) after\n"+
-		"two warm-up passes and prints one line per pass, then\n"+
-		"median_ms=<float> min_ms=<float>.", stderr)
+		"two warm-up passes and prints one line per pass, the time and GFLOP/s of each\n"+
+		"layer type over the timed passes, then median_ms=<float> min_ms=<float>.", stderr)
 	config := fs.String("config", "coco64", "coco64, vg128 or x256 (the release's architecture with random weights, seed 0), or a model `file`")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix products and the Go scheduler (GOMAXPROCS)")
 	reps := fs.Int("reps", 9, "timed passes")
 	graphsPath := fs.String("graphs", "", "time these scene graphs (a JSON `file`, one batch) instead of the 6-object graph")
+	profile := fs.Bool("profile", true, "record and print the time per layer type (costs a few clock readings per layer)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -53,7 +40,10 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	graphs := []model.SceneGraph{benchGraph}
+	graphs := []model.SceneGraph{model.BenchGraphFor(g.Config.Vocab)}
+	if *graphsPath == "" && !reflect.DeepEqual(graphs[0], model.BenchGraph) {
+		fmt.Fprintf(stderr, "sg2im bench: the model lacks some of torch_anchor's words; timing the same graph in its words: %v\n", graphs[0].Objects)
+	}
 	if *graphsPath != "" {
 		raw, err := os.ReadFile(*graphsPath)
 		if err != nil {
@@ -77,9 +67,17 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "config=%s threads=%d graphs=%d image=%dx%d gemm=%s\n", *config, *threads, len(graphs),
 		g.Config.ImageSize[0], g.Config.ImageSize[1], nn.GemmKernel())
 	times := make([]float64, 0, *reps)
+	var prof *model.Profile
+	if *profile {
+		prof = new(model.Profile)
+	}
 	for i := -benchWarmup; i < *reps; i++ {
+		opt := model.Options{Seed: 1}
+		if i >= 0 {
+			opt.Profile = prof
+		}
 		start := time.Now()
-		if _, err := g.Forward(batch, model.Options{Seed: 1}); err != nil {
+		if _, err := g.Forward(batch, opt); err != nil {
 			return inputErr(err)
 		}
 		if i < 0 {
@@ -89,40 +87,21 @@ func bench(args []string, stdout, stderr io.Writer) error {
 		times = append(times, ms)
 		fmt.Fprintf(stdout, "rep %d: %.2f ms\n", i+1, ms)
 	}
+	if prof != nil {
+		fmt.Fprintf(stdout, "per layer type, mean of the %d timed passes:\n", *reps)
+		model.WriteTable(stdout, prof.Table(), len(graphs))
+	}
 	slices.Sort(times)
 	fmt.Fprintf(stdout, "median_ms=%.2f min_ms=%.2f\n", times[len(times)/2], times[0])
 	return nil
 }
 
-// benchModel builds a named configuration with random weights or loads a
-// model file.
+// benchModel builds a named configuration (model.NewBenchGenerator) or
+// loads a model file.
 func benchModel(config string, stderr io.Writer) (*model.Generator, error) {
-	side, named := benchSides[config]
-	if !named {
+	if !model.IsBenchConfig(config) {
 		_, g, err := loadModel(config, stderr)
 		return g, err
 	}
-	vocab := model.NewVocab(
-		[]string{"sky", "grass", "sheep", "tree", "ocean", "person", "cloud", "road"},
-		[]string{"left of", "right of", "above", "below", "inside", "surrounding"})
-	cfg := model.DefaultConfig(vocab)
-	cfg.ImageSize = [2]int{side, side}
-	g, err := model.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	g.InitRandom(0)
-	// As torch_anchor.py does, shrink the box net's last layer and centre
-	// its bias so that the predicted boxes are not degenerate.
-	for _, p := range g.Params() {
-		switch p.Name {
-		case "box_net.2.weight":
-			for i := range p.T.Data {
-				p.T.Data[i] *= 0.05
-			}
-		case "box_net.2.bias":
-			copy(p.T.Data, []float32{0.2, 0.25, 0.7, 0.8})
-		}
-	}
-	return g, nil
+	return model.NewBenchGenerator(config)
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -11,12 +13,14 @@ var benchLast = regexp.MustCompile(`^median_ms=[0-9]+\.[0-9]+ min_ms=[0-9]+\.[0-
 
 func TestBench(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		args []string
-		reps int
+		name    string
+		args    []string
+		reps    int
+		profile bool
 	}{
-		{"named config", []string{"bench", "--config", "coco64", "--reps", "2", "--threads", "1"}, 2},
-		{"model file", []string{"bench", "--config", testdata("tiny_masks.zip.pt"), "--graphs", testdata("graphs/sheep.json"), "--reps", "3"}, 3},
+		{"named config", []string{"bench", "--config", "coco64", "--reps", "2", "--threads", "1"}, 2, true},
+		{"model file", []string{"bench", "--config", testdata("tiny_masks.zip.pt"), "--graphs", testdata("graphs/sheep.json"), "--reps", "3"}, 3, true},
+		{"no profile", []string{"bench", "--config", testdata("tiny_masks.zip.pt"), "--graphs", testdata("graphs/sheep.json"), "--reps", "2", "--profile=false"}, 2, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := sg2im(tc.args...)
@@ -24,8 +28,12 @@ func TestBench(t *testing.T) {
 				t.Fatalf("exit %d, stderr:\n%s", code, errs)
 			}
 			lines := strings.Split(strings.TrimSpace(out), "\n")
-			if got := len(lines); got != 1+tc.reps+1 {
-				t.Fatalf("%d lines, want a header, %d reps and a summary:\n%s", got, tc.reps, out)
+			table := 0
+			if tc.profile {
+				table = 2 + 7 + 1 // heading, column names, 7 layer types, total
+			}
+			if got := len(lines); got != 1+tc.reps+table+1 {
+				t.Fatalf("%d lines, want a header, %d reps, %d lines of table and a summary:\n%s", got, tc.reps, table, out)
 			}
 			if !strings.HasPrefix(lines[0], "config=") || !strings.Contains(lines[0], " gemm=") {
 				t.Errorf("header %q", lines[0])
@@ -33,6 +41,28 @@ func TestBench(t *testing.T) {
 			for _, l := range lines[1 : 1+tc.reps] {
 				if !strings.HasPrefix(l, "rep ") || !strings.HasSuffix(l, " ms") {
 					t.Errorf("rep line %q", l)
+				}
+			}
+			if tc.profile {
+				rows := lines[1+tc.reps+2 : len(lines)-1]
+				var sum float64
+				for i, want := range []string{"conv3x3", "conv1x1", "linear", "norm", "upsample/pool", "mask/paint", "other", "total"} {
+					f := strings.Fields(rows[i])
+					if len(f) != 5 || f[0] != want {
+						t.Fatalf("table row %d %q, want 5 fields starting %s:\n%s", i, rows[i], want, out)
+					}
+					ms, err := strconv.ParseFloat(f[1], 64)
+					if err != nil || ms < 0 {
+						t.Errorf("row %q: time %q", rows[i], f[1])
+					}
+					if want != "total" {
+						sum += ms
+					} else if math.Abs(sum-ms) > 0.05 {
+						t.Errorf("the rows sum to %.2f ms, the total says %.2f", sum, ms)
+					}
+				}
+				if f := strings.Fields(rows[0]); f[3] == "-" || f[4] == "-" {
+					t.Errorf("no FLOPs counted for the 3x3 convolutions: %q", rows[0])
 				}
 			}
 			if last := lines[len(lines)-1]; !benchLast.MatchString(last) {
