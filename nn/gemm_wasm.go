@@ -15,7 +15,7 @@ import (
 // memory, passes its exports as the imports of module sg2im and sets
 // globalThis.sg2imSIMD when that worked; without it the portable kernel
 // runs.
-var simdKernel = gemmKernel{name: "wasm-simd", mr: 6, nr: 8, tile: tileSIMD, tileRows: tileRowsSIMD,
+var simdKernel = gemmKernel{name: "wasm-simd", mr: 6, nr: 8, tile: tileSIMD, tileRows: tileRowsSIMD, tileA: tileDirectSIMD,
 	winoIn: winoInSIMD, winoOut: winoOutSIMD, winoMinPixels: 16 * 16}
 
 func init() {
@@ -33,6 +33,9 @@ func wasmTile(kc int32, a, b, c unsafe.Pointer, ldc int32, alpha, beta float32)
 
 //go:wasmimport sg2im tileRows
 func wasmTileRows(kc int32, a, x, rowOff, c unsafe.Pointer, ldc int32, alpha, beta float32)
+
+//go:wasmimport sg2im tileA
+func wasmTileA(kc int32, a unsafe.Pointer, lda int32, b, c unsafe.Pointer, ldc int32, alpha, beta float32)
 
 //go:wasmimport sg2im winoIn
 func wasmWinoIn(rows unsafe.Pointer, rowLen, oOff int32, dst unsafe.Pointer, xiStride, srcStep, dstStep, count int32)
@@ -56,6 +59,13 @@ func tileRowsSIMD(kc int, a, x []float32, rowOff []int, dst []float32, ldc int, 
 	}
 	wasmTileRows(int32(kc), unsafe.Pointer(&a[0]), unsafe.Pointer(&x[0]), unsafe.Pointer(&rowOff[0]),
 		unsafe.Pointer(&dst[0]), int32(ldc), alpha, beta)
+}
+
+func tileDirectSIMD(kc int, a []float32, lda int, b, dst []float32, ldc int, alpha, beta float32) {
+	if kc < 1 || lda < kc || len(a) < 5*lda+kc || len(b) < 8*kc || ldc < 8 || len(dst) < 5*ldc+8 {
+		panic("nn: tileDirectSIMD: operands too short")
+	}
+	wasmTileA(int32(kc), unsafe.Pointer(&a[0]), int32(4*lda), unsafe.Pointer(&b[0]), unsafe.Pointer(&dst[0]), int32(ldc), alpha, beta)
 }
 
 func winoInSIMD(rows []float32, rowLen, oOff int, dst []float32, xiStride, srcStep, dstStep, count int) {

@@ -1,5 +1,5 @@
 // Starts app.wasm (the page or the engine: the same Go binary) with
-// kernel.wasm, its SIMD matrix tile and Winograd transforms, instantiated
+// kernel.wasm, its SIMD matrix tiles and Winograd transforms, instantiated
 // on the Go module's memory (see nn/gemm_wasm.go). Without WebAssembly
 // SIMD the Go binary runs its portable kernels.
 "use strict";
@@ -13,6 +13,7 @@ globalThis.sg2imImports = function () {
     imports: {
       tile: (kc, a, b, c, ldc, alpha, beta) => k.tile(kc, a, b, c, ldc, alpha, beta),
       tileRows: (kc, a, x, rowOff, c, ldc, alpha, beta) => k.tileRows(kc, a, x, rowOff, c, ldc, alpha, beta),
+      tileA: (kc, a, lda, b, c, ldc, alpha, beta) => k.tileA(kc, a, lda, b, c, ldc, alpha, beta),
       winoIn: (rows, rowLen, oOff, dst, xi, srcStep, dstStep, count) =>
         k.winoIn(rows, rowLen, oOff, dst, xi, srcStep, dstStep, count),
       winoOut: (m, xi, out, rowLen, groups, scale, shift, slope, act) =>

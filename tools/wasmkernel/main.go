@@ -41,8 +41,15 @@ const (
 )
 
 func kernel() []byte {
-	return module([]function{tile(false), tile(true), winoIn(), winoOut()})
+	return module([]function{tile(packedB), tile(rowsB), tile(directA), winoIn(), winoOut()})
 }
+
+// Where tile reads its operands.
+const (
+	packedB = iota // A and B packed
+	rowsB          // B's rows in place (a convolution's image)
+	directA        // A's rows in place (a weight matrix)
+)
 
 // tile is nn's gemmKernel.tile for mr x nr:
 //
@@ -52,81 +59,110 @@ func kernel() []byte {
 // c is not read), addresses in bytes, ldc in floats, kc >= 1. Products and
 // sums are separate roundings, like Go's generic kernel.
 //
-// With rows it is gemmKernel.tileRows, tileRows(kc, a, x, rowOff, c, ldc,
+// rowsB makes gemmKernel.tileRows, tileRows(kc, a, x, rowOff, c, ldc,
 // alpha, beta): row p of B is the nr floats at x + 4*rowOff[p], rowOff
-// being a Go []int (64-bit).
-func tile(rows bool) function {
-	const (
-		kc, a, b, c, ldc, alpha, beta = 0, 1, 2, 3, 4, 5, 6
-		acc                           = 7 // acc+2*i+h: row i, half h
-		b0                            = acc + 2*mr
-		b1                            = b0 + 1
-		t                             = b1 + 1
-		end                           = t + 1
-		av                            = end + 1
-		bv                            = av + 1
-		ptr                           = bv + 1
-	)
-	f := function{name: "tile", params: []byte{i32, i32, i32, i32, i32, f32, f32}}
-	// tileRows takes x and rowOff where tile takes b: one more parameter,
-	// so its locals are renumbered by shifting every index past b.
-	sh := func(l int) int { return l }
-	if rows {
-		f.name = "tileRows"
-		f.params = []byte{i32, i32, i32, i32, i32, i32, f32, f32}
-		sh = func(l int) int {
-			if l > b {
-				return l + 1
-			}
-			return l
+// being a Go []int (64-bit). directA makes gemmKernel.tileA, tileA(kc, a,
+// lda, b, c, ldc, alpha, beta): row i of A is the kc floats at a + i*lda
+// (lda in bytes).
+func tile(mode int) function {
+	f := function{name: [...]string{"tile", "tileRows", "tileA"}[mode]}
+	param := func(t byte) int { f.params = append(f.params, t); return len(f.params) - 1 }
+	var locals []byte
+	local := func(t byte) int { locals = append(locals, t); return -len(locals) } // renumbered below
+	kc, a := param(i32), param(i32)
+	var lda, b, x, rowOff int
+	switch mode {
+	case packedB:
+		b = param(i32)
+	case rowsB:
+		x, rowOff = param(i32), param(i32)
+	case directA:
+		lda, b = param(i32), param(i32)
+	}
+	c, ldc, alpha, beta := param(i32), param(i32), param(f32), param(f32)
+	// Locals are numbered after the parameters: l(-n) is the n-th local.
+	l := func(id int) int {
+		if id >= 0 {
+			return id
 		}
+		return len(f.params) - id - 1
 	}
-	for range 2 * mr {
-		f.locals = append(f.locals, v128)
+	var acc [mr][2]int
+	for i := range mr {
+		acc[i] = [2]int{local(v128), local(v128)}
 	}
-	f.locals = append(f.locals, v128, v128, v128, i32, v128, v128, i32)
-	x, rowOff := b, b+1
+	b0, b1, t := local(v128), local(v128), local(v128)
+	end, ptr := local(i32), local(i32)
+	av, bv := local(v128), local(v128)
+	var row [mr]int // directA: row i of A, advancing
+	for i := 1; i < mr; i++ {
+		row[i] = local(i32)
+	}
+	f.locals = locals
 
 	e := &f.body
-	e.get(a).get(kc).i32c(4 * mr).mul().add().set(sh(end))
-	e.loop()
-	if rows {
-		e.get(x).get(rowOff).ldI64(0).wrap().i32c(2).shl().add().set(sh(ptr))
-		e.get(rowOff).i32c(8).add().set(rowOff)
+	if mode == directA {
+		e.get(a).get(kc).i32c(4).mul().add().set(l(end))
+		for i := 1; i < mr; i++ {
+			e.get(a).get(lda).i32c(i).mul().add().set(l(row[i]))
+		}
 	} else {
-		e.get(b).set(sh(ptr))
+		e.get(a).get(kc).i32c(4 * mr).mul().add().set(l(end))
+	}
+	e.loop()
+	switch mode {
+	case rowsB:
+		e.get(x).get(rowOff).ldI64(0).wrap().i32c(2).shl().add().set(l(ptr))
+		e.get(rowOff).i32c(8).add().set(rowOff)
+	default:
+		e.get(b).set(l(ptr))
 		e.get(b).i32c(4 * nr).add().set(b)
 	}
-	e.get(sh(ptr)).load(0).set(sh(b0))
-	e.get(sh(ptr)).load(16).set(sh(b1))
+	e.get(l(ptr)).load(0).set(l(b0))
+	e.get(l(ptr)).load(16).set(l(b1))
 	for i := range mr {
-		e.get(a).splat32(4 * i).tee(sh(t))
-		e.get(sh(b0)).fmul().get(sh(acc + 2*i)).fadd().set(sh(acc + 2*i))
-		e.get(sh(t)).get(sh(b1)).fmul().get(sh(acc + 2*i + 1)).fadd().set(sh(acc + 2*i + 1))
+		switch {
+		case mode != directA:
+			e.get(a).splat32(4 * i)
+		case i == 0:
+			e.get(a).splat32(0)
+		default:
+			e.get(l(row[i])).splat32(0)
+		}
+		e.tee(l(t))
+		e.get(l(b0)).fmul().get(l(acc[i][0])).fadd().set(l(acc[i][0]))
+		e.get(l(t)).get(l(b1)).fmul().get(l(acc[i][1])).fadd().set(l(acc[i][1]))
 	}
-	e.get(a).i32c(4 * mr).add().set(a)
-	e.get(a).get(sh(end)).ltU().brIf(0)
+	if mode == directA {
+		e.get(a).i32c(4).add().set(a)
+		for i := 1; i < mr; i++ {
+			e.get(l(row[i])).i32c(4).add().set(l(row[i]))
+		}
+	} else {
+		e.get(a).i32c(4 * mr).add().set(a)
+	}
+	e.get(a).get(l(end)).ltU().brIf(0)
 	e.end()
 
-	e.get(sh(alpha)).splat().set(sh(av))
-	e.get(sh(ldc)).i32c(4).mul().set(sh(ldc))
-	e.get(sh(beta)).f32c(0).f32eq().ifElse()
+	e.get(alpha).splat().set(l(av))
+	e.get(ldc).i32c(4).mul().set(ldc)
+	e.get(beta).f32c(0).f32eq().ifElse()
 	for i := range mr {
 		for h := range 2 {
-			e.get(sh(c)).get(sh(acc + 2*i + h)).get(sh(av)).fmul().store(16 * h)
+			e.get(c).get(l(acc[i][h])).get(l(av)).fmul().store(16 * h)
 		}
-		e.get(sh(c)).get(sh(ldc)).add().set(sh(c))
+		e.get(c).get(ldc).add().set(c)
 	}
 	e.els()
-	e.get(sh(beta)).splat().set(sh(bv))
+	e.get(beta).splat().set(l(bv))
 	for i := range mr {
 		for h := range 2 {
-			e.get(sh(c))
-			e.get(sh(acc + 2*i + h)).get(sh(av)).fmul()
-			e.get(sh(c)).load(16 * h).get(sh(bv)).fmul()
+			e.get(c)
+			e.get(l(acc[i][h])).get(l(av)).fmul()
+			e.get(c).load(16 * h).get(l(bv)).fmul()
 			e.fadd().store(16 * h)
 		}
-		e.get(sh(c)).get(sh(ldc)).add().set(sh(c))
+		e.get(c).get(ldc).add().set(c)
 	}
 	e.end()
 	return f
