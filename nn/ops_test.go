@@ -128,3 +128,21 @@ func TestPaint(t *testing.T) {
 	want := []float32{1 + 1.5, 1.5, 2 + 2, 2, 5, 5, 6, 6}
 	assertNear(t, "paint", dst.Data, want, 1e-6)
 }
+
+func TestAllFinite(t *testing.T) {
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	for _, tc := range []struct {
+		data []float32
+		want bool
+	}{
+		{nil, true},
+		{[]float32{0, -1, 3.4e38, -3.4e38, 1e-45}, true},
+		{[]float32{1, inf, 2}, false},
+		{[]float32{-inf}, false},
+		{[]float32{1, 2, nan}, false},
+	} {
+		if got := AllFinite(tc.data); got != tc.want {
+			t.Errorf("AllFinite(%v) = %v, want %v", tc.data, got, tc.want)
+		}
+	}
+}

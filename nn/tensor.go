@@ -7,7 +7,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 )
 
 // Tensor is a dense float32 array in row-major order.
@@ -83,13 +82,13 @@ func SameShape(a, b []int) bool {
 
 // AllFinite reports whether every value of data is neither NaN nor infinite.
 func AllFinite(data []float32) bool {
+	// v - v is 0 for finite v and NaN for infinities and NaN: one
+	// subtraction a value, summed without a branch.
+	var acc float32
 	for _, v := range data {
-		f := float64(v)
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return false
-		}
+		acc += v - v
 	}
-	return true
+	return acc == 0
 }
 
 func (t *Tensor) String() string { return fmt.Sprintf("Tensor%v", t.Shape) }

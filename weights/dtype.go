@@ -3,6 +3,7 @@ package weights
 import (
 	"encoding/binary"
 	"math"
+	"unsafe"
 )
 
 // size is the number of bytes of one element, 0 for an unknown dtype.
@@ -23,12 +24,23 @@ func (d DType) size() int {
 // isFloat reports whether d holds floating-point values.
 func (d DType) isFloat() bool { return d == F32 || d == F64 || d == F16 || d == BF16 }
 
+// littleEndian reports whether this machine stores numbers as safetensors
+// and PyTorch files do.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
 // decode converts len(dst) little-endian elements of type d from src, which
 // must hold at least len(dst)*d.size() bytes.
 func decode(dst []float32, src []byte, d DType) {
 	le := binary.LittleEndian
 	switch d {
 	case F32:
+		if littleEndian && len(dst) > 0 {
+			// The bytes are already float32s in this machine's order: one
+			// copy instead of a conversion per value, which took ~20% of
+			// loading a model compiled to WebAssembly.
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 4*len(dst)), src[:4*len(dst)])
+			return
+		}
 		for i := range dst {
 			dst[i] = math.Float32frombits(le.Uint32(src[4*i:]))
 		}
