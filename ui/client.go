@@ -23,8 +23,16 @@ type client struct {
 
 func newClient(url string, onFatal func(string)) *client {
 	c := &client{pending: map[int]func(*protocol.Response){}, onFatal: onFatal}
-	c.worker = js.Global().Get("Worker").New(url)
-	c.h.on(c.worker, "message", func(ev js.Value) {
+	// The page's bootstrap (web/main.js) may have started the worker
+	// already, keeping the events that came before this code could listen.
+	early := js.Global().Get("sg2imEngine")
+	if early.Truthy() {
+		js.Global().Delete("sg2imEngine")
+		c.worker = early.Get("worker")
+	} else {
+		c.worker = js.Global().Get("Worker").New(url)
+	}
+	onMessage := func(ev js.Value) {
 		var r protocol.Response
 		if err := json.Unmarshal([]byte(ev.Get("data").Get("json").String()), &r); err != nil {
 			c.onFatal("engine sent a bad message: " + err.Error())
@@ -53,14 +61,30 @@ func newClient(url string, onFatal func(string)) *client {
 			delete(c.pending, r.ID)
 		}
 		cb(&r)
-	})
-	c.h.on(c.worker, "error", func(ev js.Value) {
+	}
+	onError := func(ev js.Value) {
 		msg := "the engine failed to start"
 		if m := ev.Get("message"); m.Type() == js.TypeString {
 			msg += ": " + m.String()
 		}
 		c.onFatal(msg)
-	})
+	}
+	c.h.on(c.worker, "message", onMessage)
+	c.h.on(c.worker, "error", onError)
+	if early.Truthy() {
+		// Listening and taking the missed events happen in one task, so
+		// none is lost or seen twice.
+		early.Call("stop")
+		missed := early.Get("missed")
+		for i := 0; i < missed.Length(); i++ {
+			ev := missed.Index(i)
+			if ev.Get("type").String() == "error" {
+				onError(ev)
+			} else {
+				onMessage(ev)
+			}
+		}
+	}
 	return c
 }
 

@@ -67,10 +67,34 @@ func ServeWorker() {
 	self.Set("onmessage", onMessage)
 	post(protocol.Response{Kind: protocol.KindReady})
 	var e engine.Engine
+	preloaded := preload(&e, self.Get("name"))
 	for {
 		m := q.pop()
-		handle(&e, m)
+		handle(&e, m, &preloaded)
 	}
+}
+
+// preloadPrefix in the worker's name ("preload:" + URL) has the engine
+// download and load that model as soon as it starts, before the page has
+// asked: the app's page starts its worker that way (web/main.js), so that
+// the download overlaps the page's own start. preload returns the URL,
+// or "" when there was none or it failed (the page's own load request
+// then reports why).
+const preloadPrefix = "preload:"
+
+func preload(e *engine.Engine, name js.Value) string {
+	if name.Type() != js.TypeString || !strings.HasPrefix(name.String(), preloadPrefix) {
+		return ""
+	}
+	url := strings.TrimPrefix(name.String(), preloadPrefix)
+	data, err := download(-1, url)
+	if err != nil {
+		return ""
+	}
+	if _, err := e.Load(url, data); err != nil {
+		return ""
+	}
+	return url
 }
 
 // post sends a response to the page.
@@ -87,7 +111,7 @@ func postError(id int, field string, err error) {
 
 // handle answers one request; a panic becomes an error response, so one
 // bad request cannot kill the engine.
-func handle(e *engine.Engine, m message) {
+func handle(e *engine.Engine, m message, preloaded *string) {
 	id := 0
 	defer func() {
 		if r := recover(); r != nil {
@@ -104,6 +128,14 @@ func handle(e *engine.Engine, m message) {
 	}
 	switch req.Kind {
 	case protocol.KindLoad:
+		if req.Load.URL != "" && req.Load.URL == *preloaded {
+			*preloaded = ""
+			info := *e.Info()
+			info.Name = req.Load.Name
+			post(protocol.Response{ID: id, Kind: protocol.KindLoaded, Loaded: &info})
+			return
+		}
+		*preloaded = "" // another model replaces it
 		var data []byte
 		if req.Load.URL != "" {
 			data, err = download(id, req.Load.URL)
@@ -145,7 +177,8 @@ func handle(e *engine.Engine, m message) {
 	}
 }
 
-// download fetches url, posting progress as the body streams in.
+// download fetches url, posting progress for request id (none when id < 0)
+// as the body streams in.
 func download(id int, url string) ([]byte, error) {
 	resp, err := Await(js.Global().Call("fetch", url))
 	if err != nil {
@@ -153,6 +186,18 @@ func download(id int, url string) ([]byte, error) {
 	}
 	if !resp.Get("ok").Bool() {
 		return nil, fmt.Errorf("downloading %s: HTTP %d %s", url, resp.Get("status").Int(), resp.Get("statusText").String())
+	}
+	if id < 0 {
+		// No progress to show: the whole body in one step, not a Go-to-JS
+		// round trip per chunk.
+		ab, err := Await(resp.Call("arrayBuffer"))
+		if err != nil {
+			return nil, fmt.Errorf("downloading %s: %v", url, err)
+		}
+		if n := ab.Get("byteLength").Int(); int64(n) > maxModelBytes {
+			return nil, fmt.Errorf("downloading %s: larger than %d bytes", url, maxModelBytes)
+		}
+		return BytesFromJS(ab), nil
 	}
 	var total int64
 	if cl := resp.Get("headers").Call("get", "Content-Length"); cl.Type() == js.TypeString {
@@ -185,7 +230,9 @@ func download(id int, url string) ([]byte, error) {
 		start := len(buf)
 		buf = append(buf, make([]byte, n)...)
 		js.CopyBytesToGo(buf[start:], v)
-		post(protocol.Response{ID: id, Kind: protocol.KindProgress, Progress: &protocol.Progress{Loaded: int64(len(buf)), Total: total}})
+		if id >= 0 {
+			post(protocol.Response{ID: id, Kind: protocol.KindProgress, Progress: &protocol.Progress{Loaded: int64(len(buf)), Total: total}})
+		}
 	}
 	return buf, nil
 }

@@ -3,6 +3,20 @@
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register("sw.js").catch((e) => console.warn("no offline support:", e));
 }
+// The engine worker starts now, beside the page's own start, and loads the
+// shipped model at once (the "preload:" name, wasm/worker.go); the page's
+// Go code adopts it with the events it missed (ui/client.go).
+{
+  const worker = new Worker("worker.js", { name: "preload:model.safetensors" });
+  const missed = [];
+  const keep = (ev) => missed.push(ev);
+  worker.addEventListener("message", keep);
+  worker.addEventListener("error", keep);
+  globalThis.sg2imEngine = {
+    worker, missed,
+    stop() { worker.removeEventListener("message", keep); worker.removeEventListener("error", keep); },
+  };
+}
 (async () => {
   try {
     await sg2imStart(document.baseURI);
