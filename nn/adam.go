@@ -2,7 +2,6 @@ package nn
 
 import (
 	"math"
-	"sync"
 	"sync/atomic"
 )
 
@@ -39,9 +38,11 @@ func (a *Adam) ZeroGrad() {
 // Step updates every parameter that has a gradient.
 func (a *Adam) Step() {
 	b1, b2 := float32(a.Beta1), float32(a.Beta2)
-	// Parameters are independent: split them among goroutines.
+	// Parameters are independent: goroutines take the next one in turn
+	// (their sizes differ too much to split the list evenly).
 	var next atomic.Int64
-	step := func() {
+	t := Threads()
+	parallel(t, t, func(int, int) {
 		for {
 			i := int(next.Add(1)) - 1
 			if i >= len(a.Params) {
@@ -51,13 +52,7 @@ func (a *Adam) Step() {
 				a.stepParam(i, b1, b2)
 			}
 		}
-	}
-	var wg sync.WaitGroup
-	for range Threads() - 1 {
-		wg.Go(step)
-	}
-	step()
-	wg.Wait()
+	})
 }
 
 // stepParam updates parameter i, which has a gradient.

@@ -97,8 +97,8 @@ func convInputGrad(dx, w, g []float32, s ConvShape) {
 	outSize := s.OutH * s.OutW
 	k := s.C * s.KH * s.KW
 	inSize := s.C * s.H * s.W
-	if s.Stride == 1 && s.Pad <= s.KH-1 && s.KH == s.KW && s.Pad <= s.KW-1 {
-		wt := make([]float32, len(w[:s.F*k]))
+	if s.Stride == 1 && s.KH == s.KW && s.Pad <= s.KH-1 {
+		wt := make([]float32, s.F*k)
 		kk := s.KH * s.KW
 		for f := 0; f < s.F; f++ {
 			for c := 0; c < s.C; c++ {

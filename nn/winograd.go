@@ -102,8 +102,7 @@ func winogradFiltersCached(w []float32, f, c, fPad, mr, threads int) []float32 {
 	if e != nil && e.fPad == fPad && e.mr == mr && sameBits(e.w, w) {
 		return e.u
 	}
-	u := make([]float32, 16*fPad*c)
-	parallel(threads, fPad/mr, func(q0, q1 int) { winogradFilters(u, w, f, c, fPad, mr, q0, q1) })
+	u := winogradFiltersNew(w, f, c, fPad, mr, threads)
 	e = &winogradEntry{w: append([]float32(nil), w...), u: u, fPad: fPad, mr: mr}
 	winogradCache.Lock()
 	defer winogradCache.Unlock()
@@ -115,6 +114,14 @@ func winogradFiltersCached(w []float32, f, c, fPad, mr, threads int) []float32 {
 	}
 	winogradCache.entries[key] = e
 	winogradCache.floats += len(e.w) + len(e.u)
+	return u
+}
+
+// winogradFiltersNew transforms the filters w into a new U on up to
+// threads goroutines.
+func winogradFiltersNew(w []float32, f, c, fPad, mr, threads int) []float32 {
+	u := make([]float32, 16*fPad*c)
+	parallel(threads, fPad/mr, func(q0, q1 int) { winogradFilters(u, w, f, c, fPad, mr, q0, q1) })
 	return u
 }
 
@@ -136,13 +143,11 @@ func conv2dWinograd(dst []float32, ins []ConvInput, w []float32, s ConvShape, ep
 	threads := Threads()
 	mr := kern.mr
 	fPad := (s.F + mr - 1) / mr * mr
-	var u []float32
+	filters := winogradFiltersNew
 	if keep {
-		u = winogradFiltersCached(w[:s.F*s.C*9], s.F, s.C, fPad, mr, threads)
-	} else {
-		u = make([]float32, 16*fPad*s.C)
-		parallel(threads, fPad/mr, func(q0, q1 int) { winogradFilters(u, w, s.F, s.C, fPad, mr, q0, q1) })
+		filters = winogradFiltersCached
 	}
+	u := filters(w[:s.F*s.C*9], s.F, s.C, fPad, mr, threads)
 
 	src := convSources.Get().(*convSource)
 	defer convSources.Put(src)

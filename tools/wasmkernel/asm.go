@@ -56,6 +56,12 @@ func (c *code) add() *code   { return c.op(0x6a) } // i32.add
 func (c *code) mul() *code   { return c.op(0x6c) } // i32.mul
 func (c *code) ltU() *code   { return c.op(0x49) } // i32.lt_u
 func (c *code) f32eq() *code { return c.op(0x5b) }
+func (c *code) sub() *code   { return c.op(0x6b) } // i32.sub
+func (c *code) shl() *code   { return c.op(0x74) } // i32.shl
+func (c *code) wrap() *code  { return c.op(0xa7) } // i32.wrap_i64
+
+// ldI64 is i64.load at addr+off.
+func (c *code) ldI64(off int) *code { return c.op(0x29).mem(3, off) }
 
 // Blocks: void block type.
 func (c *code) loop() *code          { return c.op(0x03, 0x40) }
@@ -77,6 +83,12 @@ func (c *code) splat32(off int) *code { return c.simd(0x09).mem(2, off) }
 func (c *code) splat() *code          { return c.simd(0x13) } // f32x4.splat
 func (c *code) fadd() *code           { return c.simd(0xe4) } // f32x4.add
 func (c *code) fmul() *code           { return c.simd(0xe6) } // f32x4.mul
+func (c *code) fsub() *code           { return c.simd(0xe5) } // f32x4.sub
+func (c *code) flt() *code            { return c.simd(0x43) } // f32x4.lt
+func (c *code) bitselect() *code      { return c.simd(0x52) } // v128.bitselect
+
+// shuffle is i8x16.shuffle of two vectors by 16 byte indices.
+func (c *code) shuffle(lanes [16]byte) *code { return c.simd(0x0d).op(lanes[:]...) }
 
 // function is one exported function: parameter types and the types of
 // its locals beyond the parameters.
@@ -141,15 +153,3 @@ func module(funcs []function) []byte {
 	section(10, codes)
 	return out.b
 }
-
-func (c *code) sub() *code          { return c.op(0x6b) }             // i32.sub
-func (c *code) shl() *code          { return c.op(0x74) }             // i32.shl
-func (c *code) wrap() *code         { return c.op(0xa7) }             // i32.wrap_i64
-func (c *code) ldI64(off int) *code { return c.op(0x29).mem(3, off) } // i64.load
-
-func (c *code) fsub() *code      { return c.simd(0xe5) } // f32x4.sub
-func (c *code) flt() *code       { return c.simd(0x43) } // f32x4.lt
-func (c *code) bitselect() *code { return c.simd(0x52) } // v128.bitselect
-
-// shuffle is i8x16.shuffle of two vectors by 16 byte indices.
-func (c *code) shuffle(lanes [16]byte) *code { return c.simd(0x0d).op(lanes[:]...) }

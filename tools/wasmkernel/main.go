@@ -67,8 +67,6 @@ const (
 func tile(mode int) function {
 	f := function{name: [...]string{"tile", "tileRows", "tileA"}[mode]}
 	param := func(t byte) int { f.params = append(f.params, t); return len(f.params) - 1 }
-	var locals []byte
-	local := func(t byte) int { locals = append(locals, t); return -len(locals) } // renumbered below
 	kc, a := param(i32), param(i32)
 	var lda, b, x, rowOff int
 	switch mode {
@@ -80,13 +78,8 @@ func tile(mode int) function {
 		lda, b = param(i32), param(i32)
 	}
 	c, ldc, alpha, beta := param(i32), param(i32), param(f32), param(f32)
-	// Locals are numbered after the parameters: l(-n) is the n-th local.
-	l := func(id int) int {
-		if id >= 0 {
-			return id
-		}
-		return len(f.params) - id - 1
-	}
+	// Locals are numbered after the parameters, all declared above.
+	local := func(t byte) int { f.locals = append(f.locals, t); return len(f.params) + len(f.locals) - 1 }
 	var acc [mr][2]int
 	for i := range mr {
 		acc[i] = [2]int{local(v128), local(v128)}
@@ -98,28 +91,27 @@ func tile(mode int) function {
 	for i := 1; i < mr; i++ {
 		row[i] = local(i32)
 	}
-	f.locals = locals
 
 	e := &f.body
 	if mode == directA {
-		e.get(a).get(kc).i32c(4).mul().add().set(l(end))
+		e.get(a).get(kc).i32c(4).mul().add().set(end)
 		for i := 1; i < mr; i++ {
-			e.get(a).get(lda).i32c(i).mul().add().set(l(row[i]))
+			e.get(a).get(lda).i32c(i).mul().add().set(row[i])
 		}
 	} else {
-		e.get(a).get(kc).i32c(4 * mr).mul().add().set(l(end))
+		e.get(a).get(kc).i32c(4 * mr).mul().add().set(end)
 	}
 	e.loop()
 	switch mode {
 	case rowsB:
-		e.get(x).get(rowOff).ldI64(0).wrap().i32c(2).shl().add().set(l(ptr))
+		e.get(x).get(rowOff).ldI64(0).wrap().i32c(2).shl().add().set(ptr)
 		e.get(rowOff).i32c(8).add().set(rowOff)
 	default:
-		e.get(b).set(l(ptr))
+		e.get(b).set(ptr)
 		e.get(b).i32c(4 * nr).add().set(b)
 	}
-	e.get(l(ptr)).load(0).set(l(b0))
-	e.get(l(ptr)).load(16).set(l(b1))
+	e.get(ptr).load(0).set(b0)
+	e.get(ptr).load(16).set(b1)
 	for i := range mr {
 		switch {
 		case mode != directA:
@@ -127,39 +119,39 @@ func tile(mode int) function {
 		case i == 0:
 			e.get(a).splat32(0)
 		default:
-			e.get(l(row[i])).splat32(0)
+			e.get(row[i]).splat32(0)
 		}
-		e.tee(l(t))
-		e.get(l(b0)).fmul().get(l(acc[i][0])).fadd().set(l(acc[i][0]))
-		e.get(l(t)).get(l(b1)).fmul().get(l(acc[i][1])).fadd().set(l(acc[i][1]))
+		e.tee(t)
+		e.get(b0).fmul().get(acc[i][0]).fadd().set(acc[i][0])
+		e.get(t).get(b1).fmul().get(acc[i][1]).fadd().set(acc[i][1])
 	}
 	if mode == directA {
 		e.get(a).i32c(4).add().set(a)
 		for i := 1; i < mr; i++ {
-			e.get(l(row[i])).i32c(4).add().set(l(row[i]))
+			e.get(row[i]).i32c(4).add().set(row[i])
 		}
 	} else {
 		e.get(a).i32c(4 * mr).add().set(a)
 	}
-	e.get(a).get(l(end)).ltU().brIf(0)
+	e.get(a).get(end).ltU().brIf(0)
 	e.end()
 
-	e.get(alpha).splat().set(l(av))
+	e.get(alpha).splat().set(av)
 	e.get(ldc).i32c(4).mul().set(ldc)
 	e.get(beta).f32c(0).f32eq().ifElse()
 	for i := range mr {
 		for h := range 2 {
-			e.get(c).get(l(acc[i][h])).get(l(av)).fmul().store(16 * h)
+			e.get(c).get(acc[i][h]).get(av).fmul().store(16 * h)
 		}
 		e.get(c).get(ldc).add().set(c)
 	}
 	e.els()
-	e.get(beta).splat().set(l(bv))
+	e.get(beta).splat().set(bv)
 	for i := range mr {
 		for h := range 2 {
 			e.get(c)
-			e.get(l(acc[i][h])).get(l(av)).fmul()
-			e.get(c).load(16 * h).get(l(bv)).fmul()
+			e.get(acc[i][h]).get(av).fmul()
+			e.get(c).load(16 * h).get(bv).fmul()
 			e.fadd().store(16 * h)
 		}
 		e.get(c).get(ldc).add().set(c)
