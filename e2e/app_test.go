@@ -109,6 +109,10 @@ func newBrowser(t *testing.T) (context.Context, func()) {
 		stop()
 		t.Fatalf("starting Chromium: %v", err)
 	}
+	// A failure should say which browser it met.
+	if ua, err := chromedp.Run(ctx, chromedp.Evaluate[string]("navigator.userAgent")); err == nil {
+		t.Logf("browser: %s (%s)", path, ua)
+	}
 	return ctx, stop
 }
 
@@ -134,6 +138,16 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 		t.Fatalf("%s: %v", js, err)
 	}
 	return v
+}
+
+// do runs JavaScript statements for their effect. Their value is dropped:
+// what DOM methods return differs between browser versions
+// (scrollIntoView returns a Promise in newer Chromium, undefined before).
+func do(t *testing.T, ctx context.Context, js string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("(() => { "+js+"; return true })()")); err != nil {
+		t.Fatalf("%s: %v", js, err)
+	}
 }
 
 // waitFor polls a JavaScript condition until it holds or the time is up.
@@ -267,7 +281,10 @@ func TestApp(t *testing.T) {
 	screenshot(t, ctx, "5-uploaded-model")
 
 	t.Log("after a visit, a reload with the server stopped still generates")
-	waitFor(t, ctx, "service worker", `navigator.serviceWorker.controller !== null || navigator.serviceWorker.ready.then(() => true)`, 30*time.Second)
+	// ready is a Promise: record when it settles and wait for that, since a
+	// Promise itself is truthy and would pass at once.
+	do(t, ctx, `navigator.serviceWorker.ready.then(() => { window.swReady = true })`)
+	waitFor(t, ctx, "service worker", `window.swReady === true`, 30*time.Second)
 	// Reload once so the page is controlled by the worker, then stop the server.
 	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
