@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 	"github.com/sg2im-go/sg2im/server"
 )
@@ -110,8 +112,8 @@ func newBrowser(t *testing.T) (context.Context, func()) {
 		t.Fatalf("starting Chromium: %v", err)
 	}
 	// A failure should say which browser it met.
-	if ua, err := chromedp.Run(ctx, chromedp.Evaluate[string]("navigator.userAgent")); err == nil {
-		t.Logf("browser: %s (%s)", path, ua)
+	if v, err := chromedp.CallBrowser(ctx, cdpbrowser.GetVersion, cdp.Empty{}); err == nil {
+		t.Logf("browser: %s, %s", path, v.Product)
 	}
 	return ctx, stop
 }
