@@ -396,7 +396,7 @@ func TestLog(t *testing.T) {
 func TestNoDotfiles(t *testing.T) {
 	fsys := testFS()
 	for _, name := range []string{".env", ".git/config", "sub/.hidden"} {
-		fsys[name] = file("SECRET")
+		fsys[name] = &fstest.MapFile{Data: []byte("SECRET")}
 	}
 	h := New(fsys, Options{})
 	for _, p := range []string{"/.env", "/.git/config", "/sub/.hidden", "/.git/"} {
