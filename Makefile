@@ -69,6 +69,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRLE$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./data
 	$(GO) test -run '^$$' -fuzz '^FuzzSegmentation$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./data
 	$(GO) test -run '^$$' -fuzz '^FuzzPolygon$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./data
+	$(GO) test -run '^$$' -fuzz '^FuzzCOCO$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./data
+	$(GO) test -run '^$$' -fuzz '^FuzzVG$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./data
+	$(GO) test -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./model
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./model
+	$(GO) test -run '^$$' -fuzz '^FuzzFromCheckpoint$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./model
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./engine
+	$(GO) test -run '^$$' -fuzz '^FuzzReadState$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./train
 
 # Generator speed at the release's coco64 and vg128 sizes (random weights,
 # batch of one, BENCH_THREADS threads), each beside PyTorch's time for the

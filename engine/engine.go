@@ -23,6 +23,32 @@ type Engine struct {
 // ErrNoModel is returned by Generate before any model is loaded.
 var ErrNoModel = errors.New("no model loaded yet")
 
+// ErrNotFinite is returned by Generate when the model computes NaN or
+// infinite pixels (weights that are finite but huge overflow float32):
+// no such image is shown.
+var ErrNotFinite = errors.New("the model computed invalid values (NaN or infinity) for this image: its weights are corrupt or out of range; load another model")
+
+// maxRequestBytes bounds the activations of one request: the worker's
+// WebAssembly memory holds at most 4 GiB, the model and page included.
+const maxRequestBytes = model.MaxActivationBytes
+
+// checkMemory refuses a request whose images would need more activation
+// memory than maxRequestBytes, saying how many images fit.
+func (e *Engine) checkMemory(count, objects int) error {
+	cfg := &e.g.Config
+	if cfg.ActivationBytes(count, objects) <= maxRequestBytes {
+		return nil
+	}
+	fit := 0
+	for fit < count && cfg.ActivationBytes(fit+1, (fit+1)*objects/count) <= maxRequestBytes {
+		fit++
+	}
+	if fit == 0 {
+		return &InputError{"objects", fmt.Errorf("this graph needs more memory than a request may use at %dx%d; use fewer objects", cfg.ImageSize[0], cfg.ImageSize[1])}
+	}
+	return &InputError{"count", fmt.Errorf("%d images of this graph need more memory than a request may use at %dx%d; ask for at most %d", count, cfg.ImageSize[0], cfg.ImageSize[1], fit)}
+}
+
 // Load replaces the model with one read from data (a release .pt or our
 // .safetensors). On error the previous model stays.
 func (e *Engine) Load(name string, data []byte) (*protocol.ModelInfo, error) {
@@ -84,6 +110,9 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 		}
 		return nil, &InputError{field, err}
 	}
+	if err := e.checkMemory(count, len(b.Objs)); err != nil {
+		return nil, err
+	}
 	opt := model.Options{Seed: req.Seed}
 	nObj := len(graph.Objects)
 	if req.Boxes != nil {
@@ -106,6 +135,9 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 		return nil, &InputError{"boxes", err}
 	}
 	tForward := time.Now()
+	if !nn.AllFinite(out.Img.Data) {
+		return nil, ErrNotFinite
+	}
 	imgs := model.Deprocess(out.Img)
 	res := &protocol.ImagesInfo{
 		Graph: graph,

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,5 +173,86 @@ func TestGenerateTextErrors(t *testing.T) {
 		if !errors.As(err, &ie) || ie.Field != "text" || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want field \"text\" and %q", tc.text, err, tc.want)
 		}
+	}
+}
+
+// loadConfig loads into a fresh engine a model of cfg with random weights,
+// or every weight huge (3e38, finite), through a safetensors file as the
+// page sends one.
+func loadConfig(t *testing.T, cfg model.Config, huge bool) *Engine {
+	t.Helper()
+	g, err := model.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.InitRandom(3)
+	kw, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck := &weights.Checkpoint{ModelKwargs: kw, Model: g.State()}
+	for _, x := range ck.Model {
+		for i := range x.T.Data {
+			if huge {
+				x.T.Data[i] = 3e38
+			}
+		}
+	}
+	var b bytes.Buffer
+	if err := ck.WriteSafetensors(&b); err != nil {
+		t.Fatal(err)
+	}
+	var e Engine
+	if _, err := e.Load("test.safetensors", b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	return &e
+}
+
+// narrowConfig is a thin network at 256 x 256: one image of a full graph
+// fits the activation budget, sixteen do not.
+func narrowConfig() model.Config {
+	cfg := model.DefaultConfig(model.NewVocab([]string{"sky", "grass", "sheep"}, []string{"above", "inside"}))
+	cfg.ImageSize = [2]int{256, 256}
+	cfg.EmbeddingDim, cfg.GconvDim, cfg.GconvHiddenDim, cfg.GconvNumLayers = 8, 8, 8, 1
+	cfg.RefinementDims, cfg.LayoutNoiseDim, cfg.MaskSize = []int{4, 4}, 2, 16
+	return cfg
+}
+
+func TestGenerateBoundsRequestMemory(t *testing.T) {
+	e := loadConfig(t, narrowConfig(), false)
+	big := model.SceneGraph{}
+	for range model.MaxObjectsPerGraph {
+		big.Objects = append(big.Objects, "sheep")
+	}
+	_, err := e.Generate(&protocol.GenerateRequest{Graph: big, Count: protocol.MaxCount})
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Field != "count" || !strings.Contains(err.Error(), "16 images of this graph need more memory than a request may use at 256x256; ask for at most") {
+		t.Fatalf("16 images of 256 objects: %v", err)
+	}
+	t.Log(err)
+	// As many as it says fit are drawn.
+	var fit int
+	fmt.Sscanf(err.Error()[strings.LastIndex(err.Error(), " ")+1:], "%d", &fit)
+	if fit < 1 || fit >= protocol.MaxCount {
+		t.Fatalf("fit %d", fit)
+	}
+	if e.g.Config.ActivationBytes(fit, fit*(len(big.Objects)+1)) > maxRequestBytes {
+		t.Errorf("%d images said to fit do not", fit)
+	}
+	// A small graph still gets all sixteen.
+	if _, err := e.Generate(&protocol.GenerateRequest{Graph: sheep, Count: protocol.MaxCount}); err != nil {
+		t.Errorf("16 images of 3 objects: %v", err)
+	}
+}
+
+func TestGenerateRefusesNaNImages(t *testing.T) {
+	// Weights that are finite but huge overflow float32 in the network.
+	cfg := narrowConfig()
+	cfg.ImageSize = [2]int{32, 32}
+	e := loadConfig(t, cfg, true)
+	res, err := e.Generate(&protocol.GenerateRequest{Graph: sheep, Seed: 1})
+	if !errors.Is(err, ErrNotFinite) || res != nil {
+		t.Fatalf("huge weights: %v, %v", res, err)
 	}
 }

@@ -60,6 +60,9 @@ func Sheet(g *model.Generator, n int, seed uint64) (*image.RGBA, error) {
 			return nil, err
 		}
 		out, err := g.Forward(b, model.Options{Seed: uint64(i)})
+		if err == nil {
+			err = model.CheckFinite(out.Img)
+		}
 		if err != nil {
 			return nil, err
 		}

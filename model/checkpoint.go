@@ -14,14 +14,47 @@ func FromCheckpoint(ck *weights.Checkpoint) (*Generator, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	state := StateMap(ck.Model)
+	if err := cfg.CheckState(state); err != nil {
+		return nil, nil, err
+	}
 	g, err := New(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := g.LoadState(StateMap(ck.Model)); err != nil {
+	if err := g.LoadState(state); err != nil {
 		return nil, nil, err
 	}
 	return g, warnings, nil
+}
+
+// CheckState refuses a state dict with fewer values than the generator of
+// c has parameters, before New allocates them: a config that does not
+// belong to its weights fails anyway, and may not make a small file
+// allocate gigabytes first.
+func (c *Config) CheckState(state map[string]*nn.Tensor) error {
+	need, err := c.stateSize()
+	if err != nil {
+		return err
+	}
+	return checkHeld("generator", need, state)
+}
+
+// CheckState is Config.CheckState for a discriminator, counting the values
+// of its convolutions.
+func (c DConfig) CheckState(state map[string]*nn.Tensor) error {
+	return checkHeld("discriminator", c.numParams(), state)
+}
+
+func checkHeld(what string, need int64, state map[string]*nn.Tensor) error {
+	var held int64
+	for _, t := range state {
+		held += int64(len(t.Data))
+	}
+	if need > held {
+		return fmt.Errorf("model: the %s's kwargs describe %d parameters but the checkpoint holds only %d values: the kwargs do not belong to the weights, or the file is corrupt", what, need, held)
+	}
+	return nil
 }
 
 // StateMap indexes a state dict by name.
@@ -59,6 +92,9 @@ func DiscriminatorsFromCheckpoint(ck *weights.Checkpoint, v *Vocab) (*ImageDiscr
 		if err != nil {
 			return nil, nil, fmt.Errorf("d_img: %w", err)
 		}
+		if err := c.CheckState(StateMap(ck.DImg)); err != nil {
+			return nil, nil, fmt.Errorf("d_img: %w", err)
+		}
 		if dImg, err = NewImageDiscriminator(c); err != nil {
 			return nil, nil, fmt.Errorf("d_img: %w", err)
 		}
@@ -69,6 +105,9 @@ func DiscriminatorsFromCheckpoint(ck *weights.Checkpoint, v *Vocab) (*ImageDiscr
 	if ck.DObjKwargs != nil && ck.DObj != nil {
 		c, err := ParseDConfig(ck.DObjKwargs)
 		if err != nil {
+			return nil, nil, fmt.Errorf("d_obj: %w", err)
+		}
+		if err := c.CheckState(StateMap(ck.DObj)); err != nil {
 			return nil, nil, fmt.Errorf("d_obj: %w", err)
 		}
 		if dObj, err = NewObjectDiscriminator(c, len(v.ObjectIdxToName)); err != nil {

@@ -128,7 +128,44 @@ const (
 	maxDim       = 1 << 14 // any channel or hidden width
 	maxImageSide = 1 << 12
 	maxParams    = 1 << 30 // float32 values, 4 GiB
+	// MaxActivationBytes bounds the memory one forward pass may need
+	// (ActivationBytes), for one image of a graph of MaxObjectsPerGraph
+	// objects when a config is validated, for a whole batch before it runs.
+	MaxActivationBytes = 1 << 30
 )
+
+// ActivationBytes estimates, from above, the bytes of the activations an
+// inference pass over images images holding objects objects in all
+// (__image__ objects included) allocates: per object its sampling grid,
+// painted plane and mask-net features, per image its layout, noise, CRN
+// features at every scale and output. Computed in float64 so that no
+// config can overflow it.
+func (c *Config) ActivationBytes(images, objects int) float64 {
+	H, W := float64(c.ImageSize[0]), float64(c.ImageSize[1])
+	D, Z, M := float64(c.GconvDim), float64(c.LayoutNoiseDim), float64(c.MaskSize)
+	perObject := 3*H*W + 2*D*M*M + M*M
+	perImage := (D + 2*Z + 3) * H * W
+	k := len(c.RefinementDims)
+	for i, d := range c.RefinementDims {
+		scale := float64(int64(1) << min(2*(k-1-i), 62))
+		perImage += (2*float64(d) + D + Z) * H * W / scale
+	}
+	if k > 0 {
+		perImage += float64(c.RefinementDims[k-1]) * H * W // the output convolution's input
+	}
+	return 4 * (float64(objects)*perObject + float64(images)*perImage)
+}
+
+// checkActivations refuses a config whose single image of a full graph
+// would need more than MaxActivationBytes.
+func (c *Config) checkActivations() error {
+	need := c.ActivationBytes(1, MaxObjectsPerGraph+1)
+	if need <= MaxActivationBytes {
+		return nil
+	}
+	return fmt.Errorf("model: image_size %v with mask_size %d and refinement_dims %v needs about %.0f MiB of activations for one image of %d objects, more than the %d MiB this program allows; the checkpoint is corrupt, or its image_size or mask_size is far larger than any sg2im model's",
+		c.ImageSize, c.MaskSize, c.RefinementDims, need/(1<<20), MaxObjectsPerGraph, MaxActivationBytes>>20)
+}
 
 // Validate checks the config and says what to change.
 func (c *Config) Validate() error {
@@ -193,7 +230,7 @@ func (c *Config) Validate() error {
 	if n := c.numParams(); n > maxParams {
 		return fmt.Errorf("model: config needs %d parameters, more than the %d this program allows", n, maxParams)
 	}
-	return nil
+	return c.checkActivations()
 }
 
 // LeakySlope is the negative slope the CRN and discriminators use for an

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"image"
 
@@ -12,6 +13,19 @@ var (
 	imagenetMean = [3]float32{0.485, 0.456, 0.406}
 	imagenetStd  = [3]float32{0.229, 0.224, 0.225}
 )
+
+// ErrNotFinite is CheckFinite's error.
+var ErrNotFinite = errors.New("model: the generator computed NaN or infinite pixels: the model's weights are corrupt or out of range (finite but huge values overflow float32)")
+
+// CheckFinite returns ErrNotFinite when the generator output img holds a
+// NaN or an infinity: Deprocess would turn it into a black or arbitrary
+// picture, which must never be written or shown.
+func CheckFinite(img *nn.Tensor) error {
+	if !nn.AllFinite(img.Data) {
+		return ErrNotFinite
+	}
+	return nil
+}
 
 // Deprocess turns generator output (N, 3, H, W) into 8-bit images as the
 // release does: undo the ImageNet normalisation, stretch each image so its

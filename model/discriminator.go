@@ -36,7 +36,24 @@ func ParseDConfig(kwargs []byte) (DConfig, error) {
 	if err == nil && c.Padding != "valid" && c.Padding != "same" {
 		err = fmt.Errorf("model: discriminator padding %q: want valid or same", c.Padding)
 	}
+	if n := c.numParams(); err == nil && n > maxParams {
+		err = fmt.Errorf("model: discriminator arch %q needs more than %d parameters, the most this program allows", c.Arch, maxParams)
+	}
 	return c, err
+}
+
+// numParams counts the convolutions' values of c's arch (at least; the
+// object discriminator adds its classifiers), saturating past maxParams.
+func (c DConfig) numParams() int64 {
+	specs, _ := parseArch(c.Arch)
+	var n int64
+	in := int64(3)
+	for _, s := range specs {
+		k, out := int64(s.k), int64(s.c)
+		n = min(n+k*k*in*out+out, maxParams+1)
+		in = out
+	}
+	return n
 }
 
 // convSpec is one "CK-C-S" entry of an arch string.

@@ -30,8 +30,15 @@ func New(cfg Config) (*Generator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	slope, _ := LeakySlope(cfg.Activation)
 	g := &Generator{Config: cfg}
+	g.build()
+	return g, nil
+}
+
+// build registers the generator's modules in g.reg for g.Config, valid.
+func (g *Generator) build() {
+	cfg := &g.Config
+	slope, _ := LeakySlope(cfg.Activation)
 	r := &g.reg
 	E, D, Hd := cfg.EmbeddingDim, cfg.GconvDim, cfg.GconvHiddenDim
 	g.numPreds = len(cfg.Vocab.PredIdxToName)
@@ -41,9 +48,9 @@ func New(cfg Config) (*Generator, error) {
 		l := r.linear("gconv", E, D)
 		g.gconv0 = &l
 	} else {
-		g.gconvs = append(g.gconvs, r.graphConv("gconv", E, D, Hd, &cfg))
+		g.gconvs = append(g.gconvs, r.graphConv("gconv", E, D, Hd, cfg))
 		for i := 0; i < cfg.GconvNumLayers-1; i++ {
-			g.gconvs = append(g.gconvs, r.graphConv(fmt.Sprintf("gconv_net.gconvs.%d", i), D, D, Hd, &cfg))
+			g.gconvs = append(g.gconvs, r.graphConv(fmt.Sprintf("gconv_net.gconvs.%d", i), D, D, Hd, cfg))
 		}
 	}
 	bn := cfg.MLPNormalization == "batch"
@@ -52,8 +59,19 @@ func New(cfg Config) (*Generator, error) {
 		g.maskNet = r.maskNet(D, cfg.MaskSize)
 	}
 	g.relNet = r.mlp("rel_aux_net", []int{2*E + 8, Hd, g.numPreds}, bn)
-	g.crn = r.crn(&cfg, slope)
-	return g, nil
+	g.crn = r.crn(cfg, slope)
+}
+
+// stateSize is the number of values a state dict for a generator of c
+// holds (scalar buffers aside), counted without allocating them.
+func (c *Config) stateSize() (int64, error) {
+	if err := c.Validate(); err != nil {
+		return 0, err
+	}
+	g := &Generator{Config: *c}
+	g.reg.countOnly = true
+	g.build()
+	return g.reg.count, nil
 }
 
 // Params lists the trainable parameters under their state-dict names.

@@ -59,11 +59,17 @@ const (
 	MaxGraphs          = 1024
 	MaxObjectsPerGraph = 256
 	MaxTriplesPerGraph = 4096
+	// MaxGraphBytes bounds a scene-graph file or paste, checked before it
+	// is parsed: far more than MaxGraphs graphs of ordinary words take.
+	MaxGraphBytes = 16 << 20
 )
 
 // ParseGraphs reads one scene graph or a JSON list of them and checks their
 // structure (not their words, which depend on the model's vocabulary).
 func ParseGraphs(data []byte) ([]SceneGraph, error) {
+	if len(data) > MaxGraphBytes {
+		return nil, fmt.Errorf("scene graphs: %d bytes, at most %d MiB at a time; split the file", len(data), MaxGraphBytes>>20)
+	}
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		return nil, errors.New("scene graphs: empty input; want a JSON object {\"objects\": [...], \"relationships\": [...]} or a list of them")
@@ -71,7 +77,7 @@ func ParseGraphs(data []byte) ([]SceneGraph, error) {
 	var graphs []SceneGraph
 	var err error
 	if data[0] == '[' {
-		err = strictUnmarshal(data, &graphs)
+		graphs, err = decodeGraphList(data)
 	} else {
 		var g SceneGraph
 		err = strictUnmarshal(data, &g)
@@ -83,13 +89,41 @@ func ParseGraphs(data []byte) ([]SceneGraph, error) {
 	if len(graphs) == 0 {
 		return nil, errors.New("scene graphs: the list is empty; give at least one graph")
 	}
-	if len(graphs) > MaxGraphs {
-		return nil, fmt.Errorf("scene graphs: %d graphs, at most %d at a time", len(graphs), MaxGraphs)
-	}
 	for i := range graphs {
 		if err := graphs[i].Check(); err != nil {
 			return nil, fmt.Errorf("scene graphs: graph %d: %v", i, err)
 		}
+	}
+	return graphs, nil
+}
+
+// errTooManyGraphs stops decoding a list at its (MaxGraphs+1)-th graph.
+var errTooManyGraphs = fmt.Errorf("more than %d graphs, at most %d at a time", MaxGraphs, MaxGraphs)
+
+// decodeGraphList decodes a JSON list of graphs one by one, so that a list
+// too long is refused before it is all in memory.
+func decodeGraphList(data []byte) ([]SceneGraph, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if _, err := dec.Token(); err != nil { // the '['
+		return nil, err
+	}
+	var graphs []SceneGraph
+	for dec.More() {
+		if len(graphs) == MaxGraphs {
+			return nil, errTooManyGraphs
+		}
+		var g SceneGraph
+		if err := dec.Decode(&g); err != nil {
+			return nil, err
+		}
+		graphs = append(graphs, g)
+	}
+	if _, err := dec.Token(); err != nil { // the ']'
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("extra data after the JSON value")
 	}
 	return graphs, nil
 }

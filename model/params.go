@@ -23,10 +23,30 @@ type registry struct {
 	// optional buffers may be absent from a checkpoint (num_batches_tracked
 	// before PyTorch 0.4.1).
 	optional map[string]bool
+	// countOnly registers shapes without allocating their values, which
+	// are counted in count instead (scalars aside, as they may be optional).
+	countOnly bool
+	count     int64
+}
+
+// newTensor allocates a tensor, or in a countOnly registry counts its
+// values and returns it without any.
+func (r *registry) newTensor(shape ...int) *nn.Tensor {
+	if !r.countOnly {
+		return nn.New(shape...)
+	}
+	n := int64(1)
+	for _, d := range shape {
+		n *= int64(d)
+	}
+	if len(shape) > 0 {
+		r.count += n
+	}
+	return &nn.Tensor{Shape: shape}
 }
 
 func (r *registry) param(name string, shape ...int) *nn.Var {
-	t := nn.New(shape...)
+	t := r.newTensor(shape...)
 	r.params = append(r.params, Named{name, t})
 	v := nn.Param(t)
 	r.vars = append(r.vars, v)
@@ -34,7 +54,7 @@ func (r *registry) param(name string, shape ...int) *nn.Var {
 }
 
 func (r *registry) buffer(name string, shape ...int) *nn.Tensor {
-	t := nn.New(shape...)
+	t := r.newTensor(shape...)
 	r.buffers = append(r.buffers, Named{name, t})
 	return t
 }

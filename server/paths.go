@@ -12,6 +12,8 @@ var errBadPath = errors.New("bad request path")
 // index.html and "" means a directory (404). Anything fs.ValidPath rejects
 // (".." and "." elements, empty elements), backslashes and NULs are errors,
 // so no request reaches outside the file system whatever it implements.
+// Hidden names (an element starting with '.', such as .env or .git/config)
+// are never served: they are "" too.
 func fileName(urlPath string) (string, error) {
 	if !strings.HasPrefix(urlPath, "/") || strings.ContainsAny(urlPath, "\\\x00") {
 		return "", errBadPath
@@ -28,6 +30,9 @@ func fileName(urlPath string) (string, error) {
 	}
 	if !fs.ValidPath(name) {
 		return "", errBadPath
+	}
+	if strings.HasPrefix(name, ".") || strings.Contains(name, "/.") {
+		return "", nil
 	}
 	return name, nil
 }

@@ -392,3 +392,16 @@ func TestLog(t *testing.T) {
 		}
 	}
 }
+
+func TestNoDotfiles(t *testing.T) {
+	fsys := testFS()
+	for _, name := range []string{".env", ".git/config", "sub/.hidden"} {
+		fsys[name] = &fstest.MapFile{Data: []byte("SECRET")}
+	}
+	h := New(fsys, Options{})
+	for _, p := range []string{"/.env", "/.git/config", "/sub/.hidden", "/.git/"} {
+		if w := get(t, h, "GET", p); w.Code != http.StatusNotFound || strings.Contains(w.Body.String(), "SECRET") {
+			t.Errorf("%s: status %d, want 404", p, w.Code)
+		}
+	}
+}

@@ -220,6 +220,9 @@ func readState(path string) (*saved, error) {
 		}
 	}
 	n := &nets{}
+	if err := mc.CheckState(byPrefix[prefixG]); err != nil {
+		return fail(err)
+	}
 	if n.g, err = model.New(mc); err != nil {
 		return fail(err)
 	}
@@ -228,6 +231,9 @@ func readState(path string) (*saved, error) {
 	}
 	if k, ok := md["d_img_kwargs"]; ok {
 		dc, err := model.ParseDConfig([]byte(k))
+		if err == nil {
+			err = dc.CheckState(byPrefix[prefixDImg])
+		}
 		if err == nil {
 			n.dImg, err = model.NewImageDiscriminator(dc)
 		}
@@ -240,6 +246,9 @@ func readState(path string) (*saved, error) {
 	}
 	if k, ok := md["d_obj_kwargs"]; ok {
 		dc, err := model.ParseDConfig([]byte(k))
+		if err == nil {
+			err = dc.CheckState(byPrefix[prefixDObj])
+		}
 		if err == nil {
 			n.dObj, err = model.NewObjectDiscriminator(dc, len(mc.Vocab.ObjectIdxToName))
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -145,11 +146,32 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := os.MkdirAll(o.OutputDir, 0o755); err != nil {
 		return nil, err
 	}
+	if err := r.removeStaleTemps(); err != nil {
+		return nil, err
+	}
 	if err := r.setup(); err != nil {
 		return nil, err
 	}
 	defer r.closeLogs()
 	return r.loop(ctx)
+}
+
+// removeStaleTemps deletes the partial files (checkpoints, plots, sample
+// sheets) that a killed run left in the output directory.
+func (r *run) removeStaleTemps() error {
+	for _, dir := range []string{r.o.OutputDir, filepath.Join(r.o.OutputDir, "samples")} {
+		removed, err := weights.RemoveStaleTemps(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, p := range removed {
+			r.logf("Removed %s, a partial file of an earlier run that was stopped while writing it", p)
+		}
+	}
+	return nil
 }
 
 func (r *run) logf(format string, a ...any) {

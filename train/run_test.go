@@ -2,6 +2,8 @@ package train
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -269,5 +271,39 @@ func TestProgressLines(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	if len(lines) != 2 || !strings.HasPrefix(lines[1], "t = 4 / 4") || !strings.Contains(lines[1], "total 1.5") || !strings.Contains(lines[1], "d_img 0.5") {
 		t.Errorf("progress lines:\n%s", b.String())
+	}
+}
+
+// TestStaleTempsRemoved: the partial files a killed run left (full-size
+// checkpoints half written) are removed when the next run starts; other
+// files stay.
+func TestStaleTempsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "samples"), 0o755)
+	stale := []string{".checkpoint.safetensors.tmp123456", ".checkpoint.state.safetensors.tmp9", ".losses.png.tmp42", "samples/.00000002.png.tmp77"}
+	kept := []string{"notes.txt", ".checkpoint.safetensors.tmpx", ".tmp12", "samples/keep.png"}
+	for _, name := range append(stale, kept...) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := tinyOptions(t, dir, 1)
+	var log strings.Builder
+	o.Log = &log
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range stale {
+		if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: still there (%v)", name, err)
+		}
+		if !strings.Contains(log.String(), "Removed "+filepath.Join(dir, name)+", a partial file") {
+			t.Errorf("%s: removal not logged:\n%s", name, log.String())
+		}
+	}
+	for _, name := range kept {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

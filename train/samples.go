@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
@@ -72,6 +73,11 @@ func (r *run) writeSamples(path string) error {
 	withPred, err := g.Forward(&b.Batch, model.Options{Seed: seed})
 	if err != nil {
 		return err
+	}
+	for _, out := range []*model.Output{withReal, withPred} {
+		if err := model.CheckFinite(out.Img); err != nil {
+			return fmt.Errorf("sample sheet not written: %w (training diverged?)", err)
+		}
 	}
 	cols := [3][]*image.RGBA{model.Deprocess(b.Images), model.Deprocess(withReal.Img), model.Deprocess(withPred.Img)}
 	boxes := [3][]float32{b.Boxes.Data, b.Boxes.Data, withPred.BoxesPred.Data}

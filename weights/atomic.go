@@ -6,13 +6,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // WriteFileAtomic writes a file through write: into a temporary file in
 // the same directory, synced, then renamed over path. A failure (or a
 // crash) leaves any previous file at path untouched.
 func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+tempMark+"*")
 	if err != nil {
 		return fmt.Errorf("weights: %w", err)
 	}
@@ -55,4 +56,40 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
+}
+
+// tempMark follows the file's name in WriteFileAtomic's temporary names:
+// "." + name + tempMark + random digits.
+const tempMark = ".tmp"
+
+// RemoveStaleTemps deletes the temporary files that WriteFileAtomic calls
+// into dir left behind when their process was killed, and returns their
+// names. Call it only where no other process is writing.
+func RemoveStaleTemps(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("weights: %w", err)
+	}
+	var removed []string
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !isTempName(e.Name()) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if err := os.Remove(p); err != nil {
+			return removed, fmt.Errorf("weights: %w", err)
+		}
+		removed = append(removed, p)
+	}
+	return removed, nil
+}
+
+// isTempName reports whether name is one of WriteFileAtomic's: a dot, a
+// name, tempMark and digits only.
+func isTempName(name string) bool {
+	i := strings.LastIndex(name, tempMark)
+	if !strings.HasPrefix(name, ".") || i < 2 || i+len(tempMark) == len(name) {
+		return false
+	}
+	return strings.Trim(name[i+len(tempMark):], "0123456789") == ""
 }

@@ -16,7 +16,31 @@ const (
 	maxIntText  = 4400 // bytes of an INT or LONG text argument
 	maxLongBin  = 2048 // bytes of a LONG1/LONG4 argument
 	maxMarkNest = 1024 // MARKs open at once
+	// maxPickleAlloc bounds what unpickling may allocate, as estimated by
+	// opCost before gopickle runs: a release checkpoint's pickle (loss
+	// histories included) needs a fraction of it.
+	maxPickleAlloc = 256 << 20
+	// maxPickleBytes bounds a zip record's pickle once inflated.
+	maxPickleBytes = 64 << 20
 )
+
+// opCost is an upper bound on what gopickle allocates for one opcode
+// besides copies of its argument: a stack slot (with the slice's growth)
+// and the slot or entry it later takes in a list, dict or memo; MARK makes
+// a fresh 16-slot stack, and calls build objects.
+func opCost(op byte) int {
+	switch op {
+	case '(':
+		return 512
+	case 'R', 'b', 'o', 'i', 'c', 'Q', 'P', '\x81', '\x92', '\x93':
+		return 512
+	case ']', '}', ')', 'l', 'd', 't', '\x8f', '\x91':
+		return 384
+	case '\x94', 'p', 'q', 'r':
+		return 192
+	}
+	return 128
+}
 
 // pickleArg describes an opcode's argument: fixed is its size in bytes;
 // counted is the size of a little-endian length prefix of that many more
@@ -49,10 +73,11 @@ var pickleOps = func() (ops [256]*pickleArg) {
 // scanPickle walks the opcodes of the pickle at the start of data, checking
 // each argument against the bytes present, and returns the offset just past
 // its STOP, and the offsets of any empty LONG1s; messages count bytes from
-// base. gopickle allocates a
-// length before reading it, so nothing reaches it unchecked.
+// base. gopickle allocates a length before reading it, so nothing reaches
+// it unchecked; the memory it would need is estimated opcode by opcode and
+// bounded by maxPickleAlloc.
 func scanPickle(data []byte, base int) (end int, zeroLongs []int, err error) {
-	marks := 0
+	marks, cost := 0, 0
 	for pos := 0; ; {
 		if pos >= len(data) {
 			return 0, nil, formatErr("truncated pickle: no STOP opcode before the end of the data %s", hintRefetch)
@@ -63,6 +88,9 @@ func scanPickle(data []byte, base int) (end int, zeroLongs []int, err error) {
 			return 0, nil, formatErr("corrupt pickle: unknown opcode 0x%02x at byte %d", op, at)
 		}
 		pos++
+		if cost += opCost(op); cost > maxPickleAlloc {
+			return 0, nil, pickleTooBig(at)
+		}
 		switch op {
 		case '.':
 			return pos, zeroLongs, nil
@@ -86,6 +114,7 @@ func scanPickle(data []byte, base int) (end int, zeroLongs []int, err error) {
 				return 0, nil, formatErr("corrupt pickle: integer of %d digits at byte %d", n, at)
 			}
 			pos += n + 1
+			cost += 4 * n // read byte by byte, then copied
 		}
 		rest := len(data) - pos
 		n := int(a.fixed)
@@ -119,14 +148,25 @@ func scanPickle(data []byte, base int) (end int, zeroLongs []int, err error) {
 			}
 			n = c + int(size)
 		}
-		if op == '\x95' && rest >= 8 && binary.LittleEndian.Uint64(data[pos:]) > uint64(rest-8) {
-			return 0, nil, formatErr("truncated pickle: frame at byte %d is longer than the data %s", at, hintRefetch)
+		if op == '\x95' && rest >= 8 {
+			size := binary.LittleEndian.Uint64(data[pos:])
+			if size > uint64(rest-8) {
+				return 0, nil, formatErr("truncated pickle: frame at byte %d is longer than the data %s", at, hintRefetch)
+			}
+			cost += int(size) // gopickle copies each frame
 		}
 		if n > len(data)-pos {
 			return 0, nil, formatErr("truncated pickle at byte %d %s", base+pos, hintRefetch)
 		}
 		pos += n
+		if cost += 2 * n; cost > maxPickleAlloc { // read, then copied into a string
+			return 0, nil, pickleTooBig(at)
+		}
 	}
+}
+
+func pickleTooBig(at int) error {
+	return formatErr("pickle too large: loading it would take more than %d MiB of memory (at byte %d); a checkpoint's pickle needs far less, so the file is corrupt or hostile", maxPickleAlloc>>20, at)
 }
 
 // unpickle loads the pickle at the start of data and returns it with the

@@ -13,10 +13,13 @@ import (
 )
 
 // Limits on converting pickled values to JSON: the memo lets a small pickle
-// describe a cyclic or exponentially large value.
+// describe a cyclic or exponentially large value, or one long string many
+// times over, so the output is bounded in bytes as well as in nodes
+// (model_kwargs with a vocabulary takes kilobytes).
 const (
 	maxJSONDepth = 64
 	maxJSONNodes = 1 << 20
+	maxJSONBytes = 16 << 20
 )
 
 // toJSON converts a pickled Python value (kwargs, args, vocab) to JSON as
@@ -25,21 +28,40 @@ const (
 // strings "NaN", "Infinity" and "-Infinity"; objects of unknown classes
 // become their dict when they have one, else a string "<module.Name>".
 func toJSON(v any) (json.RawMessage, error) {
-	e := &jsonEnc{nodes: maxJSONNodes}
+	e := &jsonEnc{nodes: maxJSONNodes, bytes: maxJSONBytes}
 	if err := e.value(v, 0); err != nil {
 		return nil, err
 	}
 	return json.RawMessage(e.buf.Bytes()), nil
 }
 
+// jsonEnc writes JSON into buf; nodes and bytes are what it may still
+// write, shared with the encoders of set items and keys.
 type jsonEnc struct {
 	buf   bytes.Buffer
 	nodes int
+	bytes int
+}
+
+func (e *jsonEnc) sub() *jsonEnc { return &jsonEnc{nodes: e.nodes, bytes: e.bytes} }
+
+// adopt takes back the budget left by a sub-encoder.
+func (e *jsonEnc) adopt(s *jsonEnc) { e.nodes, e.bytes = s.nodes, s.bytes }
+
+// charge reserves n more bytes of output before they are written.
+func (e *jsonEnc) charge(n int) error {
+	if e.bytes -= n; e.bytes < 0 {
+		return formatErr("corrupt checkpoint: a value converts to more than %d MiB of JSON (a string repeated many times?); model_kwargs and args need far less", maxJSONBytes>>20)
+	}
+	return nil
 }
 
 func (e *jsonEnc) value(v any, depth int) error {
 	if e.nodes--; e.nodes < 0 || depth > maxJSONDepth {
 		return formatErr("corrupt checkpoint: a value is nested too deeply or is too large to convert")
+	}
+	if err := e.charge(jsonSize(v)); err != nil {
+		return err
 	}
 	switch x := v.(type) {
 	case nil:
@@ -77,6 +99,21 @@ func (e *jsonEnc) value(v any, depth int) error {
 	return nil
 }
 
+// jsonSize is a lower bound on the JSON bytes of a scalar value (strings
+// are charged before they are escaped), 8 for anything else: with the node
+// limit it bounds the output, whatever the memo shares.
+func jsonSize(v any) int {
+	switch x := v.(type) {
+	case string:
+		return len(x) + 2
+	case []byte:
+		return len(x) + 2
+	case *types.ByteArray:
+		return len(*x) + 2
+	}
+	return 8
+}
+
 func (e *jsonEnc) float(f float64) {
 	switch {
 	case math.IsNaN(f):
@@ -109,11 +146,14 @@ func (e *jsonEnc) array(items []any, depth int) error {
 func (e *jsonEnc) set(items []any, depth int) error {
 	enc := make([]string, 0, len(items))
 	for _, it := range items {
-		sub := &jsonEnc{nodes: e.nodes}
+		sub := e.sub()
 		if err := sub.value(it, depth+1); err != nil {
 			return err
 		}
-		e.nodes = sub.nodes
+		e.adopt(sub)
+		if err := e.charge(sub.buf.Len()); err != nil { // written again below
+			return err
+		}
 		enc = append(enc, sub.buf.String())
 	}
 	slices.Sort(enc)
@@ -152,6 +192,9 @@ func (e *jsonEnc) dict(entries []types.DictEntry, depth int) error {
 		if i > 0 {
 			e.buf.WriteByte(',')
 		}
+		if err := e.charge(len(k) + 3); err != nil {
+			return err
+		}
 		writeJSONString(&e.buf, k)
 		e.buf.WriteByte(':')
 		if err := e.value(vals[i], depth+1); err != nil {
@@ -168,11 +211,11 @@ func (e *jsonEnc) key(k any, depth int) (string, error) {
 	if s, ok := k.(string); ok {
 		return s, nil
 	}
-	sub := &jsonEnc{nodes: e.nodes}
+	sub := e.sub()
 	if err := sub.value(k, depth+1); err != nil {
 		return "", err
 	}
-	e.nodes = sub.nodes
+	e.adopt(sub)
 	var s string
 	if json.Unmarshal(sub.buf.Bytes(), &s) == nil {
 		return s, nil // a value that converted to a string
@@ -202,6 +245,9 @@ func (e *jsonEnc) object(o *pyObject, depth int) error {
 			e.buf.WriteString("[]")
 			return nil
 		}
+	}
+	if err := e.charge(len(c) + 4); err != nil {
+		return err
 	}
 	writeJSONString(&e.buf, "<"+c+">")
 	return nil

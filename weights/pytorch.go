@@ -89,13 +89,18 @@ func decodeLegacy(data []byte) (any, *torchReader, error) {
 		}
 		pos += 8
 		if st.numel > (len(data)-pos)/es {
-			return nil, nil, formatErr("truncated file: storage %q needs %d bytes, %d remain %s", key, n*uint64(es), len(data)-pos, hintRefetch)
+			return nil, nil, formatErr("truncated file: storage %q needs %s bytes, %d remain %s", key, byteCount(n, es), len(data)-pos, hintRefetch)
 		}
 		need := st.numel * es
 		st.data = data[pos : pos+need]
 		pos += need
 	}
 	return top, r, nil
+}
+
+// byteCount is n*es in decimal, exact even past 2^64.
+func byteCount(n uint64, es int) string {
+	return new(big.Int).Mul(new(big.Int).SetUint64(n), big.NewInt(int64(es))).String()
 }
 
 // decodeZip reads PyTorch's zip serialisation: <dir>/data.pkl, whose
@@ -119,7 +124,7 @@ func decodeZip(data []byte) (any, *torchReader, error) {
 	}
 	prefix := strings.TrimSuffix(pkl.Name, "data.pkl")
 	if f := files[prefix+"byteorder"]; f != nil {
-		b, err := readRecord(data, f, f.UncompressedSize64)
+		b, err := readRecord(data, f, 0, min(f.UncompressedSize64, 16))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -127,12 +132,16 @@ func decodeZip(data []byte) (any, *torchReader, error) {
 			return nil, nil, formatErr("checkpoint byte order is %q; only little-endian is supported", b)
 		}
 	}
-	p, err := readRecord(data, pkl, pkl.UncompressedSize64)
+	if pkl.UncompressedSize64 > maxPickleBytes {
+		return nil, nil, formatErr("%s is %d bytes, more than the %d MiB a checkpoint's pickle may have", pkl.Name, pkl.UncompressedSize64, maxPickleBytes>>20)
+	}
+	p, err := readRecord(data, pkl, 0, pkl.UncompressedSize64)
 	if err != nil {
 		return nil, nil, err
 	}
 	r := newTorchReader(len(data))
-	r.locate = func(st *storage) ([]byte, error) {
+	inflate := inflateBudget(len(data))
+	r.locate = func(st *storage, lo, hi int) ([]byte, error) {
 		name := prefix + "data/" + st.key
 		f := files[name]
 		if f == nil {
@@ -142,7 +151,13 @@ func decodeZip(data []byte) (any, *torchReader, error) {
 		if uint64(st.numel) > f.UncompressedSize64/es {
 			return nil, formatErr("corrupt checkpoint: storage %q needs %d values, its record holds %d bytes", st.key, st.numel, f.UncompressedSize64)
 		}
-		return readRecord(data, f, uint64(st.numel)*es)
+		if f.Method == zip.Deflate {
+			// Each tensor inflates its record up to its last value.
+			if inflate -= int64(uint64(hi) * es); inflate < 0 {
+				return nil, formatErr("zip record %q: the tensors ask for more inflated bytes than a checkpoint of %d bytes can hold (a decompression bomb?)", name, len(data))
+			}
+		}
+		return readRecord(data, f, uint64(lo)*es, uint64(hi)*es)
 	}
 	top, _, err := unpickle(p, 0, r.persistentLoad)
 	if err != nil {
@@ -155,9 +170,15 @@ func decodeZip(data []byte) (any, *torchReader, error) {
 // per 2-bit code is about 1032:1), so no claimed size beyond it is trusted.
 const maxDeflateRatio = 1032
 
-// readRecord returns the first n bytes of the zip record f; stored records
-// are sliced from data without copying.
-func readRecord(data []byte, f *zip.File, n uint64) ([]byte, error) {
+// inflateBudget is how many bytes the deflated records of a zip file of
+// size n may inflate to, all reads together: far more than a checkpoint's
+// weights compress by, far less than a bomb.
+func inflateBudget(n int) int64 { return 16*int64(n) + 64<<20 }
+
+// readRecord returns bytes [lo, n) of the zip record f; stored records are
+// sliced from data without copying, deflated ones inflated up to n with
+// only that range kept.
+func readRecord(data []byte, f *zip.File, lo, n uint64) ([]byte, error) {
 	off, err := f.DataOffset()
 	if err != nil || off < 0 || uint64(off) > uint64(len(data)) {
 		return nil, formatErr("corrupt zip record %q %s", f.Name, hintRefetch)
@@ -168,7 +189,7 @@ func readRecord(data []byte, f *zip.File, n uint64) ([]byte, error) {
 		if n > rest {
 			return nil, formatErr("truncated file: record %q needs %d bytes, %d remain %s", f.Name, n, rest, hintRefetch)
 		}
-		return data[off : uint64(off)+n], nil
+		return data[uint64(off)+lo : uint64(off)+n], nil
 	case zip.Deflate:
 		if f.CompressedSize64 > rest || n/maxDeflateRatio > f.CompressedSize64 {
 			return nil, formatErr("corrupt zip record %q: sizes do not fit the file %s", f.Name, hintRefetch)
@@ -178,9 +199,12 @@ func readRecord(data []byte, f *zip.File, n uint64) ([]byte, error) {
 			return nil, formatErr("corrupt zip record %q: %v", f.Name, err)
 		}
 		defer rc.Close()
+		if _, err := io.CopyN(io.Discard, rc, int64(lo)); err != nil {
+			return nil, formatErr("corrupt zip record %q: %v %s", f.Name, err, hintRefetch)
+		}
 		// Grow with the data actually inflated, not the size claimed.
 		var buf bytes.Buffer
-		if _, err := io.CopyN(&buf, rc, int64(n)); err != nil {
+		if _, err := io.CopyN(&buf, rc, int64(n-lo)); err != nil {
 			return nil, formatErr("corrupt zip record %q: %v %s", f.Name, err, hintRefetch)
 		}
 		return buf.Bytes(), nil

@@ -34,6 +34,14 @@ func (f *File) Get(name string) *Tensor {
 // maxDim bounds each dimension so that shapes fit an int everywhere.
 const maxDim = math.MaxInt32
 
+// Limits on a safetensors header, checked before it is decoded: each entry
+// costs about a kilobyte of bookkeeping whatever its tensor's size. The
+// reference implementation also refuses headers over 100 MB.
+const (
+	maxHeaderBytes = 100_000_000
+	maxTensors     = 1 << 16
+)
+
 type stEntry struct {
 	DType   DType    `json:"dtype"`
 	Shape   []uint64 `json:"shape"`
@@ -55,12 +63,21 @@ func ReadSafetensors(data []byte) (*File, error) {
 	if n < 2 || header[0] != '{' {
 		return nil, formatErr("safetensors: header is not a JSON object")
 	}
+	if n > maxHeaderBytes {
+		return nil, formatErr("safetensors: header of %d bytes, more than the %d allowed", n, maxHeaderBytes)
+	}
+	if k := topLevelEntries(header); k > maxTensors+1 {
+		return nil, formatErr("safetensors: header has %d entries, more than the %d tensors allowed", k, maxTensors)
+	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(header, &raw); err != nil {
 		return nil, formatErr("safetensors: bad JSON header: %v", err)
 	}
 	f := &File{}
 	if m, ok := raw["__metadata__"]; ok {
+		if k := topLevelEntries(m); k > maxTensors {
+			return nil, formatErr("safetensors: __metadata__ has %d entries, more than the %d allowed", k, maxTensors)
+		}
 		if err := json.Unmarshal(m, &f.Metadata); err != nil {
 			return nil, formatErr("safetensors: __metadata__ must map strings to strings: %v", err)
 		}
@@ -114,6 +131,30 @@ func ReadSafetensors(data []byte) (*File, error) {
 		f.Tensors = append(f.Tensors, t)
 	}
 	return f, nil
+}
+
+// topLevelEntries counts the colons outside strings at depth 1 of a JSON
+// object: its number of keys when it is valid JSON, found without
+// decoding anything.
+func topLevelEntries(b []byte) int {
+	n, depth, inStr, esc := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case esc:
+			esc = false
+		case inStr:
+			esc, inStr = c == '\\', c != '"'
+		case c == '"':
+			inStr = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+		case c == ':' && depth == 1:
+			n++
+		}
+	}
+	return n
 }
 
 // stTensor decodes one entry whose bytes are b.

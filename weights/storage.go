@@ -45,9 +45,9 @@ type lazyTensor struct {
 // torchReader holds the storages of one checkpoint being read.
 type torchReader struct {
 	storages map[string]*storage
-	// locate returns the bytes of a root storage; nil when they were all
-	// located up front (legacy files).
-	locate func(*storage) ([]byte, error)
+	// locate returns the bytes of elements [lo, hi) of a root storage; nil
+	// when they were all located up front (legacy files).
+	locate func(st *storage, lo, hi int) ([]byte, error)
 	// budget is how many more values may be materialised: no more than the
 	// file has bytes, so shared or stride-0 storages cannot blow up memory.
 	budget int
@@ -100,27 +100,20 @@ func (r *torchReader) persistentLoad(pid any) (any, error) {
 	return view, nil
 }
 
-// bytesOf returns the numel*size bytes of st.
-func (r *torchReader) bytesOf(st *storage) ([]byte, error) {
+// span returns the bytes of elements [lo, hi) of st: only what a tensor
+// reads is located, so a compressed record is never inflated beyond it.
+func (r *torchReader) span(st *storage, lo, hi int) ([]byte, error) {
 	es := st.class.dtype.size()
 	if st.root != nil {
-		b, err := r.bytesOf(st.root)
-		if err != nil {
-			return nil, err
-		}
-		return b[st.offset*es : (st.offset+st.numel)*es], nil
+		return r.span(st.root, st.offset+lo, st.offset+hi)
 	}
-	if st.data == nil && r.locate != nil {
-		b, err := r.locate(st)
-		if err != nil {
-			return nil, err
-		}
-		st.data = b
+	if st.data != nil {
+		return st.data[lo*es : hi*es], nil
 	}
-	if st.data == nil {
+	if r.locate == nil {
 		return nil, formatErr("corrupt checkpoint: storage %q has no data in the file", st.key)
 	}
-	return st.data, nil
+	return r.locate(st, lo, hi)
 }
 
 // rebuildTensor is torch._utils._rebuild_tensor_v2(storage, offset, size,
@@ -205,34 +198,38 @@ func (r *torchReader) materialise(lt *lazyTensor, name string) (*nn.Tensor, DTyp
 	if numel > uint64(r.budget) {
 		return nil, "", formatErr("tensor %q: shape %v has more values than the file can hold", name, lt.size)
 	}
-	if numel > 0 {
-		// The last element must lie inside the storage.
-		last := uint64(lt.offset)
-		lim := uint64(st.numel)
-		for i, d := range lt.size {
-			last += mulSat(uint64(d-1), uint64(lt.stride[i]), lim+1)
-			last = min(last, lim+1)
-		}
-		if last >= lim {
-			return nil, "", formatErr("tensor %q: shape %v, stride %v and offset %d reach past the end of its storage of %d values", name, lt.size, lt.stride, lt.offset, st.numel)
-		}
-	}
-	b, err := r.bytesOf(st)
-	if err != nil {
-		return nil, "", within(fmt.Sprintf("tensor %q", name), err)
-	}
-	r.budget -= int(numel)
 	t := nn.New(lt.size...)
 	if numel == 0 {
 		return t, dt, nil
 	}
+	// The last element must lie inside the storage.
+	last := uint64(lt.offset)
+	lim := uint64(st.numel)
+	for i, d := range lt.size {
+		last += mulSat(uint64(d-1), uint64(lt.stride[i]), lim+1)
+		last = min(last, lim+1)
+	}
+	if last >= lim {
+		return nil, "", formatErr("tensor %q: shape %v, stride %v and offset %d reach past the end of its storage of %d values", name, lt.size, lt.stride, lt.offset, st.numel)
+	}
+	// The values between the first and the last may have to be inflated
+	// and held: they count against the budget too.
+	if last-uint64(lt.offset)+1 > uint64(r.budget) {
+		return nil, "", formatErr("tensor %q: shape %v and stride %v spread its values over more of its storage than the file can hold", name, lt.size, lt.stride)
+	}
+	b, err := r.span(st, lt.offset, int(last)+1)
+	if err != nil {
+		return nil, "", within(fmt.Sprintf("tensor %q", name), err)
+	}
+	r.budget -= int(numel)
 	if isContiguous(lt.size, lt.stride) {
-		decode(t.Data, b[lt.offset*es:], dt)
+		decode(t.Data, b, dt)
 		return t, dt, nil
 	}
-	// Walk the indices in row-major order like an odometer.
+	// Walk the indices in row-major order like an odometer; b starts at
+	// the tensor's offset.
 	idx := make([]int, len(lt.size))
-	at := lt.offset
+	at := 0
 	for i := range t.Data {
 		decode(t.Data[i:i+1], b[at*es:], dt)
 		for k := len(idx) - 1; k >= 0; k-- {

@@ -64,7 +64,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "sg2im-server: --dir %s is not a directory; build it with `make app`\n", *dir)
 			return exitUsage
 		}
-		app = os.DirFS(*dir)
+		// An os.Root never leaves its directory, symbolic links included.
+		root, err := os.OpenRoot(*dir)
+		if err != nil {
+			fmt.Fprintf(stderr, "sg2im-server: --dir %s: %v\n", *dir, err)
+			return exitUsage
+		}
+		defer root.Close()
+		app = rootFS{root.FS()}
 	}
 	if err := serve(ctx, *addr, app, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "sg2im-server: %v\n", err)
@@ -114,4 +121,27 @@ func serve(ctx context.Context, addr string, app fs.FS, stdout, stderr io.Writer
 		return err
 	}
 	return nil
+}
+
+// rootFS reports what an os.Root refuses (a link that leads out of it) as
+// not found; errors from the system itself stay errors.
+type rootFS struct{ fsys fs.FS }
+
+func (r rootFS) Open(name string) (fs.File, error) {
+	f, err := r.fsys.Open(name)
+	return f, refusedAsNotExist(err)
+}
+
+func (r rootFS) Stat(name string) (fs.FileInfo, error) {
+	info, err := fs.Stat(r.fsys, name)
+	return info, refusedAsNotExist(err)
+}
+
+func refusedAsNotExist(err error) error {
+	var pe *fs.PathError
+	var errno syscall.Errno
+	if errors.As(err, &pe) && !errors.As(err, &errno) {
+		return &fs.PathError{Op: pe.Op, Path: pe.Path, Err: fs.ErrNotExist}
+	}
+	return err
 }

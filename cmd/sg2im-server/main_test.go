@@ -144,3 +144,57 @@ func TestBadArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestDirStaysInside serves a directory holding dotfiles and symbolic links
+// that lead out of it: none of them is served, the app still is.
+func TestDirStaysInside(t *testing.T) {
+	const secret = "TOP SECRET"
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret.txt"), []byte(secret), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := appDir(t)
+	if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{".env": secret, ".git/config": secret, "sub/.hidden": secret, "sub/ok.txt": "ok"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{
+		"abs.txt": filepath.Join(outside, "secret.txt"),
+		"rel.txt": filepath.Join("..", filepath.Base(outside), "secret.txt"),
+		"outdir":  outside,
+		"up":      "..",
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The relative link must really lead out: both temp dirs share a parent.
+	if b, err := os.ReadFile(filepath.Join(dir, "rel.txt")); err != nil || string(b) != secret {
+		t.Skipf("test setup: relative link does not reach the secret: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := start(t, ctx, "--addr", "127.0.0.1:0", "--dir", dir)
+	for _, p := range []string{"/.env", "/.git/config", "/sub/.hidden", "/abs.txt", "/rel.txt", "/outdir/secret.txt",
+		"/up/" + filepath.Base(outside) + "/secret.txt", "/.git/", "/%2eenv"} {
+		code, body := getBody(t, strings.TrimSuffix(s.url, "/")+p)
+		if code != http.StatusNotFound && code != http.StatusBadRequest {
+			t.Errorf("GET %s: status %d, want 404", p, code)
+		}
+		if strings.Contains(body, secret) {
+			t.Errorf("GET %s: served the secret", p)
+		}
+	}
+	for p, want := range map[string]string{"/": "<!doctype html>hi", "/sub/ok.txt": "ok"} {
+		if code, body := getBody(t, strings.TrimSuffix(s.url, "/")+p); code != http.StatusOK || body != want {
+			t.Errorf("GET %s: %d %q", p, code, body)
+		}
+	}
+	cancel()
+	s.wait(t)
+}

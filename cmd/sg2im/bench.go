@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"runtime"
 	"slices"
@@ -45,12 +44,8 @@ func bench(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "sg2im bench: the model lacks some of torch_anchor's words; timing the same graph in its words: %v\n", graphs[0].Objects)
 	}
 	if *graphsPath != "" {
-		raw, err := os.ReadFile(*graphsPath)
-		if err != nil {
-			return inputErr(err)
-		}
-		if graphs, err = model.ParseGraphs(raw); err != nil {
-			return inputErr(fmt.Errorf("%s: %w", *graphsPath, err))
+		if graphs, err = readGraphs(*graphsPath); err != nil {
+			return err
 		}
 	}
 	batch, err := model.Encode(graphs, g.Config.Vocab)

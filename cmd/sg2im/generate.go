@@ -43,13 +43,9 @@ func generate(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	raw, err := os.ReadFile(*graphsPath)
+	graphs, err := readGraphs(*graphsPath)
 	if err != nil {
-		return inputErr(err)
-	}
-	graphs, err := model.ParseGraphs(raw)
-	if err != nil {
-		return inputErr(fmt.Errorf("%s: %w", *graphsPath, err))
+		return err
 	}
 	_, g, err := loadModel(*modelPath, stderr)
 	if err != nil {
@@ -85,6 +81,9 @@ func generate(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return inputErr(err)
 		}
+		if err := model.CheckFinite(out.Img); err != nil {
+			return modelErr(fmt.Errorf("%s: %w", *modelPath, err))
+		}
 		for i, img := range model.Deprocess(out.Img) {
 			if err := writePNG(filepath.Join(*outDir, fmt.Sprintf("img%06d.png", start+i)), img); err != nil {
 				return err
@@ -106,6 +105,28 @@ func generate(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %d image(s) to %s\n", len(graphs), *outDir)
 	return nil
+}
+
+// readGraphs reads and parses a scene-graph file, refusing one larger than
+// model.MaxGraphBytes before reading it all.
+func readGraphs(path string) ([]model.SceneGraph, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, model.MaxGraphBytes+1))
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	if len(raw) > model.MaxGraphBytes {
+		return nil, inputErr(fmt.Errorf("%s: more than %d MiB; a scene-graph file may hold at most %d graphs, so split it", path, model.MaxGraphBytes>>20, model.MaxGraphs))
+	}
+	graphs, err := model.ParseGraphs(raw)
+	if err != nil {
+		return nil, inputErr(fmt.Errorf("%s: %w", path, err))
+	}
+	return graphs, nil
 }
 
 func readNoise(path string, n int, cfg *model.Config) (*nn.Tensor, error) {

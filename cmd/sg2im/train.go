@@ -274,20 +274,8 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 		defer nn.SetThreads(0)
 		nn.SetThreads(tf.threads)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
-	defer func() { close(done); signal.Stop(sigs); cancel() }()
-	go func() {
-		select {
-		case <-sigs:
-			signal.Stop(sigs) // a second signal ends the process at once
-			fmt.Fprintln(stderr, "\nsg2im train: stopping after this iteration to write a checkpoint (signal again to abort without one)")
-			cancel()
-		case <-done:
-		}
-	}()
+	ctx, stop := stopOnSignals(stderr)
+	defer stop()
 
 	dataArgs["dataset"] = tf.dataset
 	_, err = train.Run(ctx, train.Options{
@@ -307,6 +295,38 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// exitAborted is the exit status of a run aborted by a second signal, as a
+// shell reports a process killed by SIGINT.
+const exitAborted = 128 + 2
+
+// stopOnSignals returns a context cancelled by the first SIGINT or SIGTERM,
+// so that the run finishes its iteration and writes a checkpoint; a second
+// one exits at once. The second is handled here rather than by restoring
+// the default action, which would be to ignore it when the run was
+// started with SIGINT ignored (in the background of a shell script).
+func stopOnSignals(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(stderr, "\nsg2im train: stopping after this iteration to write a checkpoint (signal again to abort without one)")
+		cancel()
+		select {
+		case <-sigs:
+			fmt.Fprintln(stderr, "sg2im train: aborted without a checkpoint")
+			os.Exit(exitAborted)
+		case <-done:
+		}
+	}()
+	return ctx, func() { close(done); signal.Stop(sigs); cancel() }
 }
 
 // isTerminal reports whether w is a terminal (a character device).

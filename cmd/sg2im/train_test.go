@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -308,4 +309,62 @@ func TestTrainWorld(t *testing.T) {
 	if code, _, stderr := sg2im("generate", "--model", filepath.Join(out, "checkpoint.safetensors"), "--graphs", graphs, "--out", filepath.Join(out, "img")); code != 0 {
 		t.Fatalf("generate from the world checkpoint: exit %d\n%s", code, stderr)
 	}
+}
+
+// TestTrainSecondSIGINTWhenIgnored starts the binary with SIGINT ignored, as
+// a shell script's background job is: the first SIGINT still asks for a
+// checkpoint, the second aborts at once.
+func TestTrainSecondSIGINTWhenIgnored(t *testing.T) {
+	bin := buildCLI(t)
+	c := tinyTrainData(t)
+	out := t.TempDir()
+	args := append([]string{"-c", `trap "" INT; exec "$0" "$@"`, bin}, tinyTrainArgs(c, out, 1000000)...)
+	cmd := exec.Command("/bin/sh", args...)
+	var stdout bytes.Buffer
+	stderr := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitFor := func(what string, cond func() bool) {
+		for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s after 60 s\n%s\n%s", what, stdout.String(), stderr.String())
+			}
+		}
+	}
+	waitFor("progress", func() bool {
+		b, _ := os.ReadFile(filepath.Join(out, "losses.jsonl"))
+		return bytes.Count(b, []byte("\n")) >= 2
+	})
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("stopping message", func() bool { return strings.Contains(stderr.String(), "stopping after this iteration") })
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitAborted || !strings.Contains(stderr.String(), "aborted without a checkpoint") {
+		t.Errorf("exit %d after a second SIGINT, want %d and a message\n%s", code, exitAborted, stderr.String())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while a process writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

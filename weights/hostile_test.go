@@ -1,0 +1,174 @@
+package weights
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// allocated runs f and returns the bytes it allocated (runtime.MemStats'
+// TotalAlloc, every allocation counted, garbage included): an upper bound on
+// the memory f held at its peak that no collector timing can make flaky.
+// Tests that use it do not run in parallel.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// decodeBounded decodes data, wants an error containing want, and wants
+// decoding to allocate at most limit bytes.
+func decodeBounded(t *testing.T, what string, data []byte, want string, limit uint64) {
+	t.Helper()
+	var err error
+	n := allocated(func() { _, err = Decode(data) })
+	if fe, ok := errors.AsType[*FormatError](err); !ok || !strings.Contains(err.Error(), want) {
+		t.Errorf("%s: error %v, want a *FormatError containing %q", what, err, want)
+	} else if !ok {
+		t.Errorf("%s: error %T is not a *FormatError", what, fe)
+	}
+	t.Logf("%s (%d bytes): %d MiB allocated; %v", what, len(data), n>>20, err)
+	if n > limit {
+		t.Errorf("%s: decoding a %d-byte file allocated %d MiB, want at most %d MiB", what, len(data), n>>20, limit>>20)
+	}
+}
+
+// pickleOf is a protocol-2 pickle of body, then STOP.
+func pickleOf(body ...[]byte) []byte {
+	p := []byte{0x80, 2}
+	for _, b := range body {
+		p = append(p, b...)
+	}
+	return append(p, '.')
+}
+
+func TestHostileRepeatedString(t *testing.T) {
+	// args: a list that names one memoised 1 MiB string 100,000 times.
+	big := strings.Repeat("x", 1<<20)
+	ck := fakeCheckpoint{kwargs: map[string]int{}, model: []fakeTensor{}, extra: func(p *pk) {
+		p.str("args").str(big).op('q', 1, '0', ']', '(')
+		p.Write(bytes.Repeat([]byte{'h', 1}, 100_000))
+		p.op('e')
+	}}
+	decodeBounded(t, "1 MiB string referenced 100,000 times", ck.legacy(),
+		"converts to more than 16 MiB of JSON", 96<<20)
+	// The same string as the key of many dicts.
+	ck.extra = func(p *pk) {
+		p.str("args").str(big).op('q', 1, '0', ']', '(')
+		for range 100 {
+			p.op('}', 'h', 1, 'K', 1, 's')
+		}
+		p.op('e')
+	}
+	decodeBounded(t, "1 MiB dict key repeated", ck.legacy(), "converts to more than 16 MiB of JSON", 96<<20)
+}
+
+func TestHostileOpcodeFloods(t *testing.T) {
+	decodeBounded(t, "10M MEMOIZE", pickleOf([]byte{'N'}, bytes.Repeat([]byte{0x94}, 10_000_000)),
+		"pickle too large", 16<<20)
+	decodeBounded(t, "list of 20M None", pickleOf([]byte{']', '('}, bytes.Repeat([]byte{'N'}, 20_000_000), []byte{'e'}),
+		"pickle too large", 16<<20)
+	decodeBounded(t, "2M empty lists", pickleOf([]byte{']', '('}, bytes.Repeat([]byte{']'}, 2_000_000), []byte{'e'}),
+		"pickle too large", 16<<20)
+}
+
+func TestPickleEstimateHoldsBelowBudget(t *testing.T) {
+	// Floods just under the budget pass the scan; what gopickle then
+	// allocates (garbage of growing slices included) stays within twice
+	// the estimate, which bounds its peak.
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"list of None", pickleOf([]byte{']', '('}, bytes.Repeat([]byte{'N'}, maxPickleAlloc/128-20), []byte{'e'})},
+		{"memo", pickleOf([]byte{'N'}, bytes.Repeat([]byte{0x94}, maxPickleAlloc/192-20))},
+		{"empty dicts", pickleOf([]byte{']', '('}, bytes.Repeat([]byte{'}'}, maxPickleAlloc/384-20), []byte{'e'})},
+	} {
+		var err error
+		n := allocated(func() { _, _, err = unpickle(tc.data, 0, nil) })
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		t.Logf("%s: %d MiB allocated for an estimate of %d MiB", tc.name, n>>20, maxPickleAlloc>>20)
+		if n > 2*maxPickleAlloc {
+			t.Errorf("%s: %d MiB allocated, more than twice the %d MiB estimate", tc.name, n>>20, maxPickleAlloc>>20)
+		}
+	}
+}
+
+// bombZip is a zip checkpoint whose one tensor views storage "s", a
+// deflated record of n zero bytes, at offset with the given size and
+// stride.
+func bombZip(t *testing.T, n int, offset int, size, stride []int) []byte {
+	st := fakeStorage{key: "s", class: "FloatStorage", numel: n / 4}
+	ck := fakeCheckpoint{kwargs: map[string]int{}, model: []fakeTensor{{name: "w", st: st, offset: offset, size: size, stride: stride}}}
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) { return flate.NewWriter(w, flate.BestSpeed) })
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "archive/data.pkl", Method: zip.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(ck.pickle(true))
+	if w, err = zw.CreateHeader(&zip.FileHeader{Name: "archive/data/s", Method: zip.Deflate}); err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, 1<<20)
+	for range n >> 20 {
+		w.Write(zeros)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestHostileDeflateBomb(t *testing.T) {
+	const n = 256 << 20 // 256 MiB of zeros in about 256 KB
+	// One value wanted: only its bytes are inflated.
+	data := bombZip(t, n, 0, []int{1}, []int{1})
+	var err error
+	var c *Checkpoint
+	got := allocated(func() { c, err = Decode(data) })
+	t.Logf("bomb of %d bytes, one value: %d MiB allocated", len(data), got>>20)
+	if err != nil || len(c.Model) != 1 || c.Model[0].T.Data[0] != 0 {
+		t.Fatalf("one value of a bomb: %v", err)
+	}
+	if got > 16<<20 {
+		t.Errorf("reading one value of a %d MiB record allocated %d MiB", n>>20, got>>20)
+	}
+	// Its last value: more inflation than the file can justify.
+	decodeBounded(t, "bomb, last value", bombZip(t, n, n/4-1, []int{1}, []int{1}),
+		"a decompression bomb?", 16<<20)
+	// Two values far apart: more to hold than the file can.
+	decodeBounded(t, "bomb, spread values", bombZip(t, n, 0, []int{2}, []int{n/4 - 1}),
+		"spread its values over more of its storage than the file can hold", 16<<20)
+}
+
+func TestHostileLegacyStorageSize(t *testing.T) {
+	st := f32Storage("s", 1, 2)
+	st.numel = 1 << 62
+	ck := fakeCheckpoint{kwargs: map[string]int{}, model: []fakeTensor{{name: "t", st: st, size: []int{1}, stride: []int{1}}}}
+	decodeBounded(t, "storage of 2^62 values", ck.legacy(), `storage "s" needs 18446744073709551616 bytes, 8 remain`, 1<<20)
+}
+
+func TestHostileSafetensorsHeader(t *testing.T) {
+	var h strings.Builder
+	h.WriteString("{")
+	for i := range 2_000_000 {
+		fmt.Fprintf(&h, `"%x":0,`, i)
+	}
+	h.WriteString(`"e":0}`)
+	decodeBounded(t, "2M empty tensors", stFile(h.String(), nil), "header has 2000001 entries, more than the 65536 tensors allowed", 1<<20)
+	md := strings.Replace(h.String(), "{", `{"__metadata__":{`, 1) + "}"
+	decodeBounded(t, "2M metadata entries", stFile(md, nil), "__metadata__ has 2000001 entries", 64<<20)
+}
