@@ -22,9 +22,9 @@ const chunk = 8
 const layoutSide = 256
 
 func generate(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("generate", "Usage: sg2im generate --model FILE --graphs FILE.json --out DIR [--seed N] [--noise FILE.safetensors] [--dump FILE.safetensors] [--layout]\n\n"+
+	fs := newFlags("generate", "Usage: sg2im generate [--model FILE] --graphs FILE.json --out DIR [--seed N] [--noise FILE.safetensors] [--dump FILE.safetensors] [--layout]\n\n"+
 		"Writes img000000.png, img000001.png, ... one per scene graph.", stderr)
-	modelPath := fs.String("model", "", "model: a release `checkpoint` (.pt) or an sg2im .safetensors")
+	modelPath := fs.String("model", "", "model: a release `checkpoint` (.pt) or an sg2im .safetensors; default: the shipped model")
 	graphsPath := fs.String("graphs", "", "scene graphs: a JSON `file` holding one graph or a list")
 	outDir := fs.String("out", "", "output `directory` (created if missing)")
 	seed := fs.Uint64("seed", 0, "seed of the layout noise; image i uses seed+i")
@@ -37,7 +37,7 @@ func generate(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q; all inputs are flags", fs.Arg(0))
 	}
-	for _, f := range []struct{ name, v string }{{"--model", *modelPath}, {"--graphs", *graphsPath}, {"--out", *outDir}} {
+	for _, f := range []struct{ name, v string }{{"--graphs", *graphsPath}, {"--out", *outDir}} {
 		if f.v == "" {
 			return usageErr("%s is required (see sg2im generate --help)", f.name)
 		}
