@@ -227,27 +227,13 @@ func readState(path string) (*saved, error) {
 		return fail(fmt.Errorf("generator: %w", err))
 	}
 	if k, ok := md["d_img_kwargs"]; ok {
-		dc, err := model.ParseDConfig([]byte(k))
-		if err == nil {
-			n.dImg, err = model.NewImageDiscriminator(dc)
-		}
-		if err == nil {
-			err = n.dImg.LoadState(byPrefix[prefixDImg])
-		}
-		if err != nil {
-			return fail(fmt.Errorf("d_img: %w", err))
+		if n.dImg, err = model.LoadImageDiscriminator([]byte(k), byPrefix[prefixDImg]); err != nil {
+			return fail(err)
 		}
 	}
 	if k, ok := md["d_obj_kwargs"]; ok {
-		dc, err := model.ParseDConfig([]byte(k))
-		if err == nil {
-			n.dObj, err = model.NewObjectDiscriminator(dc, len(mc.Vocab.ObjectIdxToName))
-		}
-		if err == nil {
-			err = n.dObj.LoadState(byPrefix[prefixDObj])
-		}
-		if err != nil {
-			return fail(fmt.Errorf("d_obj: %w", err))
+		if n.dObj, err = model.LoadObjectDiscriminator([]byte(k), len(mc.Vocab.ObjectIdxToName), byPrefix[prefixDObj]); err != nil {
+			return fail(err)
 		}
 	}
 	if n.tr, err = model.NewTrainer(s.cfg.TrainConfig(), n.g, n.dImg, n.dObj); err != nil {
