@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sg2im-go/sg2im/data"
+	"github.com/sg2im-go/sg2im/internal/atomicfile"
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/nn"
 	"github.com/sg2im-go/sg2im/weights"
@@ -417,7 +418,7 @@ func (r *run) openLogs() error {
 }
 
 func rewriteLog[T any](path string, recs []T) (*os.File, error) {
-	err := weights.WriteFileAtomic(path, func(w io.Writer) error {
+	err := atomicfile.Write(path, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		for _, rec := range recs {
 			if err := enc.Encode(rec); err != nil {
@@ -572,7 +573,7 @@ func (r *run) checkpoint(full bool) error {
 	}
 	statePath := StatePath(r.o.OutputDir, r.o.CheckpointName)
 	md := r.n.stateMetadata(r.args, &r.st)
-	if err := weights.WriteFileAtomic(statePath, func(w io.Writer) error {
+	if err := atomicfile.Write(statePath, func(w io.Writer) error {
 		return weights.WriteSafetensors(w, md, r.n.stateTensors())
 	}); err != nil {
 		return err

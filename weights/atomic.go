@@ -1,58 +1,13 @@
 package weights
 
 import (
-	"bufio"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+
+	"github.com/sg2im-go/sg2im/internal/atomicfile"
 )
 
-// WriteFileAtomic writes a file through write: into a temporary file in
-// the same directory, synced, then renamed over path. A failure (or a
-// crash) leaves any previous file at path untouched.
-func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("weights: %w", err)
-	}
-	done := false
-	defer func() { // also on a panic in write
-		if !done {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err := write(bw); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("weights: writing %s: %w", path, err)
-	}
-	// CreateTemp makes the file private; give it the usual permissions.
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("weights: writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("weights: writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("weights: writing %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("weights: writing %s: %w", path, err)
-	}
-	done = true
-	syncDir(filepath.Dir(path))
-	return nil
-}
-
-// syncDir makes a rename durable where the system supports it; failure only
-// weakens durability, so it is ignored.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
+// WriteFileAtomic writes a file whole or not at all (atomicfile.Write),
+// for callers outside this module's internal packages' reach.
+func WriteFileAtomic(path string, write func(io.Writer) error) error {
+	return atomicfile.Write(path, write)
 }

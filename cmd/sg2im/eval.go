@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sg2im-go/sg2im/eval"
+	"github.com/sg2im-go/sg2im/internal/atomicfile"
 	"github.com/sg2im-go/sg2im/nn"
 	"github.com/sg2im-go/sg2im/weights/shipped"
 )
@@ -115,7 +116,7 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := writePNG(*sheet, img); err != nil {
+		if err := atomicfile.WritePNG(*sheet, img); err != nil {
 			return err
 		}
 	}

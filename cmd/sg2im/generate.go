@@ -2,12 +2,11 @@ package main
 
 import (
 	"fmt"
-	"image"
-	"image/png"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/sg2im-go/sg2im/internal/atomicfile"
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/nn"
 	"github.com/sg2im-go/sg2im/viz"
@@ -86,7 +85,7 @@ func generate(args []string, stdout, stderr io.Writer) error {
 			return inputErr(err)
 		}
 		for i, img := range model.Deprocess(out.Img) {
-			if err := writePNG(filepath.Join(*outDir, fmt.Sprintf("img%06d.png", start+i)), img); err != nil {
+			if err := atomicfile.WritePNG(filepath.Join(*outDir, fmt.Sprintf("img%06d.png", start+i)), img); err != nil {
 				return err
 			}
 		}
@@ -131,10 +130,6 @@ func readNoise(path string, n int, cfg *model.Config) (*nn.Tensor, error) {
 	return t.T, nil
 }
 
-func writePNG(path string, img image.Image) error {
-	return weights.WriteFileAtomic(path, func(w io.Writer) error { return png.Encode(w, img) })
-}
-
 // writeLayouts draws each image's boxes and masks, labelled with the
 // objects' names; the __image__ objects are left out.
 func writeLayouts(dir string, start int, graphs []model.SceneGraph, out *model.Output, cfg *model.Config) error {
@@ -153,7 +148,7 @@ func writeLayouts(dir string, start int, graphs []model.SceneGraph, out *model.O
 	}
 	for gi := range graphs {
 		img := viz.Layout(objs[gi], W*scale, H*scale)
-		if err := writePNG(filepath.Join(dir, fmt.Sprintf("layout%06d.png", start+gi)), img); err != nil {
+		if err := atomicfile.WritePNG(filepath.Join(dir, fmt.Sprintf("layout%06d.png", start+gi)), img); err != nil {
 			return err
 		}
 	}
@@ -189,7 +184,7 @@ func writeDump(path string, outs []*model.Output) error {
 			ts = append(ts, weights.Tensor{Name: e.name, DType: weights.F32, T: t})
 		}
 	}
-	return weights.WriteFileAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		return weights.WriteSafetensors(w, map[string]string{"format": "sg2im-outputs"}, ts)
 	})
 }

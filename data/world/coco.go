@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
-	"image/png"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
 
 	"github.com/sg2im-go/sg2im/data"
+	"github.com/sg2im-go/sg2im/internal/atomicfile"
 )
 
 // Files WriteCOCO makes in its directory.
@@ -214,15 +214,7 @@ func writePNG(path string, sc *Scene) error {
 		copy(img.Pix[4*i:], sc.Pix[3*i:3*i+3])
 		img.Pix[4*i+3] = 255
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return atomicfile.WritePNG(path, img)
 }
 
 // rleCounts is object k's visible mask as COCO run lengths: column-major
