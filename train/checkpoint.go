@@ -202,22 +202,9 @@ func readState(path string) (*saved, error) {
 	if err != nil {
 		return fail(err)
 	}
-	byPrefix := map[string]map[string]*nn.Tensor{}
-	for _, p := range []string{prefixOptG, prefixOptDImg, prefixOptDObj, prefixG, prefixDImg, prefixDObj} {
-		byPrefix[p] = map[string]*nn.Tensor{}
-	}
-	for _, t := range f.Tensors {
-		found := false
-		for _, p := range []string{prefixOptG, prefixOptDImg, prefixOptDObj, prefixG, prefixDImg, prefixDObj} {
-			if strings.HasPrefix(t.Name, p) {
-				byPrefix[p][t.Name[len(p):]] = t.T
-				found = true
-				break
-			}
-		}
-		if !found {
-			return fail(fmt.Errorf("unexpected tensor %q", t.Name))
-		}
+	byPrefix, err := groupByPrefix(f.Tensors)
+	if err != nil {
+		return fail(err)
 	}
 	n := &nets{}
 	if n.g, err = model.New(mc); err != nil {
@@ -254,6 +241,30 @@ func readState(path string) (*saved, error) {
 	}
 	s.nets = n
 	return s, nil
+}
+
+// groupByPrefix sorts a state file's tensors by the network or optimiser
+// they belong to, their names without its prefix.
+func groupByPrefix(ts []weights.Tensor) (map[string]map[string]*nn.Tensor, error) {
+	prefixes := []string{prefixOptG, prefixOptDImg, prefixOptDObj, prefixG, prefixDImg, prefixDObj}
+	byPrefix := map[string]map[string]*nn.Tensor{}
+	for _, p := range prefixes {
+		byPrefix[p] = map[string]*nn.Tensor{}
+	}
+	for _, t := range ts {
+		found := false
+		for _, p := range prefixes {
+			if strings.HasPrefix(t.Name, p) {
+				byPrefix[p][t.Name[len(p):]] = t.T
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unexpected tensor %q", t.Name)
+		}
+	}
+	return byPrefix, nil
 }
 
 // loadOpt copies saved moments and step counts into opt.
