@@ -213,42 +213,75 @@ func OpenCOCO(opts COCOOptions) (*COCO, error) {
 	if opts.InstancesJSON == "" {
 		return nil, errors.New("data: COCO needs an instances JSON file")
 	}
-	c := &COCO{opts: opts, files: [2]string{opts.InstancesJSON, opts.StuffJSON}}
-	inst, err := readCOCOFile(opts.InstancesJSON, 0)
-	if err != nil {
+	b := &cocoBuild{opts: opts}
+	var err error
+	if b.inst, err = readCOCOFile(opts.InstancesJSON, 0); err != nil {
 		return nil, err
 	}
-	var stuff *cocoFile
 	if opts.StuffJSON != "" {
-		if stuff, err = readCOCOFile(opts.StuffJSON, 1); err != nil {
+		if b.stuff, err = readCOCOFile(opts.StuffJSON, 1); err != nil {
 			return nil, err
 		}
 	}
-
-	// Images, in the order of the instances file.
-	type imageInfo struct {
-		w, h int
-		path string
+	c := &COCO{opts: opts, files: [2]string{opts.InstancesJSON, opts.StuffJSON}}
+	if err := b.indexImages(); err != nil {
+		return nil, err
 	}
-	info := map[int]imageInfo{}
-	var order []int
-	for i, im := range inst.images {
+	if c.vocab, err = b.categories(); err != nil {
+		return nil, err
+	}
+	if err := b.filterObjects(); err != nil {
+		return nil, err
+	}
+	c.imgs = b.selectImages()
+	return c, nil
+}
+
+// cocoBuild carries OpenCOCO's phases' results from one to the next.
+type cocoBuild struct {
+	opts        COCOOptions
+	inst, stuff *cocoFile // stuff is nil without a stuff file
+
+	info  map[int]cocoImageInfo // indexImages
+	order []int                 // image ids in the instances file's order
+
+	idToName  map[int]string // categories
+	whitelist map[string]bool
+
+	objs map[int][]cocoObject // filterObjects: the kept objects by image id
+}
+
+type cocoImageInfo struct {
+	w, h int
+	path string
+}
+
+// indexImages checks and indexes the images, in the order of the
+// instances file.
+func (b *cocoBuild) indexImages() error {
+	b.info = map[int]cocoImageInfo{}
+	for i, im := range b.inst.images {
 		if im.Width <= 0 || im.Height <= 0 {
-			return nil, formatErr(opts.InstancesJSON, "image %d (id %d) is %dx%d; width and height must be positive", i, im.ID, im.Width, im.Height)
+			return formatErr(b.opts.InstancesJSON, "image %d (id %d) is %dx%d; width and height must be positive", i, im.ID, im.Width, im.Height)
 		}
 		if !filepath.IsLocal(im.FileName) {
-			return nil, formatErr(opts.InstancesJSON, "image %d (id %d) has file_name %q, which is not a plain path inside the image directory", i, im.ID, im.FileName)
+			return formatErr(b.opts.InstancesJSON, "image %d (id %d) has file_name %q, which is not a plain path inside the image directory", i, im.ID, im.FileName)
 		}
-		if _, dup := info[im.ID]; !dup {
-			order = append(order, im.ID)
+		if _, dup := b.info[im.ID]; !dup {
+			b.order = append(b.order, im.ID)
 		}
-		info[im.ID] = imageInfo{im.Width, im.Height, filepath.Join(opts.ImageDir, im.FileName)}
+		b.info[im.ID] = cocoImageInfo{im.Width, im.Height, filepath.Join(b.opts.ImageDir, im.FileName)}
 	}
+	return nil
+}
 
-	// Vocabulary and whitelist.
+// categories reads both files' categories into the vocabulary and the
+// whitelist.
+func (b *cocoBuild) categories() (*model.Vocab, error) {
+	opts := b.opts
 	nameToIdx := map[string]int{}
-	idToName := map[int]string{}
-	addCategories := func(file string, cats []cocoCategoryJSON) ([]string, error) {
+	b.idToName = map[int]string{}
+	add := func(file string, cats []cocoCategoryJSON) ([]string, error) {
 		var names []string
 		for _, cat := range cats {
 			if cat.ID == 0 {
@@ -258,79 +291,89 @@ func OpenCOCO(opts COCOOptions) (*COCO, error) {
 				return nil, formatErr(file, "category %q has id %d; want 1..%d", cat.Name, cat.ID, maxCategoryID)
 			}
 			names = append(names, cat.Name)
-			idToName[cat.ID] = cat.Name
+			b.idToName[cat.ID] = cat.Name
 			nameToIdx[cat.Name] = cat.ID
 		}
 		return names, nil
 	}
-	instNames, err := addCategories(opts.InstancesJSON, inst.categories)
+	instNames, err := add(opts.InstancesJSON, b.inst.categories)
 	if err != nil {
 		return nil, err
 	}
 	var stuffNames []string
-	if stuff != nil {
-		if stuffNames, err = addCategories(opts.StuffJSON, stuff.categories); err != nil {
+	if b.stuff != nil {
+		if stuffNames, err = add(opts.StuffJSON, b.stuff.categories); err != nil {
 			return nil, err
 		}
 	}
-	whitelist := map[string]bool{}
+	b.whitelist = map[string]bool{}
 	for _, list := range [][]string{pick(opts.InstanceWhitelist, instNames), pick(opts.StuffWhitelist, stuffNames)} {
 		for _, n := range list {
-			whitelist[n] = true
+			b.whitelist[n] = true
 		}
 	}
-	c.vocab, err = cocoVocab(nameToIdx)
+	v, err := cocoVocab(nameToIdx)
 	if err != nil {
 		return nil, formatErr(opts.InstancesJSON, "%v", err)
 	}
+	return v, nil
+}
 
-	// Objects: instances first, then stuff, each in file order.
-	objs := map[int][]cocoObject{}
-	addObjects := func(file string, anns []cocoObjectAt) error {
+// filterObjects keeps the objects that pass the release's filters:
+// instances first, then stuff, each in file order.
+func (b *cocoBuild) filterObjects() error {
+	b.objs = map[int][]cocoObject{}
+	add := func(file string, anns []cocoObjectAt) error {
 		for i, a := range anns {
-			im, ok := info[a.imageID]
+			im, ok := b.info[a.imageID]
 			if !ok {
 				return formatErr(file, "annotation %d (id %d) is for image %d, which the instances file does not list", i, a.id, a.imageID)
 			}
-			name, ok := idToName[a.category]
+			name, ok := b.idToName[a.category]
 			if !ok {
 				return formatErr(file, "annotation %d (id %d) has category %d, which no categories list defines", i, a.id, a.category)
 			}
 			area := (a.bbox[2] * a.bbox[3]) / float64(im.w*im.h)
-			if area > opts.MinObjectSize && whitelist[name] && (name != "other" || opts.IncludeOther) {
-				objs[a.imageID] = append(objs[a.imageID], a.cocoObject)
+			if area > b.opts.MinObjectSize && b.whitelist[name] && (name != "other" || b.opts.IncludeOther) {
+				b.objs[a.imageID] = append(b.objs[a.imageID], a.cocoObject)
 			}
 		}
 		return nil
 	}
-	if err := addObjects(opts.InstancesJSON, inst.annotations); err != nil {
-		return nil, err
+	if err := add(b.opts.InstancesJSON, b.inst.annotations); err != nil {
+		return err
 	}
-	if stuff != nil {
-		if err := addObjects(opts.StuffJSON, stuff.annotations); err != nil {
-			return nil, err
-		}
-		if opts.StuffOnly {
-			withStuff := map[int]bool{}
-			for _, a := range stuff.annotations {
-				withStuff[a.imageID] = true
-			}
-			kept := order[:0]
-			for _, id := range order {
-				if withStuff[id] {
-					kept = append(kept, id)
-				}
-			}
-			order = kept
-		}
+	if b.stuff != nil {
+		return add(b.opts.StuffJSON, b.stuff.annotations)
 	}
+	return nil
+}
+
+// selectImages keeps the images with stuff (with StuffOnly) and with
+// MinObjectsPerImage to MaxObjectsPerImage objects.
+func (b *cocoBuild) selectImages() []cocoImage {
+	order := b.order
+	if b.stuff != nil && b.opts.StuffOnly {
+		withStuff := map[int]bool{}
+		for _, a := range b.stuff.annotations {
+			withStuff[a.imageID] = true
+		}
+		kept := order[:0]
+		for _, id := range order {
+			if withStuff[id] {
+				kept = append(kept, id)
+			}
+		}
+		order = kept
+	}
+	var imgs []cocoImage
 	for _, id := range order {
-		n := len(objs[id])
-		if opts.MinObjectsPerImage <= n && n <= opts.MaxObjectsPerImage {
-			c.imgs = append(c.imgs, cocoImage{id: id, path: info[id].path, objs: objs[id]})
+		n := len(b.objs[id])
+		if b.opts.MinObjectsPerImage <= n && n <= b.opts.MaxObjectsPerImage {
+			imgs = append(imgs, cocoImage{id: id, path: b.info[id].path, objs: b.objs[id]})
 		}
 	}
-	return c, nil
+	return imgs
 }
 
 // pick is the whitelist if one was given, else all names.

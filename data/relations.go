@@ -3,6 +3,8 @@ package data
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/sg2im-go/sg2im/nn"
 )
 
 // Predicates of the COCO scene graphs, in the release's order
@@ -29,12 +31,13 @@ const (
 )
 
 // objectCentre is the centroid of an object's M x M mask laid over its box
-// (the release's torch.linspace(x0, x1, M) grid, float32), or the box
+// (the release's torch.linspace(x0, x1, M) grid, float32, each point
+// x0 + i*step), or the box
 // centre when the mask is empty or missing.
 func objectCentre(box [4]float32, mask []float32, m int) [2]float32 {
 	x0, y0, x1, y1 := box[0], box[1], box[2], box[3]
 	if m > 0 && mask != nil {
-		xs, ys := linspace32(x0, x1, m), linspace32(y0, y1, m)
+		xs, ys := nn.LinspaceStepped(x0, x1, m), nn.LinspaceStepped(y0, y1, m)
 		var sx, sy float64
 		n := 0
 		for i := 0; i < m; i++ {
@@ -51,20 +54,6 @@ func objectCentre(box [4]float32, mask []float32, m int) [2]float32 {
 		}
 	}
 	return [2]float32{0.5 * (x0 + x1), 0.5 * (y0 + y1)}
-}
-
-// linspace32 is torch.linspace in float32: n points from a to b.
-func linspace32(a, b float32, n int) []float32 {
-	out := make([]float32, n)
-	if n == 1 {
-		out[0] = a
-		return out
-	}
-	step := (b - a) / float32(n-1)
-	for i := range out {
-		out[i] = a + float32(i)*step
-	}
-	return out
 }
 
 // spatialPredicate is the release's rule for the predicate from s to o:

@@ -209,95 +209,138 @@ func OpenVG(opts VGOptions) (*VG, error) {
 	if opts.MaxObjects < 1 {
 		return nil, fmt.Errorf("data: VG MaxObjects %d: want at least 1 (it counts __image__)", opts.MaxObjects)
 	}
-
-	// image_data.json
-	type imageInfo struct {
-		w, h int
-		url  string
+	b := &vgBuild{opts: opts}
+	for _, phase := range []func() error{
+		b.readImageData, b.readSplits, b.readAliases, b.readObjects, b.filterObjects, b.readRelationships,
+	} {
+		if err := phase(); err != nil {
+			return nil, err
+		}
 	}
-	info := map[int]imageInfo{}
-	var order []int
-	if err := streamList(opts.ImageDataJSON, "images", func(j *jsonFile, i int) error {
+	return b.encodeGraphs()
+}
+
+// vgBuild carries OpenVG's phases' results from one to the next.
+type vgBuild struct {
+	opts VGOptions
+
+	info  map[int]vgImageInfo // readImageData
+	order []int               // image ids in image_data.json's order
+
+	splits                      map[string][]int // readSplits, less small images
+	allIDs, trainIDs, servedIDs map[int]bool
+
+	objAliases, relAliases map[string]string // readAliases
+
+	imageObjects map[int][]vgRawObject // readObjects: the served split's objects
+	objectStream [][]vgRawObject       // objects.json order, for filterObjects
+	vocabObjects []string              // __image__, then names by count
+	objIdx       map[string]int
+
+	kept map[int64]vgKept // filterObjects
+
+	imageRels map[int][]vgRawRel // readRelationships: the served split's
+	vocab     *model.Vocab
+}
+
+type vgImageInfo struct {
+	w, h int
+	url  string
+}
+
+func alias(m map[string]string, s string) string {
+	if a, ok := m[s]; ok {
+		return a
+	}
+	return s
+}
+
+// readImageData reads image_data.json: sizes and URLs.
+func (b *vgBuild) readImageData() error {
+	b.info = map[int]vgImageInfo{}
+	return streamList(b.opts.ImageDataJSON, "images", func(j *jsonFile, i int) error {
 		var im vgImageJSON
 		if err := j.dec.Decode(&im); err != nil {
 			return j.fail(fmt.Sprintf("image %d", i), err)
 		}
 		id, ok := pickID(im.ImageID, im.ID)
 		if !ok {
-			return formatErr(opts.ImageDataJSON, "image %d has no image_id", i)
+			return formatErr(b.opts.ImageDataJSON, "image %d has no image_id", i)
 		}
-		if _, dup := info[id]; !dup {
-			order = append(order, id)
+		if _, dup := b.info[id]; !dup {
+			b.order = append(b.order, id)
 		}
-		info[id] = imageInfo{im.Width, im.Height, im.URL}
+		b.info[id] = vgImageInfo{im.Width, im.Height, im.URL}
 		return nil
-	}); err != nil {
-		return nil, err
-	}
+	})
+}
 
-	// Splits, less small images.
-	splits := map[string][]int{"train": order}
+// readSplits reads the splits (or makes one of every image) and drops
+// small images from each.
+func (b *vgBuild) readSplits() error {
+	opts := b.opts
+	splits := map[string][]int{"train": b.order}
 	if opts.SplitsJSON != "" {
-		b, err := os.ReadFile(opts.SplitsJSON)
+		raw, err := os.ReadFile(opts.SplitsJSON)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		splits = nil
-		if err := json.Unmarshal(b, &splits); err != nil {
-			return nil, formatErr(opts.SplitsJSON, "want {\"train\": [image ids], ...}: %v", err)
+		if err := json.Unmarshal(raw, &splits); err != nil {
+			return formatErr(opts.SplitsJSON, "want {\"train\": [image ids], ...}: %v", err)
 		}
 	}
 	for _, s := range []string{opts.Split, opts.TrainSplit} {
 		if _, ok := splits[s]; !ok {
-			return nil, fmt.Errorf("data: VG has no split %q (splits: %v)", s, mapKeys(splits))
+			return fmt.Errorf("data: VG has no split %q (splits: %v)", s, mapKeys(splits))
 		}
 	}
-	allIDs := map[int]bool{}
+	b.allIDs = map[int]bool{}
 	for name, ids := range splits {
 		kept := ids[:0:0]
 		for _, id := range ids {
-			im, ok := info[id]
+			im, ok := b.info[id]
 			if !ok {
-				return nil, formatErr(opts.ImageDataJSON, "split %q lists image %d, which the file does not have", name, id)
+				return formatErr(opts.ImageDataJSON, "split %q lists image %d, which the file does not have", name, id)
 			}
 			if min(im.w, im.h) >= opts.MinImageSize {
 				kept = append(kept, id)
-				allIDs[id] = true
+				b.allIDs[id] = true
 			}
 		}
 		splits[name] = kept
 	}
-	trainIDs := map[int]bool{}
-	for _, id := range splits[opts.TrainSplit] {
-		trainIDs[id] = true
-	}
-	servedIDs := map[int]bool{}
-	for _, id := range splits[opts.Split] {
-		servedIDs[id] = true
-	}
+	b.splits = splits
+	b.trainIDs, b.servedIDs = idSet(splits[opts.TrainSplit]), idSet(splits[opts.Split])
+	return nil
+}
 
-	objAliases, err := loadAliases(opts.ObjectAliases)
-	if err != nil {
-		return nil, err
+func idSet(ids []int) map[int]bool {
+	m := map[int]bool{}
+	for _, id := range ids {
+		m[id] = true
 	}
-	relAliases, err := loadAliases(opts.RelationshipAliases)
-	if err != nil {
-		return nil, err
-	}
-	alias := func(m map[string]string, s string) string {
-		if a, ok := m[s]; ok {
-			return a
-		}
-		return s
-	}
+	return m
+}
 
-	// objects.json: count names on the training split and keep the
-	// objects of the training and served splits.
+func (b *vgBuild) readAliases() error {
+	var err error
+	if b.objAliases, err = loadAliases(b.opts.ObjectAliases); err != nil {
+		return err
+	}
+	b.relAliases, err = loadAliases(b.opts.RelationshipAliases)
+	return err
+}
+
+// readObjects reads objects.json: counts names on the training split,
+// keeps the objects of the training and served splits, and makes the
+// object vocabulary.
+func (b *vgBuild) readObjects() error {
+	opts := b.opts
 	counts := map[string]int{}
 	var seenNames []string
-	imageObjects := map[int][]vgRawObject{}
-	var objectStream [][]vgRawObject // objects.json order, for filter_objects
-	if err := streamList(opts.ObjectsJSON, "images", func(j *jsonFile, i int) error {
+	b.imageObjects = map[int][]vgRawObject{}
+	err := streamList(opts.ObjectsJSON, "images", func(j *jsonFile, i int) error {
 		var e vgObjectsJSON
 		if err := j.dec.Decode(&e); err != nil {
 			return j.fail(fmt.Sprintf("image entry %d", i), err)
@@ -308,7 +351,7 @@ func OpenVG(opts VGOptions) (*VG, error) {
 		}
 		// The release keeps the objects of every split's images; only
 		// those of the training and served splits are ever looked at.
-		if !allIDs[id] || !trainIDs[id] && !servedIDs[id] {
+		if !b.allIDs[id] || !b.trainIDs[id] && !b.servedIDs[id] {
 			return nil
 		}
 		objs := make([]vgRawObject, len(e.Objects))
@@ -323,75 +366,91 @@ func OpenVG(opts VGOptions) (*VG, error) {
 			}
 			ro := vgRawObject{id: oid, box: [4]float64{o.X, o.Y, o.W, o.H}}
 			for _, n := range names {
-				ro.names = append(ro.names, alias(objAliases, n))
+				ro.names = append(ro.names, alias(b.objAliases, n))
 			}
 			objs[k] = ro
-			if trainIDs[id] {
-				uniq := map[string]bool{}
-				for _, n := range ro.names {
-					if uniq[n] {
-						continue
-					}
-					uniq[n] = true
-					if _, seen := counts[n]; !seen {
-						seenNames = append(seenNames, n)
-					}
-					counts[n]++
-				}
+			if b.trainIDs[id] {
+				seenNames = countOnce(ro.names, counts, seenNames)
 			}
 		}
-		if servedIDs[id] {
-			imageObjects[id] = objs
+		if b.servedIDs[id] {
+			b.imageObjects[id] = objs
 		}
-		objectStream = append(objectStream, objs)
+		b.objectStream = append(b.objectStream, objs)
 		return nil
-	}); err != nil {
-		return nil, err
+	})
+	if err != nil {
+		return err
 	}
-
 	// Object vocabulary: most frequent first, stable for ties.
 	objectNames := slices.Clone(seenNames)
 	slices.SortStableFunc(objectNames, func(a, b string) int { return counts[b] - counts[a] })
-	vocabObjects := []string{model.ImageObject}
+	b.vocabObjects = []string{model.ImageObject}
 	for _, n := range objectNames {
 		if counts[n] >= opts.MinObjectInstances {
-			vocabObjects = append(vocabObjects, n)
+			b.vocabObjects = append(b.vocabObjects, n)
 		}
 	}
-	objIdx := map[string]int{}
-	for i, n := range vocabObjects {
-		objIdx[n] = i
+	b.objIdx = map[string]int{}
+	for i, n := range b.vocabObjects {
+		b.objIdx[n] = i
 	}
+	return nil
+}
 
-	// filter_objects
-	kept := map[int64]vgKept{}
-	for _, objs := range objectStream {
+// countOnce counts each of an object's names once, noting new names in
+// first-seen order.
+func countOnce(names []string, counts map[string]int, seen []string) []string {
+	uniq := map[string]bool{}
+	for _, n := range names {
+		if uniq[n] {
+			continue
+		}
+		uniq[n] = true
+		if _, ok := counts[n]; !ok {
+			seen = append(seen, n)
+		}
+		counts[n]++
+	}
+	return seen
+}
+
+// filterObjects is the release's filter_objects: an object stays when one
+// of its names is in the vocabulary and it is large enough.
+func (b *vgBuild) filterObjects() error {
+	b.kept = map[int64]vgKept{}
+	for _, objs := range b.objectStream {
 		for _, o := range objs {
 			name := -1
 			for _, n := range o.names {
-				if k, ok := objIdx[n]; ok {
+				if k, ok := b.objIdx[n]; ok {
 					name = k
 					break
 				}
 			}
-			tooSmall := o.box[2] < float64(opts.MinObjectSize) || o.box[3] < float64(opts.MinObjectSize)
+			tooSmall := o.box[2] < float64(b.opts.MinObjectSize) || o.box[3] < float64(b.opts.MinObjectSize)
 			if name >= 0 && !tooSmall {
-				var b [4]int32
+				var box [4]int32
 				for k, v := range o.box {
-					b[k] = int32(max(math.MinInt32, min(math.MaxInt32, math.Trunc(v))))
+					box[k] = int32(max(math.MinInt32, min(math.MaxInt32, math.Trunc(v))))
 				}
-				kept[o.id] = vgKept{name: name, box: b}
+				b.kept[o.id] = vgKept{name: name, box: box}
 			}
 		}
 	}
-	objectStream = nil
+	b.objectStream = nil
+	return nil
+}
 
-	// relationships.json: normalise and count training predicates, keep
-	// the served split's relationships.
+// readRelationships reads relationships.json: normalises and counts
+// training predicates, keeps the served split's relationships, and makes
+// the vocabulary.
+func (b *vgBuild) readRelationships() error {
+	opts := b.opts
 	predCounts := map[string]int{}
 	var seenPreds []string
-	imageRels := map[int][]vgRawRel{}
-	if err := streamList(opts.RelationshipsJSON, "images", func(j *jsonFile, i int) error {
+	b.imageRels = map[int][]vgRawRel{}
+	err := streamList(opts.RelationshipsJSON, "images", func(j *jsonFile, i int) error {
 		var e vgRelationshipsJSON
 		if err := j.dec.Decode(&e); err != nil {
 			return j.fail(fmt.Sprintf("image entry %d", i), err)
@@ -400,7 +459,7 @@ func OpenVG(opts VGOptions) (*VG, error) {
 		if !ok {
 			return formatErr(opts.RelationshipsJSON, "image entry %d has no image_id", i)
 		}
-		if !trainIDs[id] && !servedIDs[id] {
+		if !b.trainIDs[id] && !b.servedIDs[id] {
 			return nil
 		}
 		rels := make([]vgRawRel, len(e.Relationships))
@@ -411,10 +470,10 @@ func OpenVG(opts VGOptions) (*VG, error) {
 				return formatErr(opts.RelationshipsJSON, "image %d, relationship %d: subject or object has no object_id", id, k)
 			}
 			rels[k] = vgRawRel{s: s, o: o, pred: r.Predicate}
-			_, sKept := kept[s]
-			_, oKept := kept[o]
-			if trainIDs[id] && sKept && oKept {
-				p := alias(relAliases, strings.ToLower(strings.TrimSpace(r.Predicate)))
+			_, sKept := b.kept[s]
+			_, oKept := b.kept[o]
+			if b.trainIDs[id] && sKept && oKept {
+				p := alias(b.relAliases, strings.ToLower(strings.TrimSpace(r.Predicate)))
 				rels[k].pred, rels[k].norm = p, true
 				if _, seen := predCounts[p]; !seen {
 					seenPreds = append(seenPreds, p)
@@ -422,12 +481,13 @@ func OpenVG(opts VGOptions) (*VG, error) {
 				predCounts[p]++
 			}
 		}
-		if servedIDs[id] {
-			imageRels[id] = rels
+		if b.servedIDs[id] {
+			b.imageRels[id] = rels
 		}
 		return nil
-	}); err != nil {
-		return nil, err
+	})
+	if err != nil {
+		return err
 	}
 	vocabPreds := []string{model.InImagePred}
 	for _, p := range seenPreds {
@@ -435,15 +495,20 @@ func OpenVG(opts VGOptions) (*VG, error) {
 			vocabPreds = append(vocabPreds, p)
 		}
 	}
-	v := model.NewVocab(vocabObjects[1:], vocabPreds[1:])
+	b.vocab = model.NewVocab(b.vocabObjects[1:], vocabPreds[1:])
+	return nil
+}
 
-	// encode_graphs for the served split.
+// encodeGraphs is the release's encode_graphs for the served split: the
+// images with enough objects and relationships.
+func (b *vgBuild) encodeGraphs() (*VG, error) {
+	opts, v := b.opts, b.vocab
 	d := &VG{opts: opts, vocab: v}
-	for _, id := range splits[opts.Split] {
+	for _, id := range b.splits[opts.Split] {
 		im := vgImage{id: id}
 		objIndex := map[int64]int{}
-		for _, o := range imageObjects[id] {
-			k, ok := kept[o.id]
+		for _, o := range b.imageObjects[id] {
+			k, ok := b.kept[o.id]
 			if !ok {
 				continue
 			}
@@ -454,7 +519,7 @@ func OpenVG(opts VGOptions) (*VG, error) {
 		if n := len(im.names); n < opts.MinObjectsPerImage || n > opts.MaxObjectsPerImage {
 			continue
 		}
-		for _, r := range imageRels[id] {
+		for _, r := range b.imageRels[id] {
 			p, ok := v.PredNameToIdx[r.pred]
 			if !ok {
 				continue
@@ -469,7 +534,7 @@ func OpenVG(opts VGOptions) (*VG, error) {
 		if n := len(im.rels); n < opts.MinRelationshipsPerImage || n > opts.MaxRelationshipsPerImage {
 			continue
 		}
-		rel, err := vgImagePath(info[id].url)
+		rel, err := vgImagePath(b.info[id].url)
 		if err != nil {
 			return nil, formatErr(opts.ImageDataJSON, "image %d: %v", id, err)
 		}

@@ -44,9 +44,9 @@ func (e *Engine) checkMemory(count, objects int) error {
 		fit++
 	}
 	if fit == 0 {
-		return &InputError{"objects", fmt.Errorf("this graph needs more memory than a request may use at %dx%d; use fewer objects", cfg.ImageSize[0], cfg.ImageSize[1])}
+		return &InputError{"objects", -1, fmt.Errorf("this graph needs more memory than a request may use at %dx%d; use fewer objects", cfg.ImageSize[0], cfg.ImageSize[1])}
 	}
-	return &InputError{"count", fmt.Errorf("%d images of this graph need more memory than a request may use at %dx%d; ask for at most %d", count, cfg.ImageSize[0], cfg.ImageSize[1], fit)}
+	return &InputError{"count", -1, fmt.Errorf("%d images of this graph need more memory than a request may use at %dx%d; ask for at most %d", count, cfg.ImageSize[0], cfg.ImageSize[1], fit)}
 }
 
 // Load replaces the model with one read from data (a release .pt or our
@@ -75,10 +75,25 @@ func (e *Engine) Load(name string, data []byte) (*protocol.ModelInfo, error) {
 func (e *Engine) Info() *protocol.ModelInfo { return e.info }
 
 // InputError is a problem with the request's graph or boxes; Field names
-// the part at fault for the page to show it inline.
+// the part at fault for the page to show it inline ("objects",
+// "relationships", "text", "boxes", "count", or "" for the graph as a
+// whole), Index the object or relationship in it, -1 when none.
 type InputError struct {
 	Field string
+	Index int
 	Err   error
+}
+
+// graphInputError places a graph error at the field and index it names.
+// The request's graph is one graph, so its place in a list is dropped.
+func graphInputError(err error) *InputError {
+	var ge *model.GraphError
+	if !errors.As(err, &ge) {
+		return &InputError{"", -1, err}
+	}
+	one := *ge
+	one.Graph = -1
+	return &InputError{ge.Field, ge.Index, &one}
 }
 
 func (e *InputError) Error() string { return e.Err.Error() }
@@ -91,12 +106,12 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 	}
 	count := max(req.Count, 1)
 	if count > protocol.MaxCount {
-		return nil, &InputError{"count", fmt.Errorf("%d images requested, at most %d", count, protocol.MaxCount)}
+		return nil, &InputError{"count", -1, fmt.Errorf("%d images requested, at most %d", count, protocol.MaxCount)}
 	}
 	t0 := time.Now()
-	graph, field, err := e.graph(req)
+	graph, err := e.graph(req)
 	if err != nil {
-		return nil, &InputError{field, err}
+		return nil, graphInputError(err)
 	}
 	graphs := make([]model.SceneGraph, count)
 	for i := range graphs {
@@ -104,11 +119,7 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 	}
 	b, err := model.Encode(graphs, e.g.Config.Vocab)
 	if err != nil {
-		var uw *model.UnknownWordError
-		if field != "text" && errors.As(err, &uw) {
-			field = map[string]string{"object": "objects", "predicate": "relationships"}[uw.Kind]
-		}
-		return nil, &InputError{field, err}
+		return nil, graphInputError(err)
 	}
 	if err := e.checkMemory(count, len(b.Objs)); err != nil {
 		return nil, err
@@ -117,7 +128,7 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 	nObj := len(graph.Objects)
 	if req.Boxes != nil {
 		if len(req.Boxes) != nObj {
-			return nil, &InputError{"boxes", fmt.Errorf("%d boxes for %d objects", len(req.Boxes), nObj)}
+			return nil, &InputError{"boxes", -1, fmt.Errorf("%d boxes for %d objects", len(req.Boxes), nObj)}
 		}
 		// Each copy of the graph gets the boxes, then its __image__ box.
 		boxes := nn.New(len(b.Objs), 4)
@@ -132,7 +143,7 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 	tEncode := time.Now()
 	out, err := e.g.Forward(b, opt)
 	if err != nil {
-		return nil, &InputError{"boxes", err}
+		return nil, &InputError{"boxes", -1, err}
 	}
 	tForward := time.Now()
 	if !nn.AllFinite(out.Img.Data) {
@@ -171,28 +182,20 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// graph returns the request's graph, parsed from Text when Graph has no
-// objects, and the request field that errors about it should name.
-func (e *Engine) graph(req *protocol.GenerateRequest) (model.SceneGraph, string, error) {
+// graph returns the request's graph, or the one in its Text when Graph
+// has no objects, checked against the model's words (a text's errors are
+// all about the field "text").
+func (e *Engine) graph(req *protocol.GenerateRequest) (model.SceneGraph, error) {
 	if len(req.Graph.Objects) > 0 || req.Text == "" {
-		err := req.Graph.Check()
-		field := "graph"
-		if err != nil {
-			field = graphField(err)
-		}
-		return req.Graph, field, err
+		return req.Graph, req.Graph.Check()
 	}
-	g, err := model.ParseText(req.Text, e.info.Predicates)
+	g, err := e.g.Config.Vocab.ParseText(req.Text)
 	if err == nil {
 		err = g.Check()
 	}
-	return g, "text", err
-}
-
-// graphField guesses which list a structural error is about.
-func graphField(err error) string {
-	if len(err.Error()) > 12 && err.Error()[:12] == "relationship" {
-		return "relationships"
+	var ge *model.GraphError
+	if errors.As(err, &ge) {
+		ge.Field, ge.Index = model.FieldText, -1
 	}
-	return "objects"
+	return g, err
 }

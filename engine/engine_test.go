@@ -91,22 +91,31 @@ func TestGenerateErrors(t *testing.T) {
 		t.Errorf("no model: %v", err)
 	}
 	e, _ := load(t, "tiny_masks.zip.pt")
+	tooMany := model.SceneGraph{Objects: []string{"sky"}}
+	for range model.MaxTriplesPerGraph + 1 {
+		tooMany.Relationships = append(tooMany.Relationships, model.Relationship{Subject: 0, Predicate: "above", Object: 0})
+	}
 	for _, tc := range []struct {
 		req   protocol.GenerateRequest
 		field string
+		index int
 		want  string
 	}{
-		{protocol.GenerateRequest{Graph: model.SceneGraph{Objects: []string{"sky", "grss"}}}, "objects", `did you mean "grass"`},
-		{protocol.GenerateRequest{Graph: model.SceneGraph{Objects: []string{"sky"}, Relationships: []model.Relationship{{Subject: 0, Predicate: "abve", Object: 0}}}}, "relationships", `"above"`},
-		{protocol.GenerateRequest{Graph: model.SceneGraph{}}, "objects", "no objects"},
-		{protocol.GenerateRequest{Graph: model.SceneGraph{Objects: []string{"sky"}, Relationships: []model.Relationship{{Subject: 0, Predicate: "above", Object: 3}}}}, "relationships", "out of range"},
-		{protocol.GenerateRequest{Graph: sheep, Boxes: [][4]float32{{0, 0, 1, 1}}}, "boxes", "1 boxes for 3 objects"},
-		{protocol.GenerateRequest{Graph: sheep, Count: 99}, "count", "at most"},
+		{protocol.GenerateRequest{Graph: model.SceneGraph{Objects: []string{"sky", "grss"}}, Count: 2}, "objects", 1, `object 1: unknown object "grss"; did you mean "grass"`},
+		{protocol.GenerateRequest{Graph: model.SceneGraph{Objects: []string{"sky"}, Relationships: []model.Relationship{{Subject: 0, Predicate: "abve", Object: 0}}}}, "relationships", 0, `"above"`},
+		{protocol.GenerateRequest{Graph: model.SceneGraph{}}, "objects", -1, "no objects"},
+		{protocol.GenerateRequest{Graph: model.SceneGraph{Objects: []string{"sky"}, Relationships: []model.Relationship{{Subject: 0, Predicate: "above", Object: 0}, {Subject: 0, Predicate: "above", Object: 3}}}}, "relationships", 1, "out of range"},
+		{protocol.GenerateRequest{Graph: tooMany}, "relationships", -1, "4097 relationships, at most 4096"},
+		{protocol.GenerateRequest{Graph: sheep, Boxes: [][4]float32{{0, 0, 1, 1}}}, "boxes", -1, "1 boxes for 3 objects"},
+		{protocol.GenerateRequest{Graph: sheep, Count: 99}, "count", -1, "at most"},
 	} {
 		_, err := e.Generate(&tc.req)
 		var ie *InputError
-		if !errors.As(err, &ie) || ie.Field != tc.field || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%+v: error %v, want field %q and %q", tc.req.Graph, err, tc.field, tc.want)
+		if !errors.As(err, &ie) || ie.Field != tc.field || ie.Index != tc.index || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%.80v: error %v, want field %q index %d and %q", tc.req.Graph, err, tc.field, tc.index, tc.want)
+		}
+		if strings.Contains(err.Error(), "graph 0") || strings.Contains(err.Error(), "sg2im inspect") {
+			t.Errorf("%v: the page's one graph has no number, and the page has no command line", err)
 		}
 	}
 	if _, err := e.Load("broken.pt", []byte("not a model")); err == nil || !strings.Contains(err.Error(), "broken.pt") {
@@ -167,6 +176,8 @@ func TestGenerateTextErrors(t *testing.T) {
 		{"sheep inside grss", `did you mean "grass"`},
 		{";;", "no objects"},
 		{"#3 above grass", "no object name"},
+		{"sheep near grass", `unknown predicate "near"`},
+		{"sky above grass; unicorn", `unknown object "unicorn"`},
 	} {
 		_, err := e.Generate(&protocol.GenerateRequest{Text: tc.text})
 		var ie *InputError

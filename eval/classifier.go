@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/sg2im-go/sg2im/internal/atomicfile"
 	"github.com/sg2im-go/sg2im/nn"
 	"github.com/sg2im-go/sg2im/weights"
 )
@@ -216,7 +217,7 @@ func (c *Classifier) Write(w io.Writer, info *TrainInfo) error {
 
 // Save writes the classifier to path atomically.
 func (c *Classifier) Save(path string, info *TrainInfo) error {
-	return weights.WriteFileAtomic(path, func(w io.Writer) error { return c.Write(w, info) })
+	return atomicfile.Write(path, func(w io.Writer) error { return c.Write(w, info) })
 }
 
 // LoadClassifier reads a classifier file written by Save.

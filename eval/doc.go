@@ -46,8 +46,8 @@
 // parameters) over 32x32 crops, one class per world category. It is
 // trained with package nn's autograd and Adam on crops of real training
 // scenes (TrainClassifier), with jittered and mirrored boxes. The shipped
-// weights/classifier.safetensors, with its config and its training record
+// weights/shipped/classifier.safetensors, with its config and its training record
 // (held-out accuracy included) in the metadata, is made by
 //
-//	sg2im eval --train_classifier --out weights/classifier.safetensors
+//	sg2im eval --train_classifier --out weights/shipped/classifier.safetensors
 package eval

@@ -29,10 +29,10 @@ func worldModel(t testing.TB, maskSize int) *model.Generator {
 	return g
 }
 
-// shippedClassifier loads weights/classifier.safetensors.
+// shippedClassifier loads weights/shipped/classifier.safetensors.
 func shippedClassifier(t testing.TB) (*Classifier, *TrainInfo) {
 	t.Helper()
-	c, info, err := LoadClassifier(filepath.Join("..", "weights", "classifier.safetensors"))
+	c, info, err := LoadClassifier(filepath.Join("..", "weights", "shipped", "classifier.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,35 +87,59 @@ func (g *Generator) State() []weights.Tensor {
 func DiscriminatorsFromCheckpoint(ck *weights.Checkpoint, v *Vocab) (*ImageDiscriminator, *ObjectDiscriminator, error) {
 	var dImg *ImageDiscriminator
 	var dObj *ObjectDiscriminator
+	var err error
 	if ck.DImgKwargs != nil && ck.DImg != nil {
-		c, err := ParseDConfig(ck.DImgKwargs)
-		if err != nil {
-			return nil, nil, fmt.Errorf("d_img: %w", err)
-		}
-		if err := c.CheckState(StateMap(ck.DImg)); err != nil {
-			return nil, nil, fmt.Errorf("d_img: %w", err)
-		}
-		if dImg, err = NewImageDiscriminator(c); err != nil {
-			return nil, nil, fmt.Errorf("d_img: %w", err)
-		}
-		if err := dImg.LoadState(StateMap(ck.DImg)); err != nil {
-			return nil, nil, fmt.Errorf("d_img: %w", err)
+		if dImg, err = LoadImageDiscriminator(ck.DImgKwargs, StateMap(ck.DImg)); err != nil {
+			return nil, nil, err
 		}
 	}
 	if ck.DObjKwargs != nil && ck.DObj != nil {
-		c, err := ParseDConfig(ck.DObjKwargs)
-		if err != nil {
-			return nil, nil, fmt.Errorf("d_obj: %w", err)
-		}
-		if err := c.CheckState(StateMap(ck.DObj)); err != nil {
-			return nil, nil, fmt.Errorf("d_obj: %w", err)
-		}
-		if dObj, err = NewObjectDiscriminator(c, len(v.ObjectIdxToName)); err != nil {
-			return nil, nil, fmt.Errorf("d_obj: %w", err)
-		}
-		if err := dObj.LoadState(StateMap(ck.DObj)); err != nil {
-			return nil, nil, fmt.Errorf("d_obj: %w", err)
+		if dObj, err = LoadObjectDiscriminator(ck.DObjKwargs, len(v.ObjectIdxToName), StateMap(ck.DObj)); err != nil {
+			return nil, nil, err
 		}
 	}
 	return dImg, dObj, nil
+}
+
+// LoadImageDiscriminator builds the image discriminator its kwargs
+// describe and loads its state; errors start with "d_img: ".
+func LoadImageDiscriminator(kwargs []byte, state map[string]*nn.Tensor) (*ImageDiscriminator, error) {
+	c, err := ParseDConfig(kwargs)
+	if err != nil {
+		return nil, fmt.Errorf("d_img: %w", err)
+	}
+	// The state must match the config before the network is allocated.
+	if err := c.CheckState(state); err != nil {
+		return nil, fmt.Errorf("d_img: %w", err)
+	}
+	d, err := NewImageDiscriminator(c)
+	if err == nil {
+		err = d.LoadState(state)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("d_img: %w", err)
+	}
+	return d, nil
+}
+
+// LoadObjectDiscriminator builds the object discriminator its kwargs
+// describe, classifying numObjects object ids, and loads its state; errors
+// start with "d_obj: ".
+func LoadObjectDiscriminator(kwargs []byte, numObjects int, state map[string]*nn.Tensor) (*ObjectDiscriminator, error) {
+	c, err := ParseDConfig(kwargs)
+	if err != nil {
+		return nil, fmt.Errorf("d_obj: %w", err)
+	}
+	// The state must match the config before the network is allocated.
+	if err := c.CheckState(state); err != nil {
+		return nil, fmt.Errorf("d_obj: %w", err)
+	}
+	d, err := NewObjectDiscriminator(c, numObjects)
+	if err == nil {
+		err = d.LoadState(state)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("d_obj: %w", err)
+	}
+	return d, nil
 }

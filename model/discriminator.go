@@ -204,7 +204,7 @@ func cropBoxes(tp *nn.Tape, img *nn.Var, boxes *nn.Tensor, objToImg []int, S int
 	// One copy of the image per object, then one grid per copy.
 	src := tp.Gather(img, objToImg)
 	grid := nn.New(O, S, S, 2)
-	w1, w2 := linspace(1, 0, S), linspace(0, 1, S)
+	w1, w2 := nn.Linspace(1, 0, S), nn.Linspace(0, 1, S)
 	for o := 0; o < O; o++ {
 		b := boxes.Data[o*4 : o*4+4]
 		x0, y0, x1, y1 := 2*b[0]-1, 2*b[1]-1, 2*b[2]-1, 2*b[3]-1
@@ -218,25 +218,6 @@ func cropBoxes(tp *nn.Tape, img *nn.Var, boxes *nn.Tensor, objToImg []int, S int
 		}
 	}
 	return tp.GridSample(src, grid)
-}
-
-// linspace is torch.linspace(a, b, n) in float32, as PyTorch computes it.
-func linspace(a, b float32, n int) []float32 {
-	v := make([]float32, n)
-	if n == 1 {
-		v[0] = a
-		return v
-	}
-	step := (b - a) / float32(n-1)
-	half := n / 2
-	for i := range v {
-		if i < half {
-			v[i] = a + step*float32(i)
-		} else {
-			v[i] = b - step*float32(n-1-i)
-		}
-	}
-	return v
 }
 
 // Params, ParamVars, Buffers and LoadState mirror the generator's.

@@ -33,16 +33,16 @@ func (r Relationship) MarshalJSON() ([]byte, error) {
 func (r *Relationship) UnmarshalJSON(b []byte) error {
 	var parts []json.RawMessage
 	if err := json.Unmarshal(b, &parts); err != nil || len(parts) != 3 {
-		return fmt.Errorf("relationship %s: want [subject index, \"predicate\", object index]", clip(b))
+		return graphErr(ErrShape, FieldRelationships, -1, "relationship %s: want [subject index, \"predicate\", object index]", clip(b))
 	}
 	if err := json.Unmarshal(parts[0], &r.Subject); err != nil {
-		return fmt.Errorf("relationship %s: subject %s is not an integer index", clip(b), parts[0])
+		return graphErr(ErrShape, FieldRelationships, -1, "relationship %s: subject %s is not an integer index", clip(b), parts[0])
 	}
 	if err := json.Unmarshal(parts[1], &r.Predicate); err != nil {
-		return fmt.Errorf("relationship %s: predicate %s is not a string", clip(b), parts[1])
+		return graphErr(ErrShape, FieldRelationships, -1, "relationship %s: predicate %s is not a string", clip(b), parts[1])
 	}
 	if err := json.Unmarshal(parts[2], &r.Object); err != nil {
-		return fmt.Errorf("relationship %s: object %s is not an integer index", clip(b), parts[2])
+		return graphErr(ErrShape, FieldRelationships, -1, "relationship %s: object %s is not an integer index", clip(b), parts[2])
 	}
 	return nil
 }
@@ -66,32 +66,48 @@ const (
 
 // ParseGraphs reads one scene graph or a JSON list of them and checks their
 // structure (not their words, which depend on the model's vocabulary).
+// Errors are *GraphError, wrapped with "scene graphs: ".
 func ParseGraphs(data []byte) ([]SceneGraph, error) {
+	graphs, err := parseGraphs(data)
+	if err != nil {
+		return nil, fmt.Errorf("scene graphs: %w", err)
+	}
+	return graphs, nil
+}
+
+func parseGraphs(data []byte) ([]SceneGraph, error) {
 	if len(data) > MaxGraphBytes {
-		return nil, fmt.Errorf("scene graphs: %d bytes, at most %d MiB at a time; split the file", len(data), MaxGraphBytes>>20)
+		return nil, graphErr(ErrTooMany, "", -1, "%d bytes, at most %d MiB at a time; split the file", len(data), MaxGraphBytes>>20)
 	}
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
-		return nil, errors.New("scene graphs: empty input; want a JSON object {\"objects\": [...], \"relationships\": [...]} or a list of them")
+		return nil, graphErr(ErrEmpty, "", -1, "empty input; want a JSON object {\"objects\": [...], \"relationships\": [...]} or a list of them")
 	}
 	var graphs []SceneGraph
 	var err error
-	if data[0] == '[' {
+	list := data[0] == '['
+	if list {
 		graphs, err = decodeGraphList(data)
 	} else {
 		var g SceneGraph
 		err = strictUnmarshal(data, &g)
 		graphs = []SceneGraph{g}
 	}
+	if errors.Is(err, errTooManyGraphs) {
+		return nil, graphErr(ErrTooMany, "", -1, "%v", err)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("scene graphs: %v", jsonErrorWithPosition(data, err))
+		return nil, jsonFileError(data, err)
 	}
 	if len(graphs) == 0 {
-		return nil, errors.New("scene graphs: the list is empty; give at least one graph")
+		return nil, graphErr(ErrEmpty, "", -1, "the list is empty; give at least one graph")
 	}
 	for i := range graphs {
 		if err := graphs[i].Check(); err != nil {
-			return nil, fmt.Errorf("scene graphs: graph %d: %v", i, err)
+			if list {
+				return nil, inGraph(err, i)
+			}
+			return nil, err
 		}
 	}
 	return graphs, nil
@@ -123,7 +139,7 @@ func decodeGraphList(data []byte) ([]SceneGraph, error) {
 		return nil, err
 	}
 	if dec.More() {
-		return nil, errors.New("extra data after the JSON value")
+		return nil, errExtraData
 	}
 	return graphs, nil
 }
@@ -135,46 +151,28 @@ func strictUnmarshal(data []byte, v any) error {
 		return err
 	}
 	if dec.More() {
-		return errors.New("extra data after the JSON value")
+		return errExtraData
 	}
 	return nil
 }
 
-// jsonErrorWithPosition adds line and column to JSON syntax errors.
-func jsonErrorWithPosition(data []byte, err error) error {
-	var off int64 = -1
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		off = te.Offset
-	}
-	if off < 0 || off > int64(len(data)) {
-		return err
-	}
-	line := 1 + bytes.Count(data[:off], []byte("\n"))
-	col := off - int64(bytes.LastIndexByte(data[:off], '\n'))
-	return fmt.Errorf("line %d, column %d: %v", line, col, err)
-}
-
-// Check validates one graph's structure: objects present, indices in range.
+// Check validates one graph's structure: objects present, indices in
+// range. Errors are *GraphError.
 func (g *SceneGraph) Check() error {
 	if len(g.Objects) == 0 {
-		return errors.New("no objects; a scene needs at least one object")
+		return graphErr(ErrEmpty, FieldObjects, -1, "no objects; a scene needs at least one object")
 	}
 	if len(g.Objects) > MaxObjectsPerGraph {
-		return fmt.Errorf("%d objects, at most %d per graph", len(g.Objects), MaxObjectsPerGraph)
+		return graphErr(ErrTooMany, FieldObjects, -1, "%d objects, at most %d per graph", len(g.Objects), MaxObjectsPerGraph)
 	}
 	if len(g.Relationships) > MaxTriplesPerGraph {
-		return fmt.Errorf("%d relationships, at most %d per graph", len(g.Relationships), MaxTriplesPerGraph)
+		return graphErr(ErrTooMany, FieldRelationships, -1, "%d relationships, at most %d per graph", len(g.Relationships), MaxTriplesPerGraph)
 	}
 	for i, r := range g.Relationships {
 		for _, idx := range []int{r.Subject, r.Object} {
 			if idx < 0 || idx >= len(g.Objects) {
-				return fmt.Errorf("relationship %d [%d, %q, %d]: index %d out of range; objects are numbered 0 to %d",
-					i, r.Subject, r.Predicate, r.Object, idx, len(g.Objects)-1)
+				return graphErr(ErrIndex, FieldRelationships, i, "[%d, %q, %d]: index %d out of range; objects are numbered 0 to %d",
+					r.Subject, r.Predicate, r.Object, idx, len(g.Objects)-1)
 			}
 		}
 	}
@@ -203,13 +201,13 @@ func Encode(graphs []SceneGraph, v *Vocab) (*Batch, error) {
 	b := &Batch{NumImages: len(graphs)}
 	for gi, g := range graphs {
 		if err := g.Check(); err != nil {
-			return nil, fmt.Errorf("graph %d: %v", gi, err)
+			return nil, inGraph(err, gi)
 		}
 		base := len(b.Objs)
 		for oi, name := range g.Objects {
 			id, err := v.ObjectID(name)
 			if err != nil {
-				return nil, fmt.Errorf("graph %d, object %d: %w", gi, oi, err)
+				return nil, &GraphError{Kind: ErrUnknownWord, Field: FieldObjects, Graph: gi, Index: oi, Err: err}
 			}
 			b.Objs = append(b.Objs, id)
 			b.ObjToImg = append(b.ObjToImg, gi)
@@ -220,7 +218,7 @@ func Encode(graphs []SceneGraph, v *Vocab) (*Batch, error) {
 		for ri, r := range g.Relationships {
 			p, err := v.PredID(r.Predicate)
 			if err != nil {
-				return nil, fmt.Errorf("graph %d, relationship %d: %w", gi, ri, err)
+				return nil, &GraphError{Kind: ErrUnknownWord, Field: FieldRelationships, Graph: gi, Index: ri, Err: err}
 			}
 			b.Triples = append(b.Triples, [3]int{base + r.Subject, p, base + r.Object})
 		}

@@ -14,7 +14,7 @@ const boxSource = 8
 // returns NaN) is widened to one pixel.
 func boxGrid(boxes *nn.Tensor, H, W int) *nn.Tensor {
 	O := boxes.Shape[0]
-	xs, ys := linspace(0, 1, W), linspace(0, 1, H)
+	xs, ys := nn.Linspace(0, 1, W), nn.Linspace(0, 1, H)
 	grid := nn.New(O, H, W, 2)
 	minW, minH := 1/float32(W), 1/float32(H)
 	for o := 0; o < O; o++ {

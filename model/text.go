@@ -40,7 +40,7 @@ func ParseText(text string, preds []string) (SceneGraph, error) {
 			return 0, fmt.Errorf("%q: '#' may only start an instance number, as in sheep#2", ref)
 		}
 		if len(g.Objects) >= MaxObjectsPerGraph {
-			return 0, fmt.Errorf("more than %d objects", MaxObjectsPerGraph)
+			return 0, errTooManyObjects
 		}
 		index[ref] = len(g.Objects)
 		g.Objects = append(g.Objects, name)
@@ -55,7 +55,7 @@ func ParseText(text string, preds []string) (SceneGraph, error) {
 		s, p, o, ok := splitClause(words, byLen)
 		if !ok {
 			if _, err := object(strings.Join(words, " ")); err != nil {
-				return SceneGraph{}, fmt.Errorf("clause %d %q: %v", ci+1, strings.TrimSpace(clause), err)
+				return SceneGraph{}, textErr(clauseKind(err), "clause %d %q: %v", ci+1, strings.TrimSpace(clause), err)
 			}
 			continue
 		}
@@ -64,19 +64,77 @@ func ParseText(text string, preds []string) (SceneGraph, error) {
 			var oi int
 			if oi, err = object(o); err == nil {
 				if len(g.Relationships) >= MaxTriplesPerGraph {
-					return SceneGraph{}, fmt.Errorf("more than %d relationships", MaxTriplesPerGraph)
+					return SceneGraph{}, textErr(ErrTooMany, "more than %d relationships", MaxTriplesPerGraph)
 				}
 				g.Relationships = append(g.Relationships, Relationship{si, p, oi})
 				continue
 			}
 		}
-		return SceneGraph{}, fmt.Errorf("clause %d %q: %v (write \"subject predicate object\", e.g. \"sheep %s grass\")",
+		return SceneGraph{}, textErr(clauseKind(err), "clause %d %q: %v (write \"subject predicate object\", e.g. \"sheep %s grass\")",
 			ci+1, strings.TrimSpace(clause), err, examplePred(preds))
 	}
 	if len(g.Objects) == 0 {
-		return SceneGraph{}, fmt.Errorf("no objects; write e.g. \"sheep %s grass\"", examplePred(preds))
+		return SceneGraph{}, textErr(ErrEmpty, "no objects; write e.g. \"sheep %s grass\"", examplePred(preds))
 	}
 	return g, nil
+}
+
+var errTooManyObjects = fmt.Errorf("more than %d objects", MaxObjectsPerGraph)
+
+// clauseKind is the kind of a clause's error: too many objects, or syntax.
+func clauseKind(err error) ErrorKind {
+	if err == errTooManyObjects {
+		return ErrTooMany
+	}
+	return ErrSyntax
+}
+
+// textErr makes a GraphError about the one-line text.
+func textErr(kind ErrorKind, format string, args ...any) *GraphError {
+	return graphErr(kind, FieldText, -1, format, args...)
+}
+
+// ParseText reads the one-line syntax with the vocabulary's predicates and
+// checks every object against it. A clause whose predicate the vocabulary
+// lacks reads as one long object name ("sheep near grass"); when known
+// objects stand on both sides of the unknown words, it is reported as an
+// unknown predicate, which it is.
+func (v *Vocab) ParseText(text string) (SceneGraph, error) {
+	g, err := ParseText(text, v.Predicates())
+	if err != nil {
+		return g, err
+	}
+	for _, name := range g.Objects {
+		_, err := v.ObjectID(name)
+		if err == nil {
+			continue
+		}
+		if subj, pred, obj, ok := v.splitUnknownPredicate(name); ok {
+			_, err = v.PredID(pred)
+			return SceneGraph{}, textErr(ErrUnknownWord, "%q: %w (a clause is \"subject predicate object\", as in \"%s %s %s\")",
+				name, err, subj, examplePred(v.Predicates()), obj)
+		}
+		return SceneGraph{}, textErr(ErrUnknownWord, "%w", err)
+	}
+	return g, nil
+}
+
+// splitUnknownPredicate finds words between two known objects in name.
+func (v *Vocab) splitUnknownPredicate(name string) (subj, pred, obj string, ok bool) {
+	words := strings.Fields(name)
+	for i := 1; i < len(words)-1; i++ {
+		subj = strings.Join(words[:i], " ")
+		if _, known := v.ObjectNameToIdx[subj]; !known {
+			continue
+		}
+		for j := len(words) - 1; j > i; j-- {
+			obj = strings.Join(words[j:], " ")
+			if _, known := v.ObjectNameToIdx[obj]; known {
+				return subj, strings.Join(words[i:j], " "), obj, true
+			}
+		}
+	}
+	return "", "", "", false
 }
 
 func examplePred(preds []string) string {

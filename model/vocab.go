@@ -114,7 +114,7 @@ func (e *UnknownWordError) Error() string {
 	if len(e.Suggestions) > 0 {
 		msg += "; did you mean " + quoteList(e.Suggestions) + "?"
 	} else {
-		msg += "; this model does not know it (run `sg2im inspect` on the model to list its words)"
+		msg += "; this model does not know it"
 	}
 	return msg
 }

@@ -2,10 +2,7 @@
 
 package nn
 
-import (
-	"syscall/js"
-	"unsafe"
-)
+import "unsafe"
 
 // simdKernel is a 6 x 8 tile and the Winograd transforms in WebAssembly's
 // 128-bit SIMD (web/kernel.wasm, written by tools/wasmkernel, since the Go
@@ -13,15 +10,19 @@ import (
 // against ~2.3 for the portable one. The loader (web/load.js;
 // tools/wasmexec for tests) instantiates the kernel on this module's
 // memory, passes its exports as the imports of module sg2im and sets
-// globalThis.sg2imSIMD when that worked; without it the portable kernel
-// runs.
+// globalThis.sg2imSIMD when that worked; the wasm glue (package wasm) then
+// calls UseSIMDKernel. Without it the portable kernel runs.
 var simdKernel = gemmKernel{name: "wasm-simd", mr: 6, nr: 8, tile: tileSIMD, tileRows: tileRowsSIMD, tileA: tileDirectSIMD,
 	winoIn: winoInSIMD, winoOut: winoOutSIMD, winoMinPixels: 16 * 16}
 
-func init() {
-	if js.Global().Get("sg2imSIMD").Truthy() {
+// UseSIMDKernel switches the matrix products to the SIMD kernel; call it
+// only when the loader has instantiated web/kernel.wasm, since the
+// kernel's imports call into it. It reports whether this build has one.
+func UseSIMDKernel() bool {
+	if activeKernel != &simdKernel {
 		addKernel(&simdKernel)
 	}
+	return true
 }
 
 // The imports take addresses in the linear memory that Go and the kernel

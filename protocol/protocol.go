@@ -5,7 +5,9 @@ package protocol
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/sg2im-go/sg2im/model"
 )
@@ -121,6 +123,9 @@ type Response struct {
 	// ("objects", "relationships", "text", "boxes", "model"); empty when
 	// unknown. Any fault in a graph given as Text is "text".
 	Field string `json:"field,omitempty"`
+	// Index, when set, is the object or relationship at fault within
+	// Field ("objects" or "relationships"), counted from 0.
+	Index *int `json:"index,omitempty"`
 }
 
 // Progress reports a download: Total is 0 when the size is unknown. For
@@ -168,6 +173,11 @@ type ImagesInfo struct {
 func DecodeRequest(data []byte) (*Request, error) {
 	var r Request
 	if err := json.Unmarshal(data, &r); err != nil {
+		if isGraphError(err) {
+			// The rest of the request was read, its ID included, so the
+			// page learns which of its requests had a malformed graph.
+			return &r, fmt.Errorf("graph: %w", model.GraphJSONError(err))
+		}
 		return nil, fmt.Errorf("protocol: bad request: %v", err)
 	}
 	if r.V != Version {
@@ -203,6 +213,18 @@ func DecodeRequest(data []byte) (*Request, error) {
 		return &r, fmt.Errorf("protocol: unknown request kind %q", r.Kind)
 	}
 	return &r, nil
+}
+
+// isGraphError tells whether a decoding error is about the generate
+// request's graph, which a user may have written (the widget's graph
+// attribute).
+func isGraphError(err error) bool {
+	var ge *model.GraphError
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &ge) {
+		return true
+	}
+	return errors.As(err, &te) && (te.Field == "generate.graph" || strings.HasPrefix(te.Field, "generate.graph."))
 }
 
 // Encode marshals a message; it cannot fail for these types.

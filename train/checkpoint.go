@@ -202,22 +202,9 @@ func readState(path string) (*saved, error) {
 	if err != nil {
 		return fail(err)
 	}
-	byPrefix := map[string]map[string]*nn.Tensor{}
-	for _, p := range []string{prefixOptG, prefixOptDImg, prefixOptDObj, prefixG, prefixDImg, prefixDObj} {
-		byPrefix[p] = map[string]*nn.Tensor{}
-	}
-	for _, t := range f.Tensors {
-		found := false
-		for _, p := range []string{prefixOptG, prefixOptDImg, prefixOptDObj, prefixG, prefixDImg, prefixDObj} {
-			if strings.HasPrefix(t.Name, p) {
-				byPrefix[p][t.Name[len(p):]] = t.T
-				found = true
-				break
-			}
-		}
-		if !found {
-			return fail(fmt.Errorf("unexpected tensor %q", t.Name))
-		}
+	byPrefix, err := groupByPrefix(f.Tensors)
+	if err != nil {
+		return fail(err)
 	}
 	n := &nets{}
 	if err := mc.CheckState(byPrefix[prefixG]); err != nil {
@@ -230,33 +217,13 @@ func readState(path string) (*saved, error) {
 		return fail(fmt.Errorf("generator: %w", err))
 	}
 	if k, ok := md["d_img_kwargs"]; ok {
-		dc, err := model.ParseDConfig([]byte(k))
-		if err == nil {
-			err = dc.CheckState(byPrefix[prefixDImg])
-		}
-		if err == nil {
-			n.dImg, err = model.NewImageDiscriminator(dc)
-		}
-		if err == nil {
-			err = n.dImg.LoadState(byPrefix[prefixDImg])
-		}
-		if err != nil {
-			return fail(fmt.Errorf("d_img: %w", err))
+		if n.dImg, err = model.LoadImageDiscriminator([]byte(k), byPrefix[prefixDImg]); err != nil {
+			return fail(err)
 		}
 	}
 	if k, ok := md["d_obj_kwargs"]; ok {
-		dc, err := model.ParseDConfig([]byte(k))
-		if err == nil {
-			err = dc.CheckState(byPrefix[prefixDObj])
-		}
-		if err == nil {
-			n.dObj, err = model.NewObjectDiscriminator(dc, len(mc.Vocab.ObjectIdxToName))
-		}
-		if err == nil {
-			err = n.dObj.LoadState(byPrefix[prefixDObj])
-		}
-		if err != nil {
-			return fail(fmt.Errorf("d_obj: %w", err))
+		if n.dObj, err = model.LoadObjectDiscriminator([]byte(k), len(mc.Vocab.ObjectIdxToName), byPrefix[prefixDObj]); err != nil {
+			return fail(err)
 		}
 	}
 	if n.tr, err = model.NewTrainer(s.cfg.TrainConfig(), n.g, n.dImg, n.dObj); err != nil {
@@ -277,6 +244,30 @@ func readState(path string) (*saved, error) {
 	}
 	s.nets = n
 	return s, nil
+}
+
+// groupByPrefix sorts a state file's tensors by the network or optimiser
+// they belong to, their names without its prefix.
+func groupByPrefix(ts []weights.Tensor) (map[string]map[string]*nn.Tensor, error) {
+	prefixes := []string{prefixOptG, prefixOptDImg, prefixOptDObj, prefixG, prefixDImg, prefixDObj}
+	byPrefix := map[string]map[string]*nn.Tensor{}
+	for _, p := range prefixes {
+		byPrefix[p] = map[string]*nn.Tensor{}
+	}
+	for _, t := range ts {
+		found := false
+		for _, p := range prefixes {
+			if strings.HasPrefix(t.Name, p) {
+				byPrefix[p][t.Name[len(p):]] = t.T
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unexpected tensor %q", t.Name)
+		}
+	}
+	return byPrefix, nil
 }
 
 // loadOpt copies saved moments and step counts into opt.

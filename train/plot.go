@@ -12,7 +12,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/sg2im-go/sg2im/weights"
+	"github.com/sg2im-go/sg2im/internal/atomicfile"
 )
 
 // The loss plot: generator losses above, discriminator losses below.
@@ -50,7 +50,7 @@ func writeLossPlot(path string, hist []Record, val []ValRecord) error {
 		lc.Min.X, lc.Max.X = plots.Max.X+vg.Points(8), dc.Max.X
 		pl.l.Draw(lc)
 	}
-	return weights.WriteFileAtomic(path, func(wr io.Writer) error {
+	return atomicfile.Write(path, func(wr io.Writer) error {
 		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(wr)
 		return err
 	})

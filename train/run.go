@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sg2im-go/sg2im/data"
+	"github.com/sg2im-go/sg2im/internal/atomicfile"
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/nn"
 	"github.com/sg2im-go/sg2im/weights"
@@ -160,7 +161,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 // sheets) that a killed run left in the output directory.
 func (r *run) removeStaleTemps() error {
 	for _, dir := range []string{r.o.OutputDir, filepath.Join(r.o.OutputDir, "samples")} {
-		removed, err := weights.RemoveStaleTemps(dir)
+		removed, err := atomicfile.RemoveStaleTemps(dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -439,7 +440,7 @@ func (r *run) openLogs() error {
 }
 
 func rewriteLog[T any](path string, recs []T) (*os.File, error) {
-	err := weights.WriteFileAtomic(path, func(w io.Writer) error {
+	err := atomicfile.Write(path, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		for _, rec := range recs {
 			if err := enc.Encode(rec); err != nil {
@@ -594,7 +595,7 @@ func (r *run) checkpoint(full bool) error {
 	}
 	statePath := StatePath(r.o.OutputDir, r.o.CheckpointName)
 	md := r.n.stateMetadata(r.args, &r.st)
-	if err := weights.WriteFileAtomic(statePath, func(w io.Writer) error {
+	if err := atomicfile.Write(statePath, func(w io.Writer) error {
 		return weights.WriteSafetensors(w, md, r.n.stateTensors())
 	}); err != nil {
 		return err

@@ -5,17 +5,15 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"image/png"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 
 	"github.com/sg2im-go/sg2im/data"
+	"github.com/sg2im-go/sg2im/internal/atomicfile"
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/viz"
-	"github.com/sg2im-go/sg2im/weights"
 )
 
 // Sample sheet geometry, in pixels.
@@ -85,7 +83,7 @@ func (r *run) writeSamples(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return weights.WriteFileAtomic(path, func(w io.Writer) error { return png.Encode(w, sheet) })
+	return atomicfile.WritePNG(path, sheet)
 }
 
 func drawSheet(cols [3][]*image.RGBA, boxes [3][]float32, b *model.Batch, v *model.Vocab) *image.RGBA {

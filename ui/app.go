@@ -188,7 +188,7 @@ func (a *App) schedule() {
 	fn = js.FuncOf(func(js.Value, []js.Value) any {
 		fn.Release()
 		a.timer = js.Undefined()
-		a.generateNow()
+		guard(a.generateNow)
 		return nil
 	})
 	a.timer = window.Call("setTimeout", fn, debounceMillis)

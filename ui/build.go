@@ -200,7 +200,7 @@ func (a *App) loadFile(f js.Value) {
 	fn = js.FuncOf(func(_ js.Value, args []js.Value) any {
 		fn.Release()
 		arr := js.Global().Get("Uint8Array").New(args[0])
-		a.loadModel(protocol.LoadRequest{Name: name}, arr)
+		guard(func() { a.loadModel(protocol.LoadRequest{Name: name}, arr) })
 		return nil
 	})
 	f.Call("arrayBuffer").Call("then", fn)
@@ -214,7 +214,7 @@ func (a *App) readFile(f js.Value, done func([]byte)) {
 		arr := js.Global().Get("Uint8Array").New(args[0])
 		b := make([]byte, arr.Get("length").Int())
 		js.CopyBytesToGo(b, arr)
-		done(b)
+		guard(func() { done(b) })
 		return nil
 	})
 	f.Call("arrayBuffer").Call("then", fn)

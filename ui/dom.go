@@ -3,6 +3,8 @@
 package ui
 
 import (
+	"fmt"
+	"runtime/debug"
 	"syscall/js"
 )
 
@@ -72,11 +74,28 @@ func (h *handlers) on(n js.Value, event string, f func(ev js.Value)) {
 		if len(args) > 0 {
 			ev = args[0]
 		}
-		f(ev)
+		guard(func() { f(ev) })
 		return nil
 	})
 	h.fns = append(h.fns, fn)
 	n.Call("addEventListener", event, fn)
+}
+
+// guard runs a callback from JavaScript. A panic there would end the Go
+// program and leave a dead page without a word; instead the user is told
+// in the status line, the details go to the console for a bug report, and
+// the page keeps working.
+func guard(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			window.Get("console").Call("error", "sg2im: a page action failed:", fmt.Sprint(r), string(debug.Stack()))
+			if st := byID(IDStatus); st.Truthy() {
+				setText(st, "Something went wrong with that action, and it was not completed. "+
+					"Your scene is kept; try again, or reload the page if it keeps happening.")
+			}
+		}
+	}()
+	f()
 }
 
 // release frees every function registered so far.

@@ -3,6 +3,7 @@
 package wasm
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"syscall/js"
 
 	"github.com/sg2im-go/sg2im/engine"
+	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/protocol"
 )
 
@@ -109,6 +111,27 @@ func postError(id int, field string, err error) {
 	post(protocol.Response{ID: id, Kind: protocol.KindError, Error: err.Error(), Field: field})
 }
 
+// postInputError reports a bad request, placed at its field and index when
+// the engine or the decoder knows them.
+func postInputError(id int, err error) {
+	r := protocol.Response{ID: id, Kind: protocol.KindError, Error: err.Error()}
+	var ie *engine.InputError
+	var ge *model.GraphError
+	switch {
+	case errors.As(err, &ie):
+		r.Field = ie.Field
+		if ie.Index >= 0 {
+			r.Index = &ie.Index
+		}
+	case errors.As(err, &ge):
+		r.Field = ge.Field
+		if ge.Index >= 0 {
+			r.Index = &ge.Index
+		}
+	}
+	post(r)
+}
+
 // handle answers one request; a panic becomes an error response, so one
 // bad request cannot kill the engine.
 func handle(e *engine.Engine, m message, preloaded *string) {
@@ -123,7 +146,7 @@ func handle(e *engine.Engine, m message, preloaded *string) {
 		id = req.ID
 	}
 	if err != nil {
-		postError(id, "", err)
+		postInputError(id, err)
 		return
 	}
 	switch req.Kind {
@@ -157,11 +180,7 @@ func handle(e *engine.Engine, m message, preloaded *string) {
 	case protocol.KindGenerate:
 		res, err := e.Generate(req.Generate)
 		if err != nil {
-			field := ""
-			if ie, ok := err.(*engine.InputError); ok {
-				field = ie.Field
-			}
-			postError(id, field, err)
+			postInputError(id, err)
 			return
 		}
 		post(protocol.Response{ID: id, Kind: protocol.KindImages, Images: res})

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/nlpodyssey/gopickle/types"
+
+	"github.com/sg2im-go/sg2im/internal/atomicfile"
 )
 
 // Checkpoint is what sg2im needs from a release .pt file or from its own
@@ -276,5 +278,5 @@ func (c *Checkpoint) WriteSafetensors(w io.Writer) error {
 
 // Save writes c as a safetensors file at path, atomically.
 func (c *Checkpoint) Save(path string) error {
-	return WriteFileAtomic(path, c.WriteSafetensors)
+	return atomicfile.Write(path, c.WriteSafetensors)
 }

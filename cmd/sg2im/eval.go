@@ -1,23 +1,21 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"time"
 
 	"github.com/sg2im-go/sg2im/eval"
+	"github.com/sg2im-go/sg2im/internal/atomicfile"
 	"github.com/sg2im-go/sg2im/nn"
+	"github.com/sg2im-go/sg2im/weights/shipped"
 )
 
-// defaultClassifier is the shipped classifier, relative to the repository
-// root.
-const defaultClassifier = "weights/classifier.safetensors"
-
-const evalSynopsis = `Usage: sg2im eval --model FILE [--n 500] [--seed S] [--json] [--classifier FILE]
+const evalSynopsis = `Usage: sg2im eval [--model FILE] [--n 500] [--seed S] [--json] [--classifier FILE]
        sg2im eval --train_classifier --out FILE [--seed S] [--scenes 1000] [--epochs 6]
 
 Evaluates a model trained on the built-in world (sg2im train --dataset world)
@@ -39,18 +37,19 @@ from the graph alone. Reported:
                              graph from two noise seeds
   box IoU                    predicted boxes against the scene's boxes
 
---train_classifier trains the object classifier on crops of real training
-scenes of the world and writes it to --out; the shipped one,
-weights/classifier.safetensors, is
-  sg2im eval --train_classifier --out weights/classifier.safetensors`
+The model and the classifier default to the shipped ones, built into the
+binary. --train_classifier trains the object classifier on crops of real
+training scenes of the world and writes it to --out; the shipped one,
+weights/shipped/classifier.safetensors, is
+  sg2im eval --train_classifier --out weights/shipped/classifier.safetensors`
 
 func evalCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", evalSynopsis, stderr)
-	modelPath := fs.String("model", "", "model `file` (.safetensors or release .pt) with the world's vocabulary")
+	modelPath := fs.String("model", "", "model `file` (.safetensors or release .pt) with the world's vocabulary; default: the shipped model")
 	n := fs.Int("n", 500, "held-out scenes to evaluate")
 	seed := fs.Uint64("seed", 0, "world seed; also draws the graphs' triples and the noise")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
-	clsPath := fs.String("classifier", defaultClassifier, "object classifier `file`; \"none\" leaves recognisability out")
+	clsPath := fs.String("classifier", "", "object classifier `file`; default: the shipped one; \"none\" leaves recognisability out")
 	batch := fs.Int("batch", 16, "graphs per generator pass")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix products")
 	train := fs.Bool("train_classifier", false, "train the object classifier instead and write it to --out")
@@ -92,9 +91,6 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 			*out, info.HeldoutAccuracy, info.HeldoutCrops, info.HeldoutScenes, info.Seconds)
 		return nil
 	}
-	if *modelPath == "" {
-		return usageErr("--model is required (see sg2im eval --help)")
-	}
 	if *n < 1 || *batch < 1 {
 		return usageErr("--n and --batch must be at least 1")
 	}
@@ -102,11 +98,8 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	opt.N, opt.Seed, opt.BatchSize = *n, *seed, *batch
 	var heldout float64
 	if *clsPath != "none" {
-		c, info, err := eval.LoadClassifier(*clsPath)
+		c, info, err := loadClassifier(*clsPath)
 		if err != nil {
-			if errors.Is(err, os.ErrNotExist) && *clsPath == defaultClassifier {
-				err = fmt.Errorf("%w; run from the repository root, give --classifier FILE, or --classifier none", err)
-			}
 			return modelErr(err)
 		}
 		opt.Classifier = c
@@ -123,7 +116,7 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := writePNG(*sheet, img); err != nil {
+		if err := atomicfile.WritePNG(*sheet, img); err != nil {
 			return err
 		}
 	}
@@ -137,7 +130,7 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	r, err := eval.Run(g, opt)
 	if err != nil {
 		if _, ok := errors.AsType[*eval.VocabError](err); ok {
-			return modelErr(fmt.Errorf("%s: %w", *modelPath, err))
+			return modelErr(fmt.Errorf("%s: %w", cmp.Or(*modelPath, shipped.ModelName), err))
 		}
 		return err
 	}
@@ -149,6 +142,19 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
-	fmt.Fprintf(stdout, "sg2im eval %s (%.0fs)\n", *modelPath, time.Since(start).Seconds())
+	fmt.Fprintf(stdout, "sg2im eval %s (%.0fs)\n", cmp.Or(*modelPath, shipped.ModelName), time.Since(start).Seconds())
 	return r.WriteText(stdout)
+}
+
+// loadClassifier reads the object classifier at path, or the shipped one
+// built into the binary when path is empty.
+func loadClassifier(path string) (*eval.Classifier, *eval.TrainInfo, error) {
+	if path == "" {
+		c, info, err := eval.DecodeClassifier(shipped.Classifier)
+		if err != nil {
+			return nil, nil, fmt.Errorf("the shipped classifier: %w", err)
+		}
+		return c, info, nil
+	}
+	return eval.LoadClassifier(path)
 }

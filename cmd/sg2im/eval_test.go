@@ -38,7 +38,7 @@ func worldModelFile(t *testing.T) string {
 	return path
 }
 
-var shippedClassifier = filepath.Join("..", "..", "weights", "classifier.safetensors")
+var shippedClassifier = filepath.Join("..", "..", "weights", "shipped", "classifier.safetensors")
 
 func TestEvalJSON(t *testing.T) {
 	m := worldModelFile(t)
@@ -104,9 +104,6 @@ func TestEvalErrors(t *testing.T) {
 	if code != exitModel || !strings.Contains(stderr, "lacks the world's") || !strings.Contains(stderr, `"sea"`) {
 		t.Errorf("model of another vocabulary: exit %d, %s", code, stderr)
 	}
-	if code, _, _ := sg2im("eval", "--n", "2"); code != exitUsage {
-		t.Errorf("without --model: exit %d, want %d", code, exitUsage)
-	}
 	if code, _, _ := sg2im("eval", "--train_classifier"); code != exitUsage {
 		t.Errorf("--train_classifier without --out: exit %d, want %d", code, exitUsage)
 	}
@@ -117,10 +114,14 @@ func TestEvalErrors(t *testing.T) {
 	}
 }
 
-// TestEvalShippedModel checks the shipped model speaks the world's words.
+// TestEvalShippedModel checks the shipped model speaks the world's words,
+// and that eval needs no file by default: the shipped model and classifier
+// are built in.
 func TestEvalShippedModel(t *testing.T) {
-	code, stdout, stderr := sg2im("eval", "--model", filepath.Join("..", "..", "weights", "shipped", "model.safetensors"), "--n", "4", "--classifier", "none", "--threads", "1")
-	if code != exitOK || !strings.Contains(stdout, "relationship satisfaction") {
+	t.Chdir(t.TempDir()) // no checkout around
+	code, stdout, stderr := sg2im("eval", "--n", "4", "--threads", "1")
+	if code != exitOK || !strings.Contains(stdout, "sg2im eval the shipped model") ||
+		!strings.Contains(stdout, "relationship satisfaction") || !strings.Contains(stdout, "recognisability") {
 		t.Errorf("eval on the shipped model: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }

@@ -2,12 +2,11 @@ package main
 
 import (
 	"fmt"
-	"image"
-	"image/png"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/sg2im-go/sg2im/internal/atomicfile"
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/nn"
 	"github.com/sg2im-go/sg2im/viz"
@@ -22,9 +21,9 @@ const chunk = 8
 const layoutSide = 256
 
 func generate(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("generate", "Usage: sg2im generate --model FILE --graphs FILE.json --out DIR [--seed N] [--noise FILE.safetensors] [--dump FILE.safetensors] [--layout]\n\n"+
+	fs := newFlags("generate", "Usage: sg2im generate [--model FILE] --graphs FILE.json --out DIR [--seed N] [--noise FILE.safetensors] [--dump FILE.safetensors] [--layout]\n\n"+
 		"Writes img000000.png, img000001.png, ... one per scene graph.", stderr)
-	modelPath := fs.String("model", "", "model: a release `checkpoint` (.pt) or an sg2im .safetensors")
+	modelPath := fs.String("model", "", "model: a release `checkpoint` (.pt) or an sg2im .safetensors; default: the shipped model")
 	graphsPath := fs.String("graphs", "", "scene graphs: a JSON `file` holding one graph or a list")
 	outDir := fs.String("out", "", "output `directory` (created if missing)")
 	seed := fs.Uint64("seed", 0, "seed of the layout noise; image i uses seed+i")
@@ -37,7 +36,7 @@ func generate(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q; all inputs are flags", fs.Arg(0))
 	}
-	for _, f := range []struct{ name, v string }{{"--model", *modelPath}, {"--graphs", *graphsPath}, {"--out", *outDir}} {
+	for _, f := range []struct{ name, v string }{{"--graphs", *graphsPath}, {"--out", *outDir}} {
 		if f.v == "" {
 			return usageErr("%s is required (see sg2im generate --help)", f.name)
 		}
@@ -85,7 +84,7 @@ func generate(args []string, stdout, stderr io.Writer) error {
 			return modelErr(fmt.Errorf("%s: %w", *modelPath, err))
 		}
 		for i, img := range model.Deprocess(out.Img) {
-			if err := writePNG(filepath.Join(*outDir, fmt.Sprintf("img%06d.png", start+i)), img); err != nil {
+			if err := atomicfile.WritePNG(filepath.Join(*outDir, fmt.Sprintf("img%06d.png", start+i)), img); err != nil {
 				return err
 			}
 		}
@@ -152,10 +151,6 @@ func readNoise(path string, n int, cfg *model.Config) (*nn.Tensor, error) {
 	return t.T, nil
 }
 
-func writePNG(path string, img image.Image) error {
-	return weights.WriteFileAtomic(path, func(w io.Writer) error { return png.Encode(w, img) })
-}
-
 // writeLayouts draws each image's boxes and masks, labelled with the
 // objects' names; the __image__ objects are left out.
 func writeLayouts(dir string, start int, graphs []model.SceneGraph, out *model.Output, cfg *model.Config) error {
@@ -174,7 +169,7 @@ func writeLayouts(dir string, start int, graphs []model.SceneGraph, out *model.O
 	}
 	for gi := range graphs {
 		img := viz.Layout(objs[gi], W*scale, H*scale)
-		if err := writePNG(filepath.Join(dir, fmt.Sprintf("layout%06d.png", start+gi)), img); err != nil {
+		if err := atomicfile.WritePNG(filepath.Join(dir, fmt.Sprintf("layout%06d.png", start+gi)), img); err != nil {
 			return err
 		}
 	}
@@ -210,7 +205,7 @@ func writeDump(path string, outs []*model.Output) error {
 			ts = append(ts, weights.Tensor{Name: e.name, DType: weights.F32, T: t})
 		}
 	}
-	return weights.WriteFileAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		return weights.WriteSafetensors(w, map[string]string{"format": "sg2im-outputs"}, ts)
 	})
 }

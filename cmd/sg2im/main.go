@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/sg2im-go/sg2im/model"
 )
 
 // Exit codes, stable for scripts.
@@ -96,7 +98,16 @@ func usageErr(format string, a ...any) error {
 }
 
 func modelErr(err error) error { return &cliError{exitModel, err} }
-func inputErr(err error) error { return &cliError{exitInput, err} }
+
+// inputErr marks bad input; an unknown word with no near match gets the
+// command that lists the model's words.
+func inputErr(err error) error {
+	var uw *model.UnknownWordError
+	if errors.As(err, &uw) && len(uw.Suggestions) == 0 {
+		err = fmt.Errorf("%w (`sg2im inspect MODEL` lists the model's words)", err)
+	}
+	return &cliError{exitInput, err}
+}
 
 // newFlags makes a flag set that reports errors instead of exiting.
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {

@@ -170,6 +170,33 @@ func TestGenerateSeedAndSafetensorsModel(t *testing.T) {
 	}
 }
 
+// TestGenerateShippedByDefault checks generate needs no --model and no
+// checkout: the shipped model is built in, and draws what the file does.
+func TestGenerateShippedByDefault(t *testing.T) {
+	graphs, err := filepath.Abs(testdata("graphs/sheep.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := filepath.Abs(filepath.Join("..", "..", "weights", "shipped", "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	code, out, errs := sg2im("generate", "--graphs", graphs, "--out", "builtin", "--seed", "2")
+	if code != exitOK || !strings.Contains(out, "wrote 1 image") || errs != "" {
+		t.Fatalf("generate without --model: exit %d\n%s\n%s", code, out, errs)
+	}
+	if code, _, errs := sg2im("generate", "--model", file, "--graphs", graphs, "--out", "file", "--seed", "2"); code != exitOK {
+		t.Fatalf("generate --model: exit %d\n%s", code, errs)
+	}
+	a, errA := os.ReadFile(filepath.Join(dir, "builtin", "img000000.png"))
+	b, errB := os.ReadFile(filepath.Join(dir, "file", "img000000.png"))
+	if errA != nil || errB != nil || !bytes.Equal(a, b) {
+		t.Errorf("the built-in model drew another image than weights/shipped/model.safetensors (%v, %v)", errA, errB)
+	}
+}
+
 func TestCLIErrors(t *testing.T) {
 	dir := t.TempDir()
 	pt := testdata("tiny_masks.zip.pt")

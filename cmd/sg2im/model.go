@@ -6,11 +6,22 @@ import (
 
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/weights"
+	"github.com/sg2im-go/sg2im/weights/shipped"
 )
 
-// loadModel reads a release .pt or our .safetensors and builds its generator.
+// loadModel reads a release .pt or our .safetensors and builds its
+// generator; an empty path is the shipped model, built into the binary.
 func loadModel(path string, stderr io.Writer) (*weights.Checkpoint, *model.Generator, error) {
-	ck, err := weights.Load(path)
+	var ck *weights.Checkpoint
+	var err error
+	if path == "" {
+		path = shipped.ModelName
+		if ck, err = weights.Decode(shipped.Model); err != nil {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+	} else {
+		ck, err = weights.Load(path)
+	}
 	if err != nil {
 		return nil, nil, modelErr(err)
 	}

@@ -184,81 +184,10 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	cfg := train.DefaultConfig()
 	var tf trainFlags
 	imageSize := []int{cfg.ImageSize[0], cfg.ImageSize[1]}
-
-	fs.StringVar(&tf.dataset, "dataset", "coco", "training data: coco, vg or world")
-	fs.IntVar(&cfg.BatchSize, "batch_size", cfg.BatchSize, "images per batch")
-	fs.IntVar(&cfg.NumIterations, "num_iterations", cfg.NumIterations, "train until this many iterations")
-	fs.Float64Var(&cfg.LearningRate, "learning_rate", cfg.LearningRate, "Adam's learning rate, for all three networks")
-	fs.IntVar(&cfg.EvalModeAfter, "eval_mode_after", cfg.EvalModeAfter, "switch the generator's batch norms to eval mode after this many iterations (-1: never)")
-
-	fs.Var(intTuple{&imageSize}, "image_size", "image `H,W`")
-	fs.IntVar(&cfg.MaskSize, "mask_size", cfg.MaskSize, "object mask side (0: no masks)")
-	fs.IntVar(&cfg.EmbeddingDim, "embedding_dim", cfg.EmbeddingDim, "object and predicate embedding width")
-	fs.IntVar(&cfg.GconvDim, "gconv_dim", cfg.GconvDim, "graph convolution width")
-	fs.IntVar(&cfg.GconvHiddenDim, "gconv_hidden_dim", cfg.GconvHiddenDim, "graph convolution hidden width")
-	fs.IntVar(&cfg.GconvNumLayers, "gconv_num_layers", cfg.GconvNumLayers, "graph convolution layers")
-	fs.StringVar(&cfg.MLPNormalization, "mlp_normalization", cfg.MLPNormalization, "box and relation MLP normalization: none or batch")
-	fs.Var(floatTuple{&cfg.BoxBiasInit, 4}, "box_bias_init", "initial bias `x0,y0,x1,y1` of the box net's last layer (default PyTorch's init)")
-	fs.Var(intTuple{&cfg.RefinementDims}, "refinement_network_dims", "cascaded refinement network widths, e.g. 1024,512,256,128,64")
-	fs.StringVar(&cfg.Normalization, "normalization", cfg.Normalization, "generator normalization: batch, instance or none")
-	fs.StringVar(&cfg.Activation, "activation", cfg.Activation, "generator activation: relu, leakyrelu or leakyrelu-<slope>")
-	fs.IntVar(&cfg.LayoutNoiseDim, "layout_noise_dim", cfg.LayoutNoiseDim, "layout noise channels")
-
-	fs.Float64Var(&cfg.L1PixelLossWeight, "l1_pixel_loss_weight", cfg.L1PixelLossWeight, "weight of the L1 pixel loss")
-	fs.Float64Var(&cfg.BBoxPredLossWeight, "bbox_pred_loss_weight", cfg.BBoxPredLossWeight, "weight of the box regression loss")
-	fs.Float64Var(&cfg.MaskLossWeight, "mask_loss_weight", cfg.MaskLossWeight, "weight of the mask loss")
-	fs.Float64Var(&cfg.DiscriminatorLossWeight, "discriminator_loss_weight", cfg.DiscriminatorLossWeight, "weight of the adversarial losses (0: no discriminators)")
-	fs.StringVar(&cfg.GANLossType, "gan_loss_type", cfg.GANLossType, "gan, lsgan or wgan")
-	fs.StringVar(&cfg.DNormalization, "d_normalization", cfg.DNormalization, "discriminator normalization: batch, instance or none")
-	fs.StringVar(&cfg.DPadding, "d_padding", cfg.DPadding, "discriminator padding: valid or same")
-	fs.StringVar(&cfg.DActivation, "d_activation", cfg.DActivation, "discriminator activation")
-	fs.StringVar(&cfg.DObjArch, "d_obj_arch", cfg.DObjArch, "object discriminator convolutions CK-C-S,...")
-	fs.IntVar(&cfg.CropSize, "crop_size", cfg.CropSize, "object discriminator crop side")
-	fs.Float64Var(&cfg.DObjWeight, "d_obj_weight", cfg.DObjWeight, "object discriminator weight (times discriminator_loss_weight; 0: none)")
-	fs.Float64Var(&cfg.ACLossWeight, "ac_loss_weight", cfg.ACLossWeight, "weight of the object classification loss")
-	fs.StringVar(&cfg.DImgArch, "d_img_arch", cfg.DImgArch, "image discriminator convolutions CK-C-S,...")
-	fs.Float64Var(&cfg.DImgWeight, "d_img_weight", cfg.DImgWeight, "image discriminator weight (times discriminator_loss_weight; 0: none)")
-
-	fs.IntVar(&cfg.PrintEvery, "print_every", cfg.PrintEvery, "log the losses every this many iterations")
-	fs.IntVar(&cfg.CheckpointEvery, "checkpoint_every", cfg.CheckpointEvery, "checkpoint, validate and draw samples every this many iterations")
-	fs.IntVar(&cfg.NumValSamples, "num_val_samples", cfg.NumValSamples, "validation images per checkpoint")
-	fs.StringVar(&tf.outputDir, "output_dir", ".", "`directory` for checkpoints, logs and pictures")
-	fs.StringVar(&tf.checkpointName, "checkpoint_name", "checkpoint", "checkpoint file `name` (without extension)")
-	fs.StringVar(&tf.startFrom, "checkpoint_start_from", "", "initialise from this `checkpoint` (a release .pt or an sg2im .safetensors); its model kwargs replace the generator flags")
-	fs.Var(releaseBool{&tf.restore}, "restore_from_checkpoint", "resume the run in --output_dir if it has a checkpoint (0 or 1)")
-	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed of the initial weights, the batches, the relationships and the layout noise")
-	fs.IntVar(&tf.threads, "threads", 0, "goroutines for the maths (0: all CPUs)")
-	fs.IntVar(&tf.workers, "loader_num_workers", 4, "data-loading goroutines")
-
-	fs.IntVar(&tf.numTrainSamples, "num_train_samples", 0, "use only this many training images (0: all)")
-	tf.includeRels = true
-	fs.Var(releaseBool{&tf.includeRels}, "include_relationships", "add the spatial (COCO) or annotated (VG) relationships (0 or 1)")
-	fs.IntVar(&tf.maxObjects, "max_objects_per_image", 8, "COCO: drop images with more objects; VG: objects drawn per image (default 10 for vg, as train.py)")
-	tf.coco.register(fs)
-	tf.vg.register(fs)
-
-	if err := parse(fs, mergeBoolValues(fs, args)); err != nil {
+	registerTrainFlags(fs, &cfg, &tf, &imageSize)
+	set, err := parseTrainFlags(fs, args, &cfg, &tf, &imageSize)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErr("unexpected argument %q; all inputs are flags (see sg2im train --help)", fs.Arg(0))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	tf.maxObjectsSet = set["max_objects_per_image"]
-	switch len(imageSize) {
-	case 1:
-		cfg.ImageSize = [2]int{imageSize[0], imageSize[0]}
-	case 2:
-		cfg.ImageSize = [2]int{imageSize[0], imageSize[1]}
-	default:
-		return usageErr("--image_size %v: want H,W", imageSize)
-	}
-	if err := cfg.Validate(); err != nil {
-		return usageErr("%v", err)
-	}
-	if tf.threads < 0 || tf.workers < 1 {
-		return usageErr("--threads must be at least 0 and --loader_num_workers at least 1")
 	}
 	open, ok := trainDatasets[tf.dataset]
 	if !ok {
@@ -327,6 +256,93 @@ func stopOnSignals(stderr io.Writer) (context.Context, func()) {
 		}
 	}()
 	return ctx, func() { close(done); signal.Stop(sigs); cancel() }
+}
+
+// registerTrainFlags defines train.py's flags (and ours) on fs, writing
+// into cfg, tf and imageSize.
+func registerTrainFlags(fs *flag.FlagSet, cfg *train.Config, tf *trainFlags, imageSize *[]int) {
+	fs.StringVar(&tf.dataset, "dataset", "coco", "training data: coco, vg or world")
+	fs.IntVar(&cfg.BatchSize, "batch_size", cfg.BatchSize, "images per batch")
+	fs.IntVar(&cfg.NumIterations, "num_iterations", cfg.NumIterations, "train until this many iterations")
+	fs.Float64Var(&cfg.LearningRate, "learning_rate", cfg.LearningRate, "Adam's learning rate, for all three networks")
+	fs.IntVar(&cfg.EvalModeAfter, "eval_mode_after", cfg.EvalModeAfter, "switch the generator's batch norms to eval mode after this many iterations (-1: never)")
+
+	fs.Var(intTuple{imageSize}, "image_size", "image `H,W`")
+	fs.IntVar(&cfg.MaskSize, "mask_size", cfg.MaskSize, "object mask side (0: no masks)")
+	fs.IntVar(&cfg.EmbeddingDim, "embedding_dim", cfg.EmbeddingDim, "object and predicate embedding width")
+	fs.IntVar(&cfg.GconvDim, "gconv_dim", cfg.GconvDim, "graph convolution width")
+	fs.IntVar(&cfg.GconvHiddenDim, "gconv_hidden_dim", cfg.GconvHiddenDim, "graph convolution hidden width")
+	fs.IntVar(&cfg.GconvNumLayers, "gconv_num_layers", cfg.GconvNumLayers, "graph convolution layers")
+	fs.StringVar(&cfg.MLPNormalization, "mlp_normalization", cfg.MLPNormalization, "box and relation MLP normalization: none or batch")
+	fs.Var(floatTuple{&cfg.BoxBiasInit, 4}, "box_bias_init", "initial bias `x0,y0,x1,y1` of the box net's last layer (default PyTorch's init)")
+	fs.Var(intTuple{&cfg.RefinementDims}, "refinement_network_dims", "cascaded refinement network widths, e.g. 1024,512,256,128,64")
+	fs.StringVar(&cfg.Normalization, "normalization", cfg.Normalization, "generator normalization: batch, instance or none")
+	fs.StringVar(&cfg.Activation, "activation", cfg.Activation, "generator activation: relu, leakyrelu or leakyrelu-<slope>")
+	fs.IntVar(&cfg.LayoutNoiseDim, "layout_noise_dim", cfg.LayoutNoiseDim, "layout noise channels")
+
+	fs.Float64Var(&cfg.L1PixelLossWeight, "l1_pixel_loss_weight", cfg.L1PixelLossWeight, "weight of the L1 pixel loss")
+	fs.Float64Var(&cfg.BBoxPredLossWeight, "bbox_pred_loss_weight", cfg.BBoxPredLossWeight, "weight of the box regression loss")
+	fs.Float64Var(&cfg.MaskLossWeight, "mask_loss_weight", cfg.MaskLossWeight, "weight of the mask loss")
+	fs.Float64Var(&cfg.DiscriminatorLossWeight, "discriminator_loss_weight", cfg.DiscriminatorLossWeight, "weight of the adversarial losses (0: no discriminators)")
+	fs.StringVar(&cfg.GANLossType, "gan_loss_type", cfg.GANLossType, "gan, lsgan or wgan")
+	fs.StringVar(&cfg.DNormalization, "d_normalization", cfg.DNormalization, "discriminator normalization: batch, instance or none")
+	fs.StringVar(&cfg.DPadding, "d_padding", cfg.DPadding, "discriminator padding: valid or same")
+	fs.StringVar(&cfg.DActivation, "d_activation", cfg.DActivation, "discriminator activation")
+	fs.StringVar(&cfg.DObjArch, "d_obj_arch", cfg.DObjArch, "object discriminator convolutions CK-C-S,...")
+	fs.IntVar(&cfg.CropSize, "crop_size", cfg.CropSize, "object discriminator crop side")
+	fs.Float64Var(&cfg.DObjWeight, "d_obj_weight", cfg.DObjWeight, "object discriminator weight (times discriminator_loss_weight; 0: none)")
+	fs.Float64Var(&cfg.ACLossWeight, "ac_loss_weight", cfg.ACLossWeight, "weight of the object classification loss")
+	fs.StringVar(&cfg.DImgArch, "d_img_arch", cfg.DImgArch, "image discriminator convolutions CK-C-S,...")
+	fs.Float64Var(&cfg.DImgWeight, "d_img_weight", cfg.DImgWeight, "image discriminator weight (times discriminator_loss_weight; 0: none)")
+
+	fs.IntVar(&cfg.PrintEvery, "print_every", cfg.PrintEvery, "log the losses every this many iterations")
+	fs.IntVar(&cfg.CheckpointEvery, "checkpoint_every", cfg.CheckpointEvery, "checkpoint, validate and draw samples every this many iterations")
+	fs.IntVar(&cfg.NumValSamples, "num_val_samples", cfg.NumValSamples, "validation images per checkpoint")
+	fs.StringVar(&tf.outputDir, "output_dir", ".", "`directory` for checkpoints, logs and pictures")
+	fs.StringVar(&tf.checkpointName, "checkpoint_name", "checkpoint", "checkpoint file `name` (without extension)")
+	fs.StringVar(&tf.startFrom, "checkpoint_start_from", "", "initialise from this `checkpoint` (a release .pt or an sg2im .safetensors); its model kwargs replace the generator flags")
+	fs.Var(releaseBool{&tf.restore}, "restore_from_checkpoint", "resume the run in --output_dir if it has a checkpoint (0 or 1)")
+	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed of the initial weights, the batches, the relationships and the layout noise")
+	fs.IntVar(&tf.threads, "threads", 0, "goroutines for the maths (0: all CPUs)")
+	fs.IntVar(&tf.workers, "loader_num_workers", 4, "data-loading goroutines")
+
+	fs.IntVar(&tf.numTrainSamples, "num_train_samples", 0, "use only this many training images (0: all)")
+	tf.includeRels = true
+	fs.Var(releaseBool{&tf.includeRels}, "include_relationships", "add the spatial (COCO) or annotated (VG) relationships (0 or 1)")
+	fs.IntVar(&tf.maxObjects, "max_objects_per_image", 8, "COCO: drop images with more objects; VG: objects drawn per image (default 10 for vg, as train.py)")
+	tf.coco.register(fs)
+	tf.vg.register(fs)
+
+}
+
+// parseTrainFlags parses args and checks the flags; it returns the names
+// of the flags given.
+func parseTrainFlags(fs *flag.FlagSet, args []string, cfg *train.Config, tf *trainFlags, sizeFlag *[]int) (map[string]bool, error) {
+	if err := parse(fs, mergeBoolValues(fs, args)); err != nil {
+		return nil, err
+	}
+	imageSize := *sizeFlag
+	if fs.NArg() > 0 {
+		return nil, usageErr("unexpected argument %q; all inputs are flags (see sg2im train --help)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	tf.maxObjectsSet = set["max_objects_per_image"]
+	switch len(imageSize) {
+	case 1:
+		cfg.ImageSize = [2]int{imageSize[0], imageSize[0]}
+	case 2:
+		cfg.ImageSize = [2]int{imageSize[0], imageSize[1]}
+	default:
+		return nil, usageErr("--image_size %v: want H,W", imageSize)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, usageErr("%v", err)
+	}
+	if tf.threads < 0 || tf.workers < 1 {
+		return nil, usageErr("--threads must be at least 0 and --loader_num_workers at least 1")
+	}
+	return set, nil
 }
 
 // isTerminal reports whether w is a terminal (a character device).

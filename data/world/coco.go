@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
-	"image/png"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
 
 	"github.com/sg2im-go/sg2im/data"
+	"github.com/sg2im-go/sg2im/internal/atomicfile"
 )
 
 // Files WriteCOCO makes in its directory.
@@ -81,6 +81,29 @@ func WriteCOCO(dir string, w *World, n int, progress func(done int)) error {
 	if err := os.MkdirAll(filepath.Join(dir, COCOImageDir), 0o755); err != nil {
 		return err
 	}
+	files, err := createCOCOFiles(dir)
+	if err != nil {
+		return err
+	}
+	e := &cocoExport{dir: dir, w: w, files: files}
+	exportErr := renderInOrder(w, n, func(i int, sc *Scene) error {
+		if err := e.scene(i, sc); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(i + 1)
+		}
+		return nil
+	})
+	if err := e.close(); err != nil && exportErr == nil {
+		exportErr = err
+	}
+	return exportErr
+}
+
+// createCOCOFiles starts instances.json and stuff.json (their categories
+// written) and relationships.json.
+func createCOCOFiles(dir string) ([3]*jsonArrayFile, error) {
 	var cats [2][]cocoCategory // things, stuff
 	for id := sky; id < numCategories; id++ {
 		k, super := 0, "thing"
@@ -101,80 +124,96 @@ func WriteCOCO(dir string, w *World, n int, progress func(done int)) error {
 			for _, f := range files[:k] {
 				f.abort()
 			}
+			return files, err
+		}
+	}
+	return files, nil
+}
+
+// cocoExport writes scenes, in order, into the files of WriteCOCO.
+type cocoExport struct {
+	dir    string
+	w      *World
+	files  [3]*jsonArrayFile // instances, stuff, relationships
+	images []cocoImage
+	annID  int // the last annotation id given
+}
+
+// scene writes scene i's image, annotations and relationships.
+func (e *cocoExport) scene(i int, sc *Scene) error {
+	im := cocoImage{ID: i + 1, FileName: fmt.Sprintf("%s/%08d.png", COCOImageDir, i), Width: sc.Size, Height: sc.Size, SceneKey: e.w.Key(i)}
+	e.images = append(e.images, im)
+	if err := writePNG(filepath.Join(e.dir, im.FileName), sc); err != nil {
+		return err
+	}
+	ids := make([]int, len(sc.Objects))
+	for k := range sc.Objects {
+		o := &sc.Objects[k]
+		e.annID++
+		ids[k] = e.annID
+		b := o.PixBox
+		a := cocoAnnotation{ID: e.annID, ImageID: im.ID, CategoryID: o.Category,
+			BBox: [4]float64{float64(b[0]), float64(b[1]), float64(b[2] - b[0]), float64(b[3] - b[1])},
+			Area: o.Area, Segmentation: cocoRLE{Size: [2]int{sc.Size, sc.Size}, Counts: data.EncodeRLE(sc.rleCounts(k))}}
+		f := e.files[0]
+		if o.Stuff {
+			f = e.files[1]
+		}
+		if err := f.add(a); err != nil {
 			return err
 		}
 	}
-	var images []cocoImage
-	annID := 0
-	m := w.opts.MaskSize
-	exportErr := renderInOrder(w, n, func(i int, sc *Scene) error {
-		im := cocoImage{ID: i + 1, FileName: fmt.Sprintf("%s/%08d.png", COCOImageDir, i), Width: sc.Size, Height: sc.Size, SceneKey: w.Key(i)}
-		images = append(images, im)
-		if err := writePNG(filepath.Join(dir, im.FileName), sc); err != nil {
-			return err
-		}
-		ids := make([]int, len(sc.Objects))
+	return e.files[2].add(e.relations(im.ID, sc, ids))
+}
+
+// relations are a scene's facts, then the geometric predicate of every
+// ordered pair of its objects; ids are the objects' annotation ids.
+func (e *cocoExport) relations(imageID int, sc *Scene, ids []int) COCORelations {
+	preds := e.w.vocab.PredIdxToName
+	rel := COCORelations{ImageID: imageID}
+	for _, f := range sc.Facts {
+		rel.Relationships = append(rel.Relationships, COCORelationship{ids[f.S], preds[f.Pred], ids[f.O]})
+	}
+	m := e.w.opts.MaskSize
+	var masks [][]float32
+	if m > 0 {
 		for k := range sc.Objects {
-			o := &sc.Objects[k]
-			annID++
-			ids[k] = annID
-			b := o.PixBox
-			a := cocoAnnotation{ID: annID, ImageID: im.ID, CategoryID: o.Category,
-				BBox: [4]float64{float64(b[0]), float64(b[1]), float64(b[2] - b[0]), float64(b[3] - b[1])},
-				Area: o.Area, Segmentation: cocoRLE{Size: [2]int{sc.Size, sc.Size}, Counts: data.EncodeRLE(sc.rleCounts(k))}}
-			f := files[0]
-			if o.Stuff {
-				f = files[1]
+			masks = append(masks, sc.Mask(k, m))
+		}
+	}
+	for s := range sc.Objects {
+		for o := range sc.Objects {
+			if s == o {
+				continue
 			}
-			if err := f.add(a); err != nil {
-				return err
+			var ms, mo []float32
+			if m > 0 {
+				ms, mo = masks[s], masks[o]
 			}
+			p := data.SpatialPredicate(sc.Objects[s].Box, sc.Objects[o].Box, ms, mo, m)
+			rel.Relationships = append(rel.Relationships, COCORelationship{ids[s], preds[p], ids[o]})
 		}
-		rel := COCORelations{ImageID: im.ID}
-		for _, f := range sc.Facts {
-			rel.Relationships = append(rel.Relationships, COCORelationship{ids[f.S], w.vocab.PredIdxToName[f.Pred], ids[f.O]})
-		}
-		var masks [][]float32
-		if m > 0 {
-			for k := range sc.Objects {
-				masks = append(masks, sc.Mask(k, m))
-			}
-		}
-		for s := range sc.Objects {
-			for o := range sc.Objects {
-				if s == o {
-					continue
-				}
-				var ms, mo []float32
-				if m > 0 {
-					ms, mo = masks[s], masks[o]
-				}
-				p := data.SpatialPredicate(sc.Objects[s].Box, sc.Objects[o].Box, ms, mo, m)
-				rel.Relationships = append(rel.Relationships, COCORelationship{ids[s], w.vocab.PredIdxToName[p], ids[o]})
-			}
-		}
-		if err := files[2].add(rel); err != nil {
-			return err
-		}
-		if progress != nil {
-			progress(i + 1)
-		}
-		return nil
-	})
-	imgJSON, _ := json.Marshal(images)
-	if images == nil {
+	}
+	return rel
+}
+
+// close ends the three files, the images list last in the two COCO ones.
+func (e *cocoExport) close() error {
+	imgJSON, _ := json.Marshal(e.images)
+	if e.images == nil {
 		imgJSON = []byte("[]")
 	}
-	for k, f := range files {
+	var first error
+	for k, f := range e.files {
 		tail := ""
 		if k < 2 {
 			tail = `, "images": ` + string(imgJSON) + "}"
 		}
-		if err := f.close(tail); err != nil && exportErr == nil {
-			exportErr = err
+		if err := f.close(tail); err != nil && first == nil {
+			first = err
 		}
 	}
-	return exportErr
+	return first
 }
 
 // renderInOrder renders scenes 0..n-1 on all CPUs and hands them to use in
@@ -214,15 +253,7 @@ func writePNG(path string, sc *Scene) error {
 		copy(img.Pix[4*i:], sc.Pix[3*i:3*i+3])
 		img.Pix[4*i+3] = 255
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return atomicfile.WritePNG(path, img)
 }
 
 // rleCounts is object k's visible mask as COCO run lengths: column-major

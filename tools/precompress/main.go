@@ -26,6 +26,8 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+
+	"github.com/sg2im-go/sg2im/internal/atomicfile"
 )
 
 const (
@@ -170,7 +172,7 @@ func writeVariant(f *file, c coding, quality int) (int, error) {
 			return 0, fmt.Errorf("%s: %w", dst, err)
 		}
 		if len(z) < len(b) {
-			return len(z), writeAtomic(dst, z)
+			return len(z), atomicfile.WriteBytes(dst, z)
 		}
 	}
 	if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {

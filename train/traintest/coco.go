@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+
+	"github.com/sg2im-go/sg2im/internal/atomicfile"
 )
 
 // COCO is where WriteCOCO put a data set.
@@ -116,7 +117,7 @@ func WriteCOCO(dir string, n, side int, seed uint64) (*COCO, error) {
 			annID++
 		}
 		name := fmt.Sprintf("%06d.png", id)
-		if err := writePNG(filepath.Join(c.ImageDir, name), img); err != nil {
+		if err := atomicfile.WritePNG(filepath.Join(c.ImageDir, name), img); err != nil {
 			return nil, err
 		}
 		im := cocoImage{ID: id, FileName: name, Width: side, Height: side}
@@ -174,16 +175,4 @@ func fillPolygon(img *image.RGBA, xy []float64, c color.RGBA) {
 			}
 		}
 	}
-}
-
-func writePNG(path string, img image.Image) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
