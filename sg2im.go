@@ -247,9 +247,7 @@ func (m *Model) generateBatch(graphs []Graph, start int, opt Options) ([]Image, 
 func alone(err error) error {
 	var ge *GraphError
 	if errors.As(err, &ge) {
-		placed := *ge
-		placed.Graph = -1
-		return &placed
+		return ge.InGraph(-1)
 	}
 	return err
 }
@@ -258,9 +256,7 @@ func alone(err error) error {
 func inBatch(err error, start int) error {
 	var ge *GraphError
 	if errors.As(err, &ge) && ge.Graph >= 0 {
-		placed := *ge
-		placed.Graph += start
-		return &placed
+		return ge.InGraph(ge.Graph + start)
 	}
 	return err
 }

@@ -122,6 +122,21 @@ func TestBatchingChangesNothing(t *testing.T) {
 			t.Errorf("image %d (seed %d) differs from the same graph drawn alone", i, all[i].Seed)
 		}
 	}
+	// What sg2im generate and the engine draw: one Forward of the batch
+	// at seed Seed, image i at Seed+i.
+	b, err := model.Encode(graphs[:batchSize], m.g.Config.Vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.g.Forward(b, model.Options{Seed: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, img := range model.Deprocess(out.Img) {
+		if !bytes.Equal(all[i].RGBA.Pix, img.Pix) {
+			t.Errorf("image %d differs from the generator's own batch", i)
+		}
+	}
 	if lay := all[0].Layout(64, 64); lay.Bounds().Dx() != 64 {
 		t.Errorf("layout picture %v", lay.Bounds())
 	}

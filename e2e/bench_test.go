@@ -134,6 +134,9 @@ func TestBenchPage(t *testing.T) {
 	}
 	r := s.Result
 	t.Logf("measured: shipped model, one cold pass in Chromium: %.1f ms (%s)", r.MedianMs, r.Gemm)
+	if r.Gemm != "wasm-simd" {
+		t.Errorf("the engine runs the %q kernel, want wasm-simd: the loader's SIMD kernel, switched on by package wasm", r.Gemm)
+	}
 	if !s.Env.CrossOriginIsolated {
 		t.Error("bench.html is not cross-origin isolated (COOP/COEP missing?)")
 	}

@@ -372,6 +372,13 @@ func TestWidget(t *testing.T) {
 	if s := eval[string](t, ctx, scene("editable")+".state"); s != "drawn" {
 		t.Errorf("the editable widget is %q after another's error", s)
 	}
+	t.Log("a graph attribute of the wrong shape is told in a graph's words")
+	do(t, ctx, scene("full")+`.setAttribute("graph", '{"objects": ["sky", 3]}')`)
+	waitScenes(t, ctx, "wrong-shape graph error", scene("full")+`.state === "error" && `+scene("full")+`.shadowRoot.querySelector(".status").textContent.includes("quotes")`, 30*time.Second)
+	if msg := sceneStatus(t, ctx, "full"); !strings.Contains(msg, `each object must be a word in quotes, like "sheep"; found a number`) ||
+		strings.Contains(msg, "Go ") || strings.Contains(msg, "unmarshal") {
+		t.Errorf("wrong-shape graph: error %q, want words about objects and no Go internals", msg)
+	}
 
 	t.Log("the page's styles do not reach into the widget")
 	eval[bool](t, ctx, `(() => { const s = new CSSStyleSheet();

@@ -91,9 +91,7 @@ func graphInputError(err error) *InputError {
 	if !errors.As(err, &ge) {
 		return &InputError{"", -1, err}
 	}
-	one := *ge
-	one.Graph = -1
-	return &InputError{ge.Field, ge.Index, &one}
+	return &InputError{ge.Field, ge.Index, ge.InGraph(-1)}
 }
 
 func (e *InputError) Error() string { return e.Err.Error() }

@@ -5,6 +5,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,7 +25,7 @@ type Config struct {
 	MaskSize         int    `json:"mask_size"`
 	MLPNormalization string `json:"mlp_normalization"`
 	LayoutNoiseDim   int    `json:"layout_noise_dim"`
-	Vocab            *Vocab `json:"vocab"`
+	Vocab            *Vocab `json:"vocab,omitempty"`
 }
 
 // DefaultConfig is the release's training default (the coco64 model's
@@ -58,7 +59,9 @@ var requiredKwargs = []string{"image_size", "embedding_dim", "gconv_dim", "gconv
 	"gconv_num_layers", "refinement_dims", "vocab"}
 
 // ParseConfig decodes model_kwargs JSON. Keys the model does not know are
-// returned as warnings, not errors, as the release does.
+// returned as one warning, not an error, as the release does; retired keys
+// (RetiredKwargs), which the release's own checkpoints carry and which
+// change nothing, are dropped without one.
 func ParseConfig(kwargs []byte) (Config, []string, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(kwargs, &raw); err != nil {
@@ -74,20 +77,19 @@ func ParseConfig(kwargs []byte) (Config, []string, error) {
 	for _, k := range jsonNames(Config{}) {
 		known[k] = true
 	}
-	var keys []string
+	var unknown []string
 	for k := range raw {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
 		switch {
 		case retiredKwargs[k]:
-			warnings = append(warnings, fmt.Sprintf("ignoring retired model_kwargs key %q", k))
 			delete(raw, k)
 		case !known[k]:
-			warnings = append(warnings, fmt.Sprintf("ignoring unknown model_kwargs key %q", k))
+			unknown = append(unknown, k)
 			delete(raw, k)
 		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		warnings = append(warnings, fmt.Sprintf("ignoring unknown model_kwargs %s %s", plural(len(unknown), "key", "keys"), quoteAll(unknown)))
 	}
 	if v, ok := raw["image_size"]; ok {
 		var side int
@@ -112,13 +114,62 @@ func ParseConfig(kwargs []byte) (Config, []string, error) {
 	return cfg, warnings, nil
 }
 
+// RetiredKwargs lists, sorted, the keys of model_kwargs JSON that older
+// releases wrote and that mean nothing now; ParseConfig ignores them.
+func RetiredKwargs(kwargs []byte) []string {
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(kwargs, &raw) != nil {
+		return nil
+	}
+	var keys []string
+	for k := range raw {
+		if retiredKwargs[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// DropRetiredKwargs returns model_kwargs JSON without its retired keys,
+// unchanged when it has none.
+func DropRetiredKwargs(kwargs []byte) ([]byte, error) {
+	if len(RetiredKwargs(kwargs)) == 0 {
+		return kwargs, nil
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(kwargs, &raw); err != nil {
+		return nil, err
+	}
+	for k := range retiredKwargs {
+		delete(raw, k)
+	}
+	return json.Marshal(raw)
+}
+
+func quoteAll(ws []string) string {
+	q := make([]string, len(ws))
+	for i, w := range ws {
+		q[i] = strconv.Quote(w)
+	}
+	return strings.Join(q, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// jsonNames lists the JSON names of a struct's fields.
 func jsonNames(v any) []string {
-	b, _ := json.Marshal(v)
-	var m map[string]json.RawMessage
-	json.Unmarshal(b, &m)
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
+	t := reflect.TypeOf(v)
+	var names []string
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			names = append(names, name)
+		}
 	}
 	return names
 }

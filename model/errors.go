@@ -73,13 +73,19 @@ func graphErr(kind ErrorKind, field string, index int, format string, args ...an
 	return &GraphError{Kind: kind, Field: field, Graph: -1, Index: index, Err: fmt.Errorf(format, args...)}
 }
 
+// InGraph returns a copy of e placed in graph i of a list, or in no
+// list for i = -1 (the one graph a page or a call holds).
+func (e *GraphError) InGraph(i int) *GraphError {
+	placed := *e
+	placed.Graph = i
+	return &placed
+}
+
 // inGraph places err, when it is a GraphError, in graph i of a list.
 func inGraph(err error, i int) error {
 	var ge *GraphError
 	if errors.As(err, &ge) {
-		placed := *ge
-		placed.Graph = i
-		return &placed
+		return ge.InGraph(i)
 	}
 	return err
 }

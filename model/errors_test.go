@@ -108,3 +108,18 @@ func TestVocabParseText(t *testing.T) {
 		t.Errorf("empty text: %v", err)
 	}
 }
+
+// TestVocabParseTextLongClause checks a long clause between two known
+// objects is one unknown predicate, named in a message of sensible length.
+func TestVocabParseTextLongClause(t *testing.T) {
+	long := "sheep " + strings.Repeat("very ", 100000) + "near grass"
+	_, err := tinyVocab().ParseText(long)
+	var uw *UnknownWordError
+	if !errors.As(err, &uw) || uw.Kind != "predicate" || len(err.Error()) > 400 {
+		t.Errorf("error %.500v (%d bytes), want an unknown predicate, clipped", err, len(err.Error()))
+	}
+	_, err = tinyVocab().ParseText("sheep " + strings.Repeat("very ", 2) + "near grass")
+	if !errors.As(err, &uw) || uw.Kind != "predicate" || uw.Word != "very very near" {
+		t.Errorf("error %v, want the unknown predicate \"very very near\"", err)
+	}
+}

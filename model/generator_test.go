@@ -90,8 +90,23 @@ func TestParseConfig(t *testing.T) {
 	if cfg.ImageSize != [2]int{32, 32} || cfg.MaskSize != 0 || cfg.Normalization != "batch" || cfg.GconvPooling != "avg" {
 		t.Errorf("config %+v", cfg)
 	}
-	if len(warnings) != 1 || !strings.Contains(warnings[0], "box_anchor") {
-		t.Errorf("warnings %q, want one about box_anchor", warnings)
+	if len(warnings) != 0 {
+		t.Errorf("warnings %q, want none: box_anchor is a retired key the release's files carry", warnings)
+	}
+	if got := RetiredKwargs([]byte(kw)); len(got) != 1 || got[0] != "box_anchor" {
+		t.Errorf("retired keys %q, want box_anchor", got)
+	}
+	dropped, err := DropRetiredKwargs([]byte(kw))
+	if err != nil || len(RetiredKwargs(dropped)) != 0 {
+		t.Errorf("after dropping: %s, %v", dropped, err)
+	}
+	if again, _, err := ParseConfig(dropped); err != nil || again.ImageSize != cfg.ImageSize || again.Vocab == nil {
+		t.Errorf("config without retired keys: %+v, %v", again, err)
+	}
+	unknown := strings.Replace(kw, `"box_anchor": "x"`, `"zoom": 2, "tilt": 1`, 1)
+	if _, warnings, err := ParseConfig([]byte(unknown)); err != nil || len(warnings) != 1 ||
+		warnings[0] != `ignoring unknown model_kwargs keys "tilt", "zoom"` {
+		t.Errorf("unknown keys: warnings %q, %v; want one line naming both", warnings, err)
 	}
 	_, _, err = ParseConfig([]byte(`{"image_size": [32, 32]}`))
 	if err == nil || !strings.Contains(err.Error(), "embedding_dim") {

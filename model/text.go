@@ -112,22 +112,26 @@ func (v *Vocab) ParseText(text string) (SceneGraph, error) {
 		if subj, pred, obj, ok := v.splitUnknownPredicate(name); ok {
 			_, err = v.PredID(pred)
 			return SceneGraph{}, textErr(ErrUnknownWord, "%q: %w (a clause is \"subject predicate object\", as in \"%s %s %s\")",
-				name, err, subj, examplePred(v.Predicates()), obj)
+				clip([]byte(name)), err, subj, examplePred(v.Predicates()), obj)
 		}
 		return SceneGraph{}, textErr(ErrUnknownWord, "%w", err)
 	}
 	return g, nil
 }
 
+// maxNameWords bounds the words of an object name splitUnknownPredicate
+// tries, so that a pasted essay costs no more than a sentence.
+const maxNameWords = 4
+
 // splitUnknownPredicate finds words between two known objects in name.
 func (v *Vocab) splitUnknownPredicate(name string) (subj, pred, obj string, ok bool) {
 	words := strings.Fields(name)
-	for i := 1; i < len(words)-1; i++ {
+	for i := 1; i < len(words)-1 && i <= maxNameWords; i++ {
 		subj = strings.Join(words[:i], " ")
 		if _, known := v.ObjectNameToIdx[subj]; !known {
 			continue
 		}
-		for j := len(words) - 1; j > i; j-- {
+		for j := len(words) - 1; j > i && j >= len(words)-maxNameWords; j-- {
 			obj = strings.Join(words[j:], " ")
 			if _, known := v.ObjectNameToIdx[obj]; known {
 				return subj, strings.Join(words[i:j], " "), obj, true

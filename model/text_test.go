@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -76,7 +77,17 @@ func FuzzParseText(f *testing.F) {
 	for _, s := range []string{"sheep on grass; sky above grass", "a#2 left of a", "x, y\nz on w", "#", "on on on"} {
 		f.Add(s)
 	}
+	v := tinyVocab()
 	f.Fuzz(func(t *testing.T, s string) {
+		// Checked against a vocabulary: a graph of known words, or an
+		// error placed in the text.
+		if vg, err := v.ParseText(s); err == nil {
+			if _, err := Encode([]SceneGraph{vg}, v); err != nil {
+				t.Fatalf("%q parsed with the vocabulary but does not encode: %v", s, err)
+			}
+		} else if ge, ok := errors.AsType[*GraphError](err); !ok || ge.Field != FieldText {
+			t.Fatalf("%q: error %v is not a GraphError about the text", s, err)
+		}
 		g, err := ParseText(s, textPreds)
 		if err != nil {
 			return

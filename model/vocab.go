@@ -110,7 +110,7 @@ type UnknownWordError struct {
 }
 
 func (e *UnknownWordError) Error() string {
-	msg := fmt.Sprintf("unknown %s %q", e.Kind, e.Word)
+	msg := fmt.Sprintf("unknown %s %q", e.Kind, clip([]byte(e.Word)))
 	if len(e.Suggestions) > 0 {
 		msg += "; did you mean " + quoteList(e.Suggestions) + "?"
 	} else {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/weights"
 )
 
@@ -28,12 +29,21 @@ func convert(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The release's files carry keys that mean nothing now; the copy
+	// leaves them out, so nothing warns about them again.
+	retired := model.RetiredKwargs(ck.ModelKwargs)
+	if ck.ModelKwargs, err = model.DropRetiredKwargs(ck.ModelKwargs); err != nil {
+		return modelErr(fmt.Errorf("%s: model_kwargs: %w", in, err))
+	}
 	if err := ck.Save(out); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d generator parameters", out, g.NumParams())
 	if ck.DImg != nil || ck.DObj != nil {
 		fmt.Fprintf(stdout, ", discriminators kept")
+	}
+	if len(retired) > 0 {
+		fmt.Fprintf(stdout, ", retired model_kwargs left out (%s)", strings.Join(retired, ", "))
 	}
 	fmt.Fprintln(stdout)
 	return nil
@@ -54,7 +64,7 @@ func inspect(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := g.Config
 	vocab := cfg.Vocab
-	cfg.Vocab = nil
+	cfg.Vocab = nil // listed below, not as JSON
 	cfgJSON, _ := json.MarshalIndent(cfg, "  ", "  ")
 	fmt.Fprintf(stdout, "file:       %s\n", fs.Arg(0))
 	fmt.Fprintf(stdout, "format:     %s\n", ck.Format)
@@ -70,6 +80,9 @@ func inspect(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "objects:    %d (%d ids)\n", len(vocab.ObjectNameToIdx), len(vocab.ObjectIdxToName))
 	fmt.Fprintf(stdout, "predicates: %d\n", len(vocab.PredNameToIdx))
 	fmt.Fprintf(stdout, "config:     %s\n", cfgJSON)
+	if retired := model.RetiredKwargs(ck.ModelKwargs); len(retired) > 0 {
+		fmt.Fprintf(stdout, "retired:    model_kwargs %s (ignored, as by the release)\n", strings.Join(retired, ", "))
+	}
 	fmt.Fprintf(stdout, "words:      objects %s\n", strings.Join(vocab.Objects(), ", "))
 	fmt.Fprintf(stdout, "            predicates %s\n", strings.Join(vocab.Predicates(), ", "))
 	return nil

@@ -1,5 +1,15 @@
-// Command sg2im generates images from scene graphs with the sg2im model and
-// converts and inspects its checkpoints.
+// Command sg2im is sg2im's command line:
+//
+//	generate  images from scene graphs (the shipped model, built in, unless --model)
+//	convert   a release checkpoint (.pt) to safetensors
+//	inspect   a model file: format, config, words, parameters
+//	bench     the generator's speed, per layer type
+//	train     a model, as the release's scripts/train.py (COCO, Visual Genome or the built-in world)
+//	world     export scenes of the built-in world as a COCO-format data set
+//	eval      a model on held-out world scenes
+//
+// "sg2im COMMAND --help" lists a command's flags. Go programs use package
+// github.com/sg2im-go/sg2im instead.
 package main
 
 import (
@@ -24,13 +34,15 @@ const (
 const usage = `sg2im turns scene graphs into images.
 
 Usage:
-  sg2im generate --model FILE --graphs FILE.json --out DIR [flags]
+  sg2im generate [--model FILE] --graphs FILE.json --out DIR [flags]
   sg2im convert IN.pt OUT.safetensors
   sg2im inspect FILE
   sg2im bench [--config coco64|vg128|FILE] [--threads N] [--reps N]
-  sg2im train [--dataset coco|vg] [release flags] [--output_dir DIR]
+  sg2im train [--dataset coco|vg|world] [release flags] [--output_dir DIR]
   sg2im world --out DIR --n N --seed S [--image_size 64] [--mask_size 16]
-  sg2im eval --model FILE [--n 500] [--seed S] [--json] [--classifier FILE]
+  sg2im eval [--model FILE] [--n 500] [--seed S] [--json] [--classifier FILE]
+
+Without --model, generate and eval use the shipped model, built in.
 
 Run "sg2im COMMAND --help" for a command's flags.
 

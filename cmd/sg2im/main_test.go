@@ -170,6 +170,32 @@ func TestGenerateSeedAndSafetensorsModel(t *testing.T) {
 	}
 }
 
+// TestRetiredKwargsQuiet checks the release's retired model_kwargs keys
+// are named by inspect and convert only, not warned about on every
+// command, and that convert's copy leaves them out.
+func TestRetiredKwargsQuiet(t *testing.T) {
+	old := testdata("tiny_oldformat.legacy.pt")
+	st := filepath.Join(t.TempDir(), "old.safetensors")
+	code, out, errs := sg2im("convert", old, st)
+	if code != exitOK || errs != "" || !strings.Contains(out, "retired model_kwargs left out (box_anchor, decouple_obj_predictions, gconv_mode, vec_noise_dim)") {
+		t.Fatalf("convert: exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, model := range []string{old, st} {
+		code, _, errs := sg2im("generate", "--model", model, "--graphs", testdata("graphs/sheep.json"), "--out", t.TempDir())
+		if code != exitOK || errs != "" {
+			t.Errorf("generate --model %s: exit %d, stderr %q; want no warnings", model, code, errs)
+		}
+	}
+	code, out, _ = sg2im("inspect", old)
+	if code != exitOK || !strings.Contains(out, "retired:    model_kwargs box_anchor") || strings.Contains(out, "null") {
+		t.Errorf("inspect %s:\n%s", old, out)
+	}
+	code, out, _ = sg2im("inspect", st)
+	if code != exitOK || strings.Contains(out, "retired") || strings.Contains(out, "null") {
+		t.Errorf("inspect %s (converted):\n%s", st, out)
+	}
+}
+
 // TestGenerateShippedByDefault checks generate needs no --model and no
 // checkout: the shipped model is built in, and draws what the file does.
 func TestGenerateShippedByDefault(t *testing.T) {
