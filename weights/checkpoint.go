@@ -24,7 +24,9 @@ type Checkpoint struct {
 	ModelKwargs json.RawMessage
 	// Model is the generator's state dict in file order, without any
 	// "module." prefix. Tensor DTypes are F32 for floating-point storages
-	// and I64 for integer ones, the types a safetensors copy keeps.
+	// (whatever their width in the file: values are float32 once loaded)
+	// and I64 for integer ones, the types a safetensors copy keeps unless
+	// StoreFloatsAs says otherwise.
 	Model      []Tensor
 	DImgKwargs json.RawMessage // nil when absent
 	DImg       []Tensor        // nil when absent
@@ -279,4 +281,27 @@ func (c *Checkpoint) WriteSafetensors(w io.Writer) error {
 // Save writes c as a safetensors file at path, atomically.
 func (c *Checkpoint) Save(path string) error {
 	return atomicfile.Write(path, c.WriteSafetensors)
+}
+
+// StoreFloatsAs has WriteSafetensors store every floating-point tensor as
+// d: F32, or F16 or BF16 for a file half the size (values are rounded to
+// nearest; loading widens them back to float32).
+func (c *Checkpoint) StoreFloatsAs(d DType) error {
+	if d != F32 && d != F16 && d != BF16 {
+		return fmt.Errorf("weights: cannot store weights as %s (want F32, F16 or BF16)", d)
+	}
+	for _, state := range [][]Tensor{c.Model, c.DImg, c.DObj} {
+		for i := range state {
+			if state[i].DType == "" || state[i].DType.isFloat() {
+				state[i].DType = d
+			}
+		}
+	}
+	return nil
+}
+
+// DropDiscriminators leaves the discriminators out of c: what generating
+// images needs is the generator alone.
+func (c *Checkpoint) DropDiscriminators() {
+	c.DImg, c.DImgKwargs, c.DObj, c.DObjKwargs = nil, nil, nil, nil
 }

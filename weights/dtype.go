@@ -121,3 +121,60 @@ func halfToFloat(h uint16) float32 {
 	}
 	return v
 }
+
+// floatToHalf rounds f to the nearest IEEE 754 binary16 value (ties to
+// even); ok is false when a finite f is beyond binary16's range. A NaN
+// keeps its sign and the top of its payload, so every binary16 value read
+// by halfToFloat comes back bit for bit.
+func floatToHalf(f float32) (h uint16, ok bool) {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	exp := int(b>>23) & 0xff
+	mant := b & 0x7fffff
+	if exp == 0xff {
+		if mant == 0 {
+			return sign | 0x7c00, true
+		}
+		if p := uint16(mant >> 13); p != 0 {
+			return sign | 0x7c00 | p, true
+		}
+		return sign | 0x7e00, true // a payload only in the low bits: a quiet NaN
+	}
+	e := exp - 127 + 15
+	if e <= 0 { // a subnormal binary16, or zero
+		shift := uint(14 - e)
+		if shift > 24 {
+			return sign, true // below half the smallest subnormal
+		}
+		return sign | uint16(roundShift(mant|0x800000, shift)), true
+	}
+	v := roundShift(uint32(e)<<23|mant, 13) // a carry moves into the exponent, as it should
+	if v >= 0x7c00 {
+		return sign | 0x7c00, false
+	}
+	return sign | uint16(v), true
+}
+
+// roundShift is m >> shift rounded to nearest, ties to even.
+func roundShift(m uint32, shift uint) uint32 {
+	q, rem, half := m>>shift, m&(1<<shift-1), uint32(1)<<(shift-1)
+	if rem > half || rem == half && q&1 == 1 {
+		q++
+	}
+	return q
+}
+
+// floatToBF16 rounds f to the nearest bfloat16 (ties to even); ok is false
+// when a finite f rounds to infinity. NaNs are kept as floatToHalf keeps
+// them.
+func floatToBF16(f float32) (h uint16, ok bool) {
+	b := math.Float32bits(f)
+	if b&0x7fffffff > 0x7f800000 {
+		if p := uint16(b >> 16); p&0x7f != 0 {
+			return p, true
+		}
+		return uint16(b>>16) | 0x40, true
+	}
+	v := uint16(roundShift(b&0x7fffffff, 16)) | uint16(b>>16)&0x8000
+	return v, v&0x7fff != 0x7f80 || b&0x7fffffff == 0x7f800000
+}

@@ -2,6 +2,7 @@ package weights
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -32,15 +33,17 @@ func addSeeds(f *testing.F, pattern string) {
 func FuzzReadSafetensors(f *testing.F) {
 	addSeeds(f, "*.safetensors")
 	f.Add(stFile(`{"__metadata__":{"a":"b"},"t":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`, make([]byte, 4)))
+	f.Add(stFile(`{"h":{"dtype":"F16","shape":[3],"data_offsets":[0,6]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[6,10]}}`,
+		[]byte{0x00, 0x3c, 0x01, 0x7c, 0xff, 0x03, 0x80, 0x3f, 0x81, 0xff}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := ReadSafetensors(data)
 		if err != nil {
 			return
 		}
 		// What was read must write out and read back the same, when it is
-		// of a type we write.
+		// of a type we write: F16 and BF16 bit for bit.
 		for _, x := range file.Tensors {
-			if x.DType != F32 && x.DType != I64 {
+			if x.DType != F32 && x.DType != I64 && x.DType != F16 && x.DType != BF16 {
 				return
 			}
 		}
@@ -54,6 +57,16 @@ func FuzzReadSafetensors(f *testing.F) {
 		}
 		if len(back.Tensors) != len(file.Tensors) || !reflect.DeepEqual(back.Metadata, file.Metadata) && len(file.Metadata) > 0 {
 			t.Fatalf("rewritten file differs")
+		}
+		for i, x := range file.Tensors {
+			if x.DType != F16 && x.DType != BF16 {
+				continue
+			}
+			for j, v := range x.T.Data {
+				if w := back.Tensors[i].T.Data[j]; math.Float32bits(w) != math.Float32bits(v) {
+					t.Fatalf("%s %s[%d]: %g read back as %g", x.DType, x.Name, j, v, w)
+				}
+			}
 		}
 	})
 }

@@ -183,8 +183,10 @@ func stTensor(name string, e stEntry, b []byte) (Tensor, error) {
 }
 
 // WriteSafetensors writes tensors, in order, as a safetensors file with the
-// given metadata. Tensors must be F32 or I64 (an empty DType means F32); I64
-// values are rounded to integers.
+// given metadata. Tensors must be F32, F16, BF16 or I64 (an empty DType
+// means F32): F16 and BF16 values are rounded to nearest (ties to even), so
+// values read from such a file are written back bit for bit; I64 values are
+// rounded to integers.
 func WriteSafetensors(w io.Writer, metadata map[string]string, tensors []Tensor) error {
 	var h bytes.Buffer
 	h.WriteByte('{')
@@ -233,24 +235,37 @@ func WriteSafetensors(w io.Writer, metadata map[string]string, tensors []Tensor)
 	binary.LittleEndian.PutUint64(n[:], uint64(h.Len()))
 	bw.Write(n[:])
 	bw.Write(h.Bytes())
-	var b [8]byte
 	for _, t := range tensors {
-		if writeDType(t.DType) == I64 {
-			for _, v := range t.T.Data {
-				binary.LittleEndian.PutUint64(b[:], uint64(int64(math.Round(float64(v)))))
-				bw.Write(b[:])
-			}
-			continue
-		}
-		for _, v := range t.T.Data {
-			binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
-			bw.Write(b[:4])
-		}
+		writeValues(bw, t.T.Data, writeDType(t.DType))
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("weights: writing safetensors: %w", err)
 	}
 	return nil
+}
+
+// writeValues encodes values as d, which checkWritable has allowed.
+func writeValues(bw *bufio.Writer, values []float32, d DType) {
+	var b [8]byte
+	le := binary.LittleEndian
+	for _, v := range values {
+		switch d {
+		case I64:
+			le.PutUint64(b[:], uint64(int64(math.Round(float64(v)))))
+			bw.Write(b[:8])
+		case F16:
+			h, _ := floatToHalf(v)
+			le.PutUint16(b[:], h)
+			bw.Write(b[:2])
+		case BF16:
+			h, _ := floatToBF16(v)
+			le.PutUint16(b[:], h)
+			bw.Write(b[:2])
+		default:
+			le.PutUint32(b[:], math.Float32bits(v))
+			bw.Write(b[:4])
+		}
+	}
 }
 
 func writeDType(d DType) DType {
@@ -272,8 +287,12 @@ func checkWritable(t Tensor, seen map[string]bool) error {
 		return fmt.Errorf("weights: writing safetensors: tensor %q is nil", t.Name)
 	}
 	seen[t.Name] = true
-	if d := writeDType(t.DType); d != F32 && d != I64 {
-		return fmt.Errorf("weights: writing safetensors: tensor %q: cannot write dtype %s (only F32 and I64)", t.Name, d)
+	d := writeDType(t.DType)
+	if d != F32 && d != F16 && d != BF16 && d != I64 {
+		return fmt.Errorf("weights: writing safetensors: tensor %q: cannot write dtype %s (only F32, F16, BF16 and I64)", t.Name, d)
+	}
+	if err := checkRange(t, d); err != nil {
+		return err
 	}
 	n := 1
 	for _, d := range t.T.Shape {
@@ -291,4 +310,24 @@ func checkWritable(t Tensor, seen map[string]bool) error {
 func writeJSONString(b *bytes.Buffer, s string) {
 	j, _ := json.Marshal(s) // a string always marshals
 	b.Write(j)
+}
+
+// checkRange refuses a finite value that d cannot hold: written, it would
+// become an infinity and the image a blank.
+func checkRange(t Tensor, d DType) error {
+	var narrow func(float32) (uint16, bool)
+	switch d {
+	case F16:
+		narrow = floatToHalf
+	case BF16:
+		narrow = floatToBF16
+	default:
+		return nil
+	}
+	for i, v := range t.T.Data {
+		if _, ok := narrow(v); !ok {
+			return fmt.Errorf("weights: writing safetensors: tensor %q: value %g (element %d) is beyond the range of %s; write it as F32 (or BF16, which has float32's range)", t.Name, v, i, d)
+		}
+	}
+	return nil
 }

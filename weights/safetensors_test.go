@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -182,7 +183,9 @@ func TestWriteSafetensorsErrors(t *testing.T) {
 		{{Name: "__metadata__", T: ok}},
 		{{Name: "a", T: ok}, {Name: "a", T: ok}},
 		{{Name: "a"}},
-		{{Name: "a", DType: F16, T: ok}},
+		{{Name: "a", DType: I32, T: ok}},
+		{{Name: "a", DType: F16, T: nnFrom([]float32{1e6}, 1)}},
+		{{Name: "a", DType: BF16, T: nnFrom([]float32{math.MaxFloat32}, 1)}},
 		{{Name: "a", T: &nn.Tensor{Shape: []int{2}, Data: []float32{1}}}},
 		{{Name: "a", T: &nn.Tensor{Shape: []int{-1}, Data: nil}}},
 	} {

@@ -11,11 +11,17 @@ import (
 )
 
 func convert(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("convert", "Usage: sg2im convert IN.pt OUT.safetensors\n\n"+
-		"Converts a release checkpoint (legacy or zip PyTorch serialisation) to safetensors,\n"+
-		"keeping the release's state-dict names and the discriminators when present.", stderr)
+	fs := newFlags("convert", "Usage: sg2im convert [--dtype f16] [--generator_only] IN OUT.safetensors\n\n"+
+		"Converts a release checkpoint (legacy or zip PyTorch serialisation) or a safetensors file\n"+
+		"to safetensors, keeping the release's state-dict names and the discriminators when present.", stderr)
+	dtype := fs.String("dtype", "f32", "store the weights as `type` f32, f16 or bf16 (half the size; values are rounded to nearest and computed in float32 after loading)")
+	generatorOnly := fs.Bool("generator_only", false, "leave the discriminators out (all that generating images needs)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	stored, ok := map[string]weights.DType{"f32": weights.F32, "f16": weights.F16, "bf16": weights.BF16}[strings.ToLower(*dtype)]
+	if !ok {
+		return usageErr("--dtype %q: want f32, f16 or bf16", *dtype)
 	}
 	if fs.NArg() != 2 {
 		return usageErr("want two arguments, IN.pt OUT.safetensors; got %d", fs.NArg())
@@ -35,10 +41,16 @@ func convert(args []string, stdout, stderr io.Writer) error {
 	if ck.ModelKwargs, err = model.DropRetiredKwargs(ck.ModelKwargs); err != nil {
 		return modelErr(fmt.Errorf("%s: model_kwargs: %w", in, err))
 	}
+	if *generatorOnly {
+		ck.DropDiscriminators()
+	}
+	if err := ck.StoreFloatsAs(stored); err != nil {
+		return err
+	}
 	if err := ck.Save(out); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d generator parameters", out, g.NumParams())
+	fmt.Fprintf(stdout, "wrote %s: %d generator parameters as %s", out, g.NumParams(), stored)
 	if ck.DImg != nil || ck.DObj != nil {
 		fmt.Fprintf(stdout, ", discriminators kept")
 	}

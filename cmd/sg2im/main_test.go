@@ -170,6 +170,55 @@ func TestGenerateSeedAndSafetensorsModel(t *testing.T) {
 	}
 }
 
+// TestConvertNarrow checks convert --dtype f16|bf16 --generator_only: a
+// file about a quarter the size of the full float32 one, without
+// discriminators, whose weights are the original's rounded (within half a
+// step of the type), and that generates.
+func TestConvertNarrow(t *testing.T) {
+	dir := t.TempDir()
+	full := filepath.Join(dir, "full.safetensors")
+	if code, _, errs := sg2im("convert", testdata("tiny_masks.legacy.pt"), full); code != exitOK {
+		t.Fatalf("convert: %d %s", code, errs)
+	}
+	fullCk, err := weights.Load(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fullInfo, _ := os.Stat(full)
+	for _, dt := range []string{"f16", "bf16"} {
+		narrow := filepath.Join(dir, dt+".safetensors")
+		code, out, errs := sg2im("convert", "--dtype", dt, "--generator_only", full, narrow)
+		if code != exitOK || strings.Contains(out, "discriminators kept") {
+			t.Fatalf("convert --dtype %s: %d %s %s", dt, code, out, errs)
+		}
+		ck, err := weights.Load(narrow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ck.DImg != nil || ck.DObj != nil {
+			t.Errorf("%s: discriminators kept", dt)
+		}
+		info, _ := os.Stat(narrow)
+		if genBytes := 4 * countValues(fullCk.Model); info.Size() > int64(genBytes)/2+64<<10 || info.Size() >= fullInfo.Size()/2 {
+			t.Errorf("%s: %d bytes; the float32 file has %d, its generator %d", dt, info.Size(), fullInfo.Size(), genBytes)
+		}
+		for i, x := range ck.Model {
+			for j, v := range x.T.Data {
+				o := fullCk.Model[i].T.Data[j]
+				// Half a step: 2^-11 relative for f16 (2^-25 absolute among
+				// its subnormals), 2^-8 for bf16.
+				if d := math.Abs(float64(v - o)); d > math.Abs(float64(o))/256+0x1p-25 {
+					t.Fatalf("%s: %s[%d] = %g, original %g", dt, x.Name, j, v, o)
+				}
+			}
+		}
+		code, _, errs = sg2im("generate", "--model", narrow, "--graphs", testdata("graphs/sheep.json"), "--out", filepath.Join(dir, dt))
+		if code != exitOK || errs != "" {
+			t.Errorf("generate --model %s: %d %s", narrow, code, errs)
+		}
+	}
+}
+
 // TestRetiredKwargsQuiet checks the release's retired model_kwargs keys
 // are named by inspect and convert only, not warned about on every
 // command, and that convert's copy leaves them out.
@@ -270,6 +319,7 @@ func TestCLIErrors(t *testing.T) {
 		{"noise wrong shape", []string{"generate", "--model", pt, "--graphs", testdata("graphs/two_scenes.json"), "--out", out, "--noise", wrongNoise}, exitInput, "noise has shape [1 4 32 32], want [2 4 32 32]"},
 		{"convert arity", []string{"convert", pt}, exitUsage, "want two arguments"},
 		{"convert output name", []string{"convert", pt, filepath.Join(dir, "x.pt")}, exitUsage, "*.safetensors"},
+		{"convert dtype", []string{"convert", "--dtype", "f8", pt, filepath.Join(dir, "x.safetensors")}, exitUsage, "want f32, f16 or bf16"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := sg2im(tc.args...)
