@@ -33,15 +33,15 @@ func TestHalfRounding(t *testing.T) {
 		want uint16
 		ok   bool
 	}{
-		{1 + 1.0/(1<<11), 0x3c00, true},   // a tie goes to the even neighbour, 1
-		{1 + 3.0/(1<<11), 0x3c02, true},   // and here up to the even one
-		{1 + 1.1/(1<<11), 0x3c01, true},   // past the tie: up
-		{65504, 0x7bff, true},             // the largest finite
-		{65519, 0x7bff, true},             // below the tie with 65536
-		{65520, 0x7c00, false},            // the tie rounds to even, infinity: refused
-		{sub / 2, 0, true},                // a tie with zero
-		{sub * 0.75, 0x0001, true},        // nearer the subnormal
-		{sub * 1023.5, 0x0400, true},      // a subnormal rounding into the normals
+		{1 + 1.0/(1<<11), 0x3c00, true}, // a tie goes to the even neighbour, 1
+		{1 + 3.0/(1<<11), 0x3c02, true}, // and here up to the even one
+		{1 + 1.1/(1<<11), 0x3c01, true}, // past the tie: up
+		{65504, 0x7bff, true},           // the largest finite
+		{65519, 0x7bff, true},           // below the tie with 65536
+		{65520, 0x7c00, false},          // the tie rounds to even, infinity: refused
+		{sub / 2, 0, true},              // a tie with zero
+		{sub * 0.75, 0x0001, true},      // nearer the subnormal
+		{sub * 1023.5, 0x0400, true},    // a subnormal rounding into the normals
 		{float32(math.Copysign(0, -1)), 0x8000, true},
 		{float32(math.Inf(-1)), 0xfc00, true},
 		{1e-30, 0, true},
