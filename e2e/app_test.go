@@ -64,7 +64,7 @@ func buildApp(t *testing.T) string {
 		copyFile(f, filepath.Base(f))
 	}
 	copyFile(filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"), "wasm_exec.js")
-	copyFile(filepath.Join("..", "weights", "shipped", "model.safetensors"), "model.safetensors")
+	shipModel(t, dir)
 	return dir
 }
 

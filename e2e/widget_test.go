@@ -178,16 +178,16 @@ func scenePixels(t *testing.T, ctx context.Context, id string) []byte {
 	return b
 }
 
-// cliImage runs `sg2im generate --seed` on a graph file and returns the
-// first image as RGBA bytes.
-func cliImage(t *testing.T, graphs string, seed int) []byte {
+// cliImage runs `sg2im generate --seed` with a model file on a graph file
+// and returns the first image as RGBA bytes.
+func cliImage(t *testing.T, modelFile, graphs string, seed int) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "sg2im")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/sg2im").CombinedOutput(); err != nil {
 		t.Fatalf("building the CLI: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "generate", "--model", "../weights/shipped/model.safetensors",
+	cmd := exec.Command(bin, "generate", "--model", modelFile,
 		"--graphs", graphs, "--out", dir, "--seed", fmt.Sprint(seed))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("sg2im generate: %v\n%s", err, out)
@@ -406,7 +406,9 @@ func TestWidget(t *testing.T) {
 	  add("nomodel", {model: "no-such-model.safetensors"}, "sheep").scrollIntoView();
 	  return true })()`, graph))
 	waitScenes(t, ctx, "added widgets", drawn("json")+" && "+drawn("text")+` && `+scene("nomodel")+`.state === "error"`, 60*time.Second)
-	want := cliImage(t, "../testdata/graphs/sheep.json", 3)
+	// The file the widget loaded: the shipped model as the app ships it
+	// (float16, generator only).
+	want := cliImage(t, filepath.Join(dir, "model.safetensors"), "../testdata/graphs/sheep.json", 3)
 	samePixels(t, "graph attribute, seed 3", scenePixels(t, ctx, "json"), want)
 	samePixels(t, "one-line text, seed 3", scenePixels(t, ctx, "text"), want)
 	if msg := sceneStatus(t, ctx, "nomodel"); !strings.Contains(msg, "could not be loaded") || !strings.Contains(msg, "404") {
@@ -468,6 +470,10 @@ func TestWidgetOffline(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "first widget", drawn("first"), 90*time.Second)
+	// The widget registers the service worker after its first image; a
+	// visit ends when it is installed.
+	do(t, ctx, `navigator.serviceWorker.ready.then(() => { window.swReady = true })`)
+	waitFor(t, ctx, "service worker", `window.swReady === true`, 30*time.Second)
 	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ const (
 // App is the page's state; every view renders from it.
 type App struct {
 	c     *client
+	store *storage
 	info  *protocol.ModelInfo
 	vocab *model.Vocab
 
@@ -54,6 +55,7 @@ func Run() {
 	}()
 	a.build()
 	a.restore()
+	a.store = newStorage(a)
 	a.c = newClient(workerURL, func(msg string) { a.status("Error: " + msg) })
 	a.loadURL(shippedModel, "shipped model")
 	select {}
@@ -130,6 +132,7 @@ func (a *App) loadModel(req protocol.LoadRequest, bytes js.Value) {
 func (a *App) modelLoaded(info *protocol.ModelInfo) {
 	a.info = info
 	a.vocab = model.NewVocab(info.Objects, info.Predicates)
+	a.store.modelLoaded(info.Name)
 	setText(byID(IDModelStatus), fmt.Sprintf("%s: %d objects, %d predicates, %dx%d images, %.1fM parameters",
 		info.Name, len(info.Objects), len(info.Predicates), info.ImageSize[1], info.ImageSize[0], float64(info.Params)/1e6))
 	dl := byID(IDVocabObjects)

@@ -196,6 +196,7 @@ func (a *App) importFile(f js.Value) {
 // loadFile sends a model file's bytes to the engine.
 func (a *App) loadFile(f js.Value) {
 	name := f.Get("name").String()
+	a.store.picked = f // the storage panel may keep it
 	var fn js.Func
 	fn = js.FuncOf(func(_ js.Value, args []js.Value) any {
 		fn.Release()

@@ -1,8 +1,6 @@
-// Bootstrap: register the service worker and start the Go app.
+// Bootstrap: start the Go app, and register the service worker once the
+// engine has its model.
 "use strict";
-if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register("sw.js").catch((e) => console.warn("no offline support:", e));
-}
 // The engine worker starts now, beside the page's own start, and loads the
 // shipped model at once (the "preload:" name, wasm/worker.go); the page's
 // Go code adopts it with the events it missed (ui/client.go).
@@ -16,6 +14,19 @@ if ("serviceWorker" in navigator) {
     worker, missed,
     stop() { worker.removeEventListener("message", keep); worker.removeEventListener("error", keep); },
   };
+  // The service worker's install fetches the app's files: after the page
+  // has them, those requests revalidate (no body), so nothing comes twice.
+  const register = (ev) => {
+    const kind = ev.type === "message" ? JSON.parse(ev.data.json).kind : "error";
+    if (kind !== "loaded" && kind !== "error") return;
+    worker.removeEventListener("message", register);
+    worker.removeEventListener("error", register);
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.register("sw.js").catch((e) => console.warn("no offline support:", e));
+    }
+  };
+  worker.addEventListener("message", register);
+  worker.addEventListener("error", register);
 }
 (async () => {
   try {

@@ -22,9 +22,14 @@ const DEFAULT_SIZE = 256;
 const EDIT_DELAY_MS = 300; // debounce of the inline editor
 
 // On the app's own origin the widget shares the app's service worker, so a
-// docs page served there works offline after one visit.
+// docs page served there works offline after one visit. It registers after
+// the first image, when the page has fetched the engine and the model: the
+// worker's install then revalidates them (no body) instead of fetching
+// them a second time.
 if (new URL(import.meta.url).origin === location.origin && "serviceWorker" in navigator) {
-  navigator.serviceWorker.register(new URL("sw.js", import.meta.url)).catch(() => {});
+  document.addEventListener("sg2im-draw", () => {
+    navigator.serviceWorker.register(new URL("sw.js", import.meta.url)).catch(() => {});
+  }, { once: true });
 }
 
 // Engine is one worker and the model it loaded; requests carry ids and the

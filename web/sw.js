@@ -1,11 +1,21 @@
-// Offline support: the app shell, the engine and the shipped model are
-// cached on install; requests go to the network first (so updates show up)
-// and fall back to the cache when the server cannot be reached.
+// Offline support. The service worker keeps the app (shell, engine,
+// shipped model, widget files) and nothing else of its own accord: other
+// models are kept only when the user asks, by the page, in KEPT.
+//
+// The page registers it once its own start has fetched everything
+// (web/main.js, sg2im-widget.js), so the install's requests revalidate
+// those files (the server answers 304, no body): a first visit transfers
+// each file once. Requests go to the network first (so updates show up)
+// and fall back to the caches when the server cannot be reached.
 "use strict";
-const CACHE = "sg2im-v2";
-const SHELL = ["./", "index.html", "style.css", "main.js", "worker.js", "wasm_exec.js", "load.js", "app.wasm", "kernel.wasm",
-  "model.safetensors", "manifest.webmanifest", "icon.svg",
-  "sg2im-widget.js", "embed.html", "embed.css"];
+const CACHE = "sg2im-v3";
+const KEPT = "sg2im-kept"; // models the user asked to keep; see ui/storage.go
+const SHELL = ["./", "style.css", "main.js", "worker.js", "wasm_exec.js", "load.js", "app.wasm", "kernel.wasm",
+  "model.safetensors", "manifest.webmanifest", "icon.svg"];
+// What a response passing through may add to CACHE: the shell, and the
+// widget's files when a widget page on this origin fetches them.
+const KEEP = new Set([...SHELL, "index.html", "sg2im-widget.js", "embed.html", "embed.css"]
+  .map((p) => new URL(p, self.registration.scope).href));
 
 self.addEventListener("install", (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -13,18 +23,33 @@ self.addEventListener("install", (e) => {
 
 self.addEventListener("activate", (e) => {
   e.waitUntil(caches.keys()
-    .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+    .then((keys) => Promise.all(keys.filter((k) => k !== CACHE && k !== KEPT).map((k) => caches.delete(k))))
     .then(() => self.clients.claim()));
 });
 
 self.addEventListener("fetch", (e) => {
   const req = e.request;
   if (req.method !== "GET" || new URL(req.url).origin !== self.location.origin) return;
+  const url = new URL(req.url);
+  url.search = "";
+  const keep = KEEP.has(url.href);
   e.respondWith(fetch(req).then((resp) => {
-    if (resp.ok) {
+    if (keep && resp.ok) {
       const copy = resp.clone();
-      caches.open(CACHE).then((c) => c.put(req, copy));
+      caches.open(CACHE).then((c) => c.put(url.href, copy));
     }
     return resp;
-  }).catch(() => caches.match(req, { ignoreSearch: true }).then((hit) => hit || Response.error())));
+  }).catch(() => offline(req)));
 });
+
+// offline answers from the caches; a page of the app's that is not cached
+// gets the app.
+async function offline(req) {
+  const hit = await caches.match(req, { ignoreSearch: true });
+  if (hit) return hit;
+  if (req.mode === "navigate") {
+    const app = await caches.match(new URL("./", self.registration.scope).href);
+    if (app) return app;
+  }
+  return Response.error();
+}

@@ -1,0 +1,183 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// shipModel writes the app's model into dir as `make app` does: the
+// shipped model stored as float16, without its discriminators.
+func shipModel(t *testing.T, dir string) {
+	t.Helper()
+	out := filepath.Join(dir, "model.safetensors")
+	cmd := exec.Command("go", "run", "../cmd/sg2im", "convert", "--dtype", "f16", "--generator_only",
+		filepath.Join("..", "weights", "shipped", "model.safetensors"), out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("converting the shipped model: %v\n%s", err, b)
+	}
+	info, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Size() > maxShippedModelBytes {
+		t.Fatalf("the app's model has %d bytes, want at most %d", info.Size(), maxShippedModelBytes)
+	}
+}
+
+// maxShippedModelBytes bounds the app's and the widget's model file.
+const maxShippedModelBytes = 6 << 20
+
+// swCachedPathsJS resolves, once the service worker is active, to the
+// paths its app cache holds.
+const swCachedPathsJS = `navigator.serviceWorker.ready
+  .then(() => caches.open("sg2im-v3")).then((c) => c.keys())
+  .then((ks) => { window.swCached = ks.map((r) => new URL(r.url).pathname) })`
+
+// TestFirstVisit checks that a first visit to the app fetches each file
+// once, though both the page and the service worker's install want them,
+// and at most 7 MB in all.
+func TestFirstVisit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests take a minute; skipped with -short")
+	}
+	bctx := browser(t)
+	srv, hits := serveCounting(t, buildWidget(t))
+	ctx := newTab(t, bctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "first image", drawnJS, 90*time.Second)
+	t.Logf("measured (loaded machine): navigation to first image, cold: %.0f ms", eval[float64](t, ctx, "performance.now()"))
+	do(t, ctx, swCachedPathsJS)
+	waitFor(t, ctx, "service worker installed", `window.swCached !== undefined`, 60*time.Second)
+	cached := eval[[]string](t, ctx, `window.swCached`)
+	for _, p := range []string{"/", "/app.wasm", "/kernel.wasm", "/model.safetensors", "/wasm_exec.js", "/worker.js"} {
+		if !slices.Contains(cached, p) {
+			t.Errorf("the service worker did not keep %s (it has %v)", p, cached)
+		}
+	}
+	files, total := hits.report()
+	t.Logf("measured: first visit: %d bytes of response bodies (%s)", total, files)
+	hits.mu.Lock()
+	defer hits.mu.Unlock()
+	for p, s := range hits.paths {
+		if s.downloads > 1 {
+			t.Errorf("%s was sent %d times on one visit, want once", p, s.downloads)
+		}
+	}
+	for _, p := range []string{"/sg2im-widget.js", "/embed.html", "/embed.css"} {
+		if s := hits.paths[p]; s != nil && s.downloads > 0 {
+			t.Errorf("the app's first visit fetched the widget's %s", p)
+		}
+	}
+	if total > maxFirstVisitBytes {
+		t.Errorf("the first visit transferred %d bytes, want at most %d", total, maxFirstVisitBytes)
+	}
+}
+
+// maxFirstVisitBytes bounds what a first visit to the app transfers.
+const maxFirstVisitBytes = 7_000_000
+
+// allCachedJS sets window.allCached to the paths held in any of the
+// origin's caches.
+const allCachedJS = `window.allCached = undefined; caches.keys()
+  .then((ns) => Promise.all(ns.map((n) => caches.open(n).then((c) => c.keys()))))
+  .then((ks) => { window.allCached = ks.flat().map((r) => new URL(r.url).pathname) })`
+
+func allCached(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	do(t, ctx, allCachedJS)
+	waitFor(t, ctx, "cache listing", `window.allCached !== undefined`, 10*time.Second)
+	return eval[[]string](t, ctx, `window.allCached`)
+}
+
+const usageJS = `document.getElementById("storage-usage").textContent`
+
+// TestCachePolicy checks what the service worker keeps: the app and the
+// shipped model, another model only when the user asks; the page says how
+// much is stored and clears it.
+func TestCachePolicy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests take a minute; skipped with -short")
+	}
+	bctx := browser(t)
+	dir := buildApp(t)
+	pt, _ := filepath.Abs(filepath.Join("..", "testdata", "tiny_masks.legacy.pt"))
+	b, err := os.ReadFile(pt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "other.pt"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := serveCounting(t, dir)
+	ctx := newTab(t, bctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "first image", drawnJS, 90*time.Second)
+	waitFor(t, ctx, "app stored", usageJS+`.startsWith("Stored for offline use")`, 60*time.Second)
+	if eval[bool](t, ctx, `document.getElementById("keep-model").checkVisibility()`) {
+		t.Error("the keep button is offered for the shipped model")
+	}
+	if u := eval[string](t, ctx, usageJS); !strings.Contains(u, "the app and its model, ") || !strings.Contains(u, "No models of yours are kept") {
+		t.Errorf("the storage panel says %q", u)
+	}
+	screenshot(t, ctx, "storage-1-app")
+
+	t.Log("another model fetched through the service worker is not kept")
+	waitFor(t, ctx, "controlled page", `navigator.serviceWorker.controller !== null`, 30*time.Second)
+	do(t, ctx, `window.fetchedOther = false; fetch("other.pt").then((r) => r.arrayBuffer()).then(() => { window.fetchedOther = true })`)
+	waitFor(t, ctx, "other model fetched", `window.fetchedOther`, 30*time.Second)
+	if c := allCached(t, ctx); slices.Contains(c, "/other.pt") || !slices.Contains(c, "/model.safetensors") {
+		t.Errorf("caches hold %v: want the shipped model, not other.pt", c)
+	}
+
+	t.Log("a picked model is kept when the user asks, and opens after a reload")
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles("#model-file", []string{pt})); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "picked model", `document.getElementById("model-status").textContent.startsWith("tiny_masks.legacy.pt")`, 60*time.Second)
+	waitFor(t, ctx, "keep offered", `document.getElementById("keep-model").checkVisibility()`, 10*time.Second)
+	for _, p := range allCached(t, ctx) {
+		if strings.Contains(p, "kept") || strings.Contains(p, "tiny") {
+			t.Errorf("the picked model was stored before the user asked (%s)", p)
+		}
+	}
+	do(t, ctx, `document.getElementById("keep-model").click()`)
+	waitFor(t, ctx, "model kept", `document.querySelectorAll("#kept-models li").length === 1`, 30*time.Second)
+	if u := eval[string](t, ctx, usageJS); !strings.Contains(u, "Models you kept: 1") {
+		t.Errorf("after keeping, the panel says %q", u)
+	}
+	if eval[bool](t, ctx, `document.getElementById("keep-model").checkVisibility()`) {
+		t.Error("the keep button is still offered for a kept model")
+	}
+	screenshot(t, ctx, "storage-2-kept")
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "kept model listed", `document.querySelectorAll("#kept-models li").length === 1 && `+drawnJS, 90*time.Second)
+	if li := eval[string](t, ctx, `document.querySelector("#kept-models li").textContent`); !strings.Contains(li, "tiny_masks.legacy.pt") {
+		t.Errorf("the kept model is listed as %q", li)
+	}
+	do(t, ctx, `document.querySelector("#kept-models li button").click()`)
+	waitFor(t, ctx, "kept model opened", `document.getElementById("model-status").textContent.startsWith("tiny_masks.legacy.pt")`, 60*time.Second)
+	setInput(t, ctx, "#text-input", "sky above grass; sheep inside grass")
+	waitFor(t, ctx, "kept model's image", drawnJS+` && document.getElementById("image").width === 32`, 60*time.Second)
+
+	t.Log("removing all stored files empties the caches")
+	do(t, ctx, `document.getElementById("clear-storage").click()`)
+	waitFor(t, ctx, "storage cleared", usageJS+`.startsWith("Nothing is stored")`, 30*time.Second)
+	if c := allCached(t, ctx); len(c) != 0 {
+		t.Errorf("after clearing, the caches hold %v", c)
+	}
+	screenshot(t, ctx, "storage-3-cleared")
+}

@@ -1,0 +1,276 @@
+//go:build js && wasm
+
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"syscall/js"
+
+	"github.com/sg2im-go/sg2im/protocol"
+)
+
+// The "Offline storage" panel. The service worker (web/sw.js) keeps the
+// app and the shipped model, nothing else; a model of the user's own is
+// kept only when the user asks, here, in its own cache. The panel says how
+// much is stored and lets the user open, remove or clear it.
+
+// Cache names shared with web/sw.js.
+const (
+	appCache   = "sg2im-v3"
+	keptCache  = "sg2im-kept"
+	keptPrefix = "kept/"
+)
+
+// DOM ids of the panel.
+const (
+	IDStorage      = "storage"
+	IDStorageUsage = "storage-usage"
+	IDKeptModels   = "kept-models"
+	IDKeepModel    = "keep-model"
+	IDClearStorage = "clear-storage"
+)
+
+type storage struct {
+	a       *App
+	h, rowH handlers
+	// picked is the model file chosen last; it can be kept once loaded.
+	picked  js.Value
+	current string // the loaded model's name
+	kept    map[string]bool
+}
+
+// newStorage adds the panel to the page; without the Cache API (a page
+// not served over HTTPS or localhost) there is none, and its methods do
+// nothing.
+func newStorage(a *App) *storage {
+	s := &storage{a: a, kept: map[string]bool{}}
+	if !js.Global().Get("caches").Truthy() {
+		return s
+	}
+	keep := el("button", attrs{"id": IDKeepModel, "type": "button"}, "Keep this model on this device")
+	// The style sheet displays every button, hidden or not: the wrapper
+	// is what hides.
+	keepWrap := el("span", attrs{"id": IDKeepModel + "-wrap", "hidden": ""}, keep)
+	clear := el("button", attrs{"id": IDClearStorage, "type": "button"}, "Remove all stored files")
+	panel := el("section", attrs{"id": IDStorage, "class": "panel", "aria-labelledby": "storage-title"},
+		el("h2", attrs{"id": "storage-title"}, "Offline storage"),
+		el("p", attrs{"id": IDStorageUsage, "class": "hint", "role": "status"}, "Counting…"),
+		el("ul", attrs{"id": IDKeptModels, "class": "rows", "aria-label": "Kept models"}),
+		el("div", attrs{"class": "row"}, keepWrap, clear))
+	parent := document.Call("querySelector", "main")
+	if !parent.Truthy() {
+		parent = byID(IDApp)
+	}
+	parent.Call("appendChild", panel)
+	s.h.on(keep, "click", func(js.Value) { s.keepPicked() })
+	s.h.on(clear, "click", func(js.Value) { s.clearAll() })
+	s.refresh()
+	// The service worker installs after the first model load (web/main.js):
+	// count again once it has stored the app.
+	if sw := js.Global().Get("navigator").Get("serviceWorker"); sw.Truthy() {
+		go guard(func() {
+			if _, err := await(sw.Get("ready")); err == nil {
+				s.refresh()
+			}
+		})
+	}
+	return s
+}
+
+func (s *storage) enabled() bool { return byID(IDStorage).Truthy() }
+
+// modelLoaded notes the engine's new model; the keep button offers a
+// picked file that is not kept yet.
+func (s *storage) modelLoaded(name string) {
+	s.current = name
+	if s.enabled() {
+		s.showKeep()
+	}
+}
+
+func (s *storage) showKeep() {
+	offer := s.picked.Truthy() && s.picked.Get("name").String() == s.current && !s.kept[s.current]
+	byID(IDKeepModel+"-wrap").Set("hidden", !offer)
+}
+
+// keepPicked stores the loaded model file in the kept cache.
+func (s *storage) keepPicked() {
+	f, name := s.picked, s.current
+	if !f.Truthy() || f.Get("name").String() != name {
+		return
+	}
+	go guard(func() {
+		c, err := await(js.Global().Get("caches").Call("open", keptCache))
+		if err == nil {
+			hdr := js.ValueOf(map[string]any{"Content-Type": "application/octet-stream"})
+			resp := js.Global().Get("Response").New(f, js.ValueOf(map[string]any{"headers": hdr}))
+			_, err = await(c.Call("put", keptURL(name), resp))
+		}
+		if err != nil {
+			setText(byID(IDStorageUsage), "Could not keep "+name+": "+err.Error()+" (the browser may allow this site no more space).")
+			return
+		}
+		s.refresh()
+	})
+}
+
+// keptURL is where a kept model lives in its cache.
+func keptURL(name string) string {
+	return keptPrefix + js.Global().Call("encodeURIComponent", name).String()
+}
+
+// refresh recounts what is stored and redraws the panel.
+func (s *storage) refresh() {
+	go guard(func() {
+		appBytes, _, err := cacheContents(appCache)
+		if err != nil {
+			setText(byID(IDStorageUsage), "Could not read the offline storage: "+err.Error())
+			return
+		}
+		keptBytes, names, err := cacheContents(keptCache)
+		if err != nil {
+			setText(byID(IDStorageUsage), "Could not read the offline storage: "+err.Error())
+			return
+		}
+		s.render(appBytes, keptBytes, names)
+	})
+}
+
+func (s *storage) render(appBytes, keptBytes int64, names map[string]int64) {
+	msg := "Nothing is stored for offline use; the app will be on your next visit."
+	if appBytes > 0 {
+		msg = fmt.Sprintf("Stored for offline use: the app and its model, %s.", megabytes(appBytes))
+	}
+	if len(names) > 0 {
+		msg += fmt.Sprintf(" Models you kept: %d, %s.", len(names), megabytes(keptBytes))
+	} else {
+		msg += " No models of yours are kept."
+	}
+	setText(byID(IDStorageUsage), msg)
+	list := byID(IDKeptModels)
+	s.rowH.release()
+	clearNode(list)
+	s.kept = map[string]bool{}
+	for url, size := range names {
+		name := js.Global().Call("decodeURIComponent", strings.TrimPrefix(url, keptPrefix)).String()
+		s.kept[name] = true
+		open := el("button", attrs{"type": "button", "aria-label": "Open " + name}, "Open")
+		remove := el("button", attrs{"type": "button", "aria-label": "Remove " + name}, "Remove")
+		list.Call("appendChild", el("li", nil, el("span", nil, name+" ("+megabytes(size)+")"), open, remove))
+		s.rowH.on(open, "click", func(js.Value) { s.openKept(name) })
+		s.rowH.on(remove, "click", func(js.Value) { s.removeKept(name) })
+	}
+	s.showKeep()
+}
+
+func megabytes(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+// cacheContents sums the bodies of a cache's entries, and returns each
+// entry's size by its path relative to the page.
+func cacheContents(name string) (int64, map[string]int64, error) {
+	c, err := await(js.Global().Get("caches").Call("open", name))
+	if err != nil {
+		return 0, nil, err
+	}
+	keys, err := await(c.Call("keys"))
+	if err != nil {
+		return 0, nil, err
+	}
+	base := document.Get("baseURI").String()
+	var total int64
+	sizes := map[string]int64{}
+	for i := 0; i < keys.Length(); i++ {
+		resp, err := await(c.Call("match", keys.Index(i)))
+		if err != nil || !resp.Truthy() {
+			continue
+		}
+		blob, err := await(resp.Call("blob"))
+		if err != nil {
+			continue
+		}
+		n := int64(blob.Get("size").Float())
+		total += n
+		sizes[strings.TrimPrefix(keys.Index(i).Get("url").String(), base)] = n
+	}
+	return total, sizes, nil
+}
+
+// openKept loads a kept model into the engine.
+func (s *storage) openKept(name string) {
+	go guard(func() {
+		resp, err := await(js.Global().Get("caches").Call("match", keptURL(name), js.ValueOf(map[string]any{"cacheName": keptCache})))
+		if err != nil || !resp.Truthy() {
+			setText(byID(IDStorageUsage), name+" is no longer stored; pick the file again.")
+			s.refresh()
+			return
+		}
+		buf, err := await(resp.Call("arrayBuffer"))
+		if err != nil {
+			setText(byID(IDStorageUsage), "Could not read "+name+": "+err.Error())
+			return
+		}
+		s.picked = js.Null()
+		s.a.loadModel(protocol.LoadRequest{Name: name}, js.Global().Get("Uint8Array").New(buf))
+	})
+}
+
+func (s *storage) removeKept(name string) {
+	go guard(func() {
+		if c, err := await(js.Global().Get("caches").Call("open", keptCache)); err == nil {
+			await(c.Call("delete", keptURL(name)))
+		}
+		s.refresh()
+	})
+}
+
+// clearAll removes every stored file and the service worker: the app is
+// stored again on the next visit.
+func (s *storage) clearAll() {
+	go guard(func() {
+		for _, name := range []string{appCache, keptCache} {
+			await(js.Global().Get("caches").Call("delete", name))
+		}
+		if sw := js.Global().Get("navigator").Get("serviceWorker"); sw.Truthy() {
+			if reg, err := await(sw.Call("getRegistration")); err == nil && reg.Truthy() {
+				await(reg.Call("unregister"))
+			}
+		}
+		s.refresh()
+	})
+}
+
+// await blocks the calling goroutine (never the event loop's) until a
+// promise settles.
+func await(p js.Value) (js.Value, error) {
+	type result struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan result, 1)
+	var ok, fail js.Func
+	ok = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		ch <- result{v: firstArg(args)}
+		return nil
+	})
+	fail = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		e, msg := firstArg(args), "failed"
+		if e.Type() == js.TypeObject && e.Get("message").Type() == js.TypeString {
+			msg = e.Get("message").String()
+		}
+		ch <- result{err: fmt.Errorf("%s", msg)}
+		return nil
+	})
+	p.Call("then", ok, fail)
+	r := <-ch
+	ok.Release()
+	fail.Release()
+	return r.v, r.err
+}
+
+func firstArg(args []js.Value) js.Value {
+	if len(args) == 0 {
+		return js.Undefined()
+	}
+	return args[0]
+}
