@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/nlpodyssey/gopickle/types"
@@ -40,23 +41,59 @@ const (
 	dObjPrefix = "d_obj."
 )
 
-// Load reads and decodes the checkpoint file at path.
+// Load reads and decodes the checkpoint file at path. A safetensors file
+// is read straight into its tensors (see loadSafetensors).
 func Load(path string) (*Checkpoint, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("weights: reading checkpoint: %w", err)
-	}
-	c, err := Decode(data)
+	c, err := load(path)
 	if fe, ok := errors.AsType[*FormatError](err); ok {
 		fe.Path = path
 	}
 	return c, err
 }
 
+func load(path string) (c *Checkpoint, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("weights: reading checkpoint: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("weights: reading checkpoint: %w", err)
+	}
+	// A file that changes while it is read faults; that too is an error.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, formatErr("malformed checkpoint (internal error: %v; please report it)", r)
+		}
+	}()
+	var head [9]byte
+	if n, _ := f.ReadAt(head[:], 0); n < len(head) || head[8] != '{' {
+		// Not safetensors: Decode tells the format, as for bytes, from
+		// the file mapped into memory a page at a time.
+		m, err := mapFile(f, info.Size())
+		if err != nil {
+			return nil, err
+		}
+		defer m.close()
+		return decodeCheckpoint(m.data, m.release)
+	}
+	sf, err := loadSafetensors(f, info.Size())
+	if err != nil {
+		return nil, err
+	}
+	return fromFile(sf)
+}
+
 // Decode decodes a checkpoint, telling its format from its first bytes: a
 // length and a JSON object is a safetensors file, a zip archive PyTorch's
 // zip serialisation, a pickle its legacy one.
-func Decode(data []byte) (c *Checkpoint, err error) {
+func Decode(data []byte) (*Checkpoint, error) { return decodeCheckpoint(data, nil) }
+
+// decodeCheckpoint is Decode; release, when not nil, is given each
+// tensor's bytes once they are decoded.
+func decodeCheckpoint(data []byte, release func([]byte)) (c *Checkpoint, err error) {
 	// The last line of defence: no input may crash the caller.
 	defer func() {
 		if r := recover(); r != nil {
@@ -80,12 +117,14 @@ func Decode(data []byte) (c *Checkpoint, err error) {
 		if err != nil {
 			return nil, err
 		}
+		r.release = release
 		return fromPickle(top, r, "pytorch-zip")
 	case data[0] == 0x80: // a pickle's PROTO opcode
 		top, r, err := decodeLegacy(data)
 		if err != nil {
 			return nil, err
 		}
+		r.release = release
 		return fromPickle(top, r, "pytorch-legacy")
 	case bytes.HasPrefix(data, []byte("version https://git-lfs")):
 		return nil, formatErr("this is a Git LFS pointer, not the weights; fetch the real file (git lfs pull)")
@@ -304,4 +343,13 @@ func (c *Checkpoint) StoreFloatsAs(d DType) error {
 // images needs is the generator alone.
 func (c *Checkpoint) DropDiscriminators() {
 	c.DImg, c.DImgKwargs, c.DObj, c.DObjKwargs = nil, nil, nil, nil
+}
+
+// readWhole reads a file of size bytes into memory.
+func readWhole(f *os.File, size int64) (*mapped, error) {
+	data := make([]byte, size)
+	if _, err := f.ReadAt(data, 0); err != nil && err != io.EOF {
+		return nil, fmt.Errorf("weights: reading checkpoint: %w", err)
+	}
+	return &mapped{data: data}, nil
 }

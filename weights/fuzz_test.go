@@ -37,8 +37,16 @@ func FuzzReadSafetensors(f *testing.F) {
 		[]byte{0x00, 0x3c, 0x01, 0x7c, 0xff, 0x03, 0x80, 0x3f, 0x81, 0xff}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := ReadSafetensors(data)
+		// Reading from a file agrees with reading from bytes.
+		streamed, serr := loadSafetensors(bytes.NewReader(data), int64(len(data)))
+		if (err == nil) != (serr == nil) || err != nil && err.Error() != serr.Error() {
+			t.Fatalf("from bytes: %v; from a file: %v", err, serr)
+		}
 		if err != nil {
 			return
+		}
+		if d := sameFile(file, streamed); d != "" {
+			t.Fatalf("from a file: %s", d)
 		}
 		// What was read must write out and read back the same, when it is
 		// of a type we write: F16 and BF16 bit for bit.
@@ -91,4 +99,24 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("decoding what we wrote: %v", err)
 		}
 	})
+}
+
+// sameFile says how two parsed files differ, "" when they do not (values
+// compared bit for bit, so NaNs match).
+func sameFile(a, b *File) string {
+	if !reflect.DeepEqual(a.Metadata, b.Metadata) || len(a.Tensors) != len(b.Tensors) {
+		return "metadata or tensor count differ"
+	}
+	for i, x := range a.Tensors {
+		y := b.Tensors[i]
+		if x.Name != y.Name || x.DType != y.DType || !reflect.DeepEqual(x.T.Shape, y.T.Shape) || len(x.T.Data) != len(y.T.Data) {
+			return "tensor " + x.Name + " differs"
+		}
+		for j, v := range x.T.Data {
+			if math.Float32bits(v) != math.Float32bits(y.T.Data[j]) {
+				return "values of " + x.Name + " differ"
+			}
+		}
+	}
+	return ""
 }

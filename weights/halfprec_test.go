@@ -2,8 +2,12 @@ package weights
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -174,4 +178,68 @@ func rounded(v float32, kept, dt DType) float32 {
 	}
 	h, _ := floatToBF16(v)
 	return math.Float32frombits(uint32(h) << 16)
+}
+
+// Load reads a safetensors file straight into its tensors, and a .pt file
+// mapped into memory, its pages dropped as their tensors are decoded: the
+// same tensors, and the same errors, as Decode of the file's bytes.
+func TestLoadFromFileEqualsDecode(t *testing.T) {
+	var inputs [][]byte
+	for _, pattern := range []string{"*.safetensors", "*.pt"} {
+		files, _ := filepath.Glob(filepath.Join("..", "testdata", pattern))
+		if len(files) == 0 {
+			t.Fatalf("no %s in testdata", pattern)
+		}
+		for _, name := range files {
+			data := readTestdata(t, filepath.Base(name))
+			inputs = append(inputs, data, data[:len(data)-1], data[:9], data[:len(data)/2])
+		}
+	}
+	// Two tensors on one storage of several pages: the second reads pages
+	// the first gave back.
+	big := make([]float32, 5000)
+	for i := range big {
+		big[i] = float32(i)
+	}
+	st := f32Storage("s", big...)
+	shared := fakeCheckpoint{kwargs: map[string]int{"a": 1}, model: []fakeTensor{
+		{name: "w", st: st, size: []int{50, 100}, stride: []int{100, 1}},
+		{name: "v", st: st, offset: 17, size: []int{4000}, stride: []int{1}},
+	}}
+	inputs = append(inputs, shared.legacy(), shared.zip(t), []byte{},
+		stFile(`{"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"BF16","shape":[1],"data_offsets":[4,6]}}`, []byte{0, 0x3c, 1, 0xfc, 0x80, 0x3f}),
+		stFile(`{"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"BF16","shape":[1],"data_offsets":[4,6]}}`, []byte{0, 0x3c, 1, 0xfc, 0x80, 0x3f}),
+		stFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}`, make([]byte, 4)))
+	dir := t.TempDir()
+	sharedChecked := false
+	for i, data := range inputs {
+		path := filepath.Join(dir, fmt.Sprintf("%d.safetensors", i))
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want, werr := Decode(data)
+		got, err := Load(path)
+		if (err == nil) != (werr == nil) {
+			t.Errorf("input %d: Load: %v; Decode: %v", i, err, werr)
+			continue
+		}
+		if err != nil {
+			if !strings.Contains(err.Error(), strings.TrimPrefix(werr.Error(), "weights: ")) || !strings.Contains(err.Error(), path) {
+				t.Errorf("input %d: Load: %v; Decode: %v", i, err, werr)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("input %d: Load and Decode differ", i)
+		}
+		if len(got.Model) == 2 && got.Model[1].Name == "v" {
+			sharedChecked = true
+			if v := got.Model[1].T.Data; v[0] != 17 || v[3999] != 4016 {
+				t.Errorf("the second view of a shared storage read %g ... %g", v[0], v[3999])
+			}
+		}
+	}
+	if !sharedChecked {
+		t.Error("the shared-storage checkpoint did not load")
+	}
 }

@@ -55,16 +55,56 @@ func ReadSafetensors(data []byte) (*File, error) {
 	if len(data) < 8 {
 		return nil, formatErr("safetensors: file is %d bytes, too short for a header %s", len(data), hintRefetch)
 	}
-	n := binary.LittleEndian.Uint64(data)
-	if n > uint64(len(data)-8) {
-		return nil, formatErr("safetensors: truncated file: header needs %d bytes, %d remain %s", n, len(data)-8, hintRefetch)
+	n, err := checkHeaderLen(binary.LittleEndian.Uint64(data), uint64(len(data)))
+	if err != nil {
+		return nil, err
 	}
-	header, buf := data[8:8+n], data[8+n:]
-	if n < 2 || header[0] != '{' {
-		return nil, formatErr("safetensors: header is not a JSON object")
+	buf := data[8+n:]
+	l, err := parseLayout(data[8:8+n], uint64(len(buf)))
+	if err != nil {
+		return nil, err
+	}
+	f := &File{Metadata: l.metadata, Tensors: make([]Tensor, 0, len(l.spans))}
+	for _, s := range l.spans {
+		t, err := l.tensor(s)
+		if err != nil {
+			return nil, err
+		}
+		decode(t.T.Data, buf[s.begin:s.end], s.e.DType)
+		f.Tensors = append(f.Tensors, t)
+	}
+	return f, nil
+}
+
+// checkHeaderLen checks the header length n read from a file of size
+// bytes, before the header is read.
+func checkHeaderLen(n, size uint64) (uint64, error) {
+	if n > size-8 {
+		return 0, formatErr("safetensors: truncated file: header needs %d bytes, %d remain %s", n, size-8, hintRefetch)
 	}
 	if n > maxHeaderBytes {
-		return nil, formatErr("safetensors: header of %d bytes, more than the %d allowed", n, maxHeaderBytes)
+		return 0, formatErr("safetensors: header of %d bytes, more than the %d allowed", n, maxHeaderBytes)
+	}
+	return n, nil
+}
+
+// stLayout is a checked safetensors header.
+type stLayout struct {
+	metadata map[string]string
+	spans    []stSpan // in data order, tiling the data
+}
+
+type stSpan struct {
+	name       string
+	e          stEntry
+	begin, end uint64
+}
+
+// parseLayout decodes and checks a header whose tensors' data has
+// dataLen bytes.
+func parseLayout(header []byte, dataLen uint64) (*stLayout, error) {
+	if len(header) < 2 || header[0] != '{' {
+		return nil, formatErr("safetensors: header is not a JSON object")
 	}
 	if k := topLevelEntries(header); k > maxTensors+1 {
 		return nil, formatErr("safetensors: header has %d entries, more than the %d tensors allowed", k, maxTensors)
@@ -73,23 +113,20 @@ func ReadSafetensors(data []byte) (*File, error) {
 	if err := json.Unmarshal(header, &raw); err != nil {
 		return nil, formatErr("safetensors: bad JSON header: %v", err)
 	}
-	f := &File{}
+	l := &stLayout{}
 	if m, ok := raw["__metadata__"]; ok {
 		if k := topLevelEntries(m); k > maxTensors {
 			return nil, formatErr("safetensors: __metadata__ has %d entries, more than the %d allowed", k, maxTensors)
 		}
-		if err := json.Unmarshal(m, &f.Metadata); err != nil {
+		if err := json.Unmarshal(m, &l.metadata); err != nil {
 			return nil, formatErr("safetensors: __metadata__ must map strings to strings: %v", err)
 		}
 		delete(raw, "__metadata__")
 	}
-	type span struct {
-		name       string
-		e          stEntry
-		begin, end uint64
-	}
-	spans := make([]span, 0, len(raw))
-	for name, r := range raw {
+	spans := make([]stSpan, 0, len(raw))
+	// In name order, so that a bad file always gets the same message.
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
+		r := raw[name]
 		var e stEntry
 		if err := json.Unmarshal(r, &e); err != nil {
 			return nil, formatErr("safetensors: tensor %q: bad entry: %v", name, err)
@@ -97,10 +134,10 @@ func ReadSafetensors(data []byte) (*File, error) {
 		if len(e.Offsets) != 2 || e.Offsets[0] > e.Offsets[1] {
 			return nil, formatErr("safetensors: tensor %q: data_offsets must be [begin, end] with begin <= end", name)
 		}
-		if e.Offsets[1] > uint64(len(buf)) {
-			return nil, formatErr("safetensors: truncated file: tensor %q ends at byte %d of the data, which has %d %s", name, e.Offsets[1], len(buf), hintRefetch)
+		if e.Offsets[1] > dataLen {
+			return nil, formatErr("safetensors: truncated file: tensor %q ends at byte %d of the data, which has %d %s", name, e.Offsets[1], dataLen, hintRefetch)
 		}
-		spans = append(spans, span{name, e, e.Offsets[0], e.Offsets[1]})
+		spans = append(spans, stSpan{name, e, e.Offsets[0], e.Offsets[1]})
 	}
 	sort.Slice(spans, func(i, j int) bool {
 		a, b := spans[i], spans[j]
@@ -119,18 +156,17 @@ func ReadSafetensors(data []byte) (*File, error) {
 		}
 		at = s.end
 	}
-	if at != uint64(len(buf)) {
-		return nil, formatErr("safetensors: tensors cover %d bytes but the data has %d (extra bytes at the end)", at, len(buf))
+	if at != dataLen {
+		return nil, formatErr("safetensors: tensors cover %d bytes but the data has %d (extra bytes at the end)", at, dataLen)
 	}
-	f.Tensors = make([]Tensor, 0, len(spans))
+	// Every entry is checked before any tensor is allocated.
 	for _, s := range spans {
-		t, err := stTensor(s.name, s.e, buf[s.begin:s.end])
-		if err != nil {
+		if _, err := stShape(s); err != nil {
 			return nil, err
 		}
-		f.Tensors = append(f.Tensors, t)
 	}
-	return f, nil
+	l.spans = spans
+	return l, nil
 }
 
 // topLevelEntries counts the colons outside strings at depth 1 of a JSON
@@ -157,29 +193,37 @@ func topLevelEntries(b []byte) int {
 	return n
 }
 
-// stTensor decodes one entry whose bytes are b.
-func stTensor(name string, e stEntry, b []byte) (Tensor, error) {
+// stShape checks an entry's dtype and shape against its bytes.
+func stShape(s stSpan) ([]int, error) {
+	e, nbytes := s.e, s.end-s.begin
 	es := e.DType.size()
 	if es == 0 {
-		return Tensor{}, formatErr("safetensors: tensor %q: unsupported dtype %q (want F32, F64, F16, BF16, an integer type or BOOL)", name, e.DType)
+		return nil, formatErr("safetensors: tensor %q: unsupported dtype %q (want F32, F64, F16, BF16, an integer type or BOOL)", s.name, e.DType)
 	}
 	shape := make([]int, len(e.Shape))
 	numel := uint64(1)
 	for i, d := range e.Shape {
 		if d > maxDim {
-			return Tensor{}, formatErr("safetensors: tensor %q: dimension %d is too large", name, d)
+			return nil, formatErr("safetensors: tensor %q: dimension %d is too large", s.name, d)
 		}
 		shape[i] = int(d)
-		// Saturating past len(b) keeps the product from overflowing; such a
+		// Saturating past nbytes keeps the product from overflowing; such a
 		// shape cannot match the bytes, and a later 0 still gives 0.
-		numel = mulSat(numel, d, uint64(len(b))+1)
+		numel = mulSat(numel, d, nbytes+1)
 	}
-	if numel*uint64(es) != uint64(len(b)) {
-		return Tensor{}, formatErr("safetensors: tensor %q: shape %v of %s does not match its %d bytes", name, e.Shape, e.DType, len(b))
+	if numel*uint64(es) != nbytes {
+		return nil, formatErr("safetensors: tensor %q: shape %v of %s does not match its %d bytes", s.name, e.Shape, e.DType, nbytes)
 	}
-	t := nn.New(shape...)
-	decode(t.Data, b, e.DType)
-	return Tensor{Name: name, DType: e.DType, T: t}, nil
+	return shape, nil
+}
+
+// tensor allocates the tensor of a checked span, its values not yet read.
+func (l *stLayout) tensor(s stSpan) (Tensor, error) {
+	shape, err := stShape(s)
+	if err != nil {
+		return Tensor{}, err
+	}
+	return Tensor{Name: s.name, DType: s.e.DType, T: nn.New(shape...)}, nil
 }
 
 // WriteSafetensors writes tensors, in order, as a safetensors file with the

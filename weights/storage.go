@@ -51,6 +51,9 @@ type torchReader struct {
 	// budget is how many more values may be materialised: no more than the
 	// file has bytes, so shared or stride-0 storages cannot blow up memory.
 	budget int
+	// release, when set, is given the bytes of each tensor once decoded
+	// (see mapped.release).
+	release func([]byte)
 }
 
 func newTorchReader(fileSize int) *torchReader {
@@ -222,6 +225,9 @@ func (r *torchReader) materialise(lt *lazyTensor, name string) (*nn.Tensor, DTyp
 		return nil, "", within(fmt.Sprintf("tensor %q", name), err)
 	}
 	r.budget -= int(numel)
+	if r.release != nil {
+		defer r.release(b)
+	}
 	if isContiguous(lt.size, lt.stride) {
 		decode(t.Data, b, dt)
 		return t, dt, nil
