@@ -181,3 +181,70 @@ func TestCachePolicy(t *testing.T) {
 	}
 	screenshot(t, ctx, "storage-3-cleared")
 }
+
+// engineWorkers lists the ids of the browser's dedicated workers.
+func engineWorkers(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	infos, err := chromedp.Targets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, in := range infos {
+		if in.Type == "worker" {
+			ids = append(ids, string(in.TargetID))
+		}
+	}
+	return ids
+}
+
+// waitWorkers waits until the browser has exactly one dedicated worker
+// that is not among old, and returns its id.
+func waitWorkers(t *testing.T, ctx context.Context, what string, old []string) string {
+	t.Helper()
+	var ids []string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		ids = engineWorkers(t, ctx)
+		if len(ids) == 1 && !slices.Contains(old, ids[0]) {
+			return ids[0]
+		}
+	}
+	t.Fatalf("%s: workers %v, want one new one (old %v)", what, ids, old)
+	return ""
+}
+
+// TestModelSwitch checks that each model after the first gets a fresh
+// engine worker, the previous one ended: WebAssembly memory never shrinks,
+// so nothing of the previous model may stay behind.
+func TestModelSwitch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests take a minute; skipped with -short")
+	}
+	ctx := browser(t)
+	url, stop := serve(t, buildApp(t))
+	defer stop()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "first image", drawnJS, 90*time.Second)
+	first := waitWorkers(t, ctx, "the shipped model's engine", nil)
+
+	t.Log("a picked model gets its own engine; the shipped model's ends")
+	pt, _ := filepath.Abs(filepath.Join("..", "testdata", "tiny_masks.legacy.pt"))
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles("#model-file", []string{pt})); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "picked model", `document.getElementById("model-status").textContent.startsWith("tiny_masks.legacy.pt")`, 60*time.Second)
+	setInput(t, ctx, "#text-input", "sky above grass; sheep inside grass")
+	waitFor(t, ctx, "picked model's image", drawnJS+` && document.getElementById("image").width === 32`, 60*time.Second)
+	second := waitWorkers(t, ctx, "the picked model's engine", []string{first})
+
+	t.Log("back to the shipped model: a third engine")
+	do(t, ctx, `const s = document.getElementById("model-select"); s.value = "shipped"; s.dispatchEvent(new Event("change"))`)
+	waitFor(t, ctx, "shipped model again", `document.getElementById("model-status").textContent.startsWith("shipped model")`, 60*time.Second)
+	waitFor(t, ctx, "shipped model's image", drawnJS+` && document.getElementById("image").width === 64`, 60*time.Second)
+	waitWorkers(t, ctx, "the shipped model's new engine", []string{first, second})
+	if h := eval[string](t, ctx, imageHashJS); h == "" {
+		t.Error("the image after switching back is blank")
+	}
+}

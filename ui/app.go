@@ -108,6 +108,7 @@ func (a *App) loadModel(req protocol.LoadRequest, bytes js.Value) {
 	prog.Call("removeAttribute", "value")
 	setText(byID(IDModelStatus), "Loading "+req.Name+"…")
 	a.busy = true
+	a.c.freshEngine()
 	a.c.send(protocol.Request{Kind: protocol.KindLoad, Load: &req}, bytes, func(r *protocol.Response) {
 		switch r.Kind {
 		case protocol.KindProgress:

@@ -19,10 +19,14 @@ type client struct {
 	queued  []func() // sends waiting for the engine to start
 	onFatal func(string)
 	h       handlers
+	// For a fresh worker per model (fresh.go).
+	url                string
+	loads              int
+	onMessage, onError func(js.Value)
 }
 
 func newClient(url string, onFatal func(string)) *client {
-	c := &client{pending: map[int]func(*protocol.Response){}, onFatal: onFatal}
+	c := &client{pending: map[int]func(*protocol.Response){}, onFatal: onFatal, url: url}
 	// The page's bootstrap (web/main.js) may have started the worker
 	// already, keeping the events that came before this code could listen.
 	early := js.Global().Get("sg2imEngine")
@@ -69,6 +73,7 @@ func newClient(url string, onFatal func(string)) *client {
 		}
 		c.onFatal(msg)
 	}
+	c.onMessage, c.onError = onMessage, onError
 	c.h.on(c.worker, "message", onMessage)
 	c.h.on(c.worker, "error", onError)
 	if early.Truthy() {
