@@ -92,8 +92,10 @@ func (g *Generator) NumParams() int {
 	return n
 }
 
-// LoadState copies a state dict into the generator after checking that its
-// names and shapes match exactly and that every value is finite.
+// LoadState gives the generator a state dict's values after checking that
+// its names and shapes match exactly and that every value is finite. The
+// generator takes the state's tensors' memory, without a copy: they are
+// the generator's afterwards.
 func (g *Generator) LoadState(state map[string]*nn.Tensor) error {
 	for name, t := range state {
 		if !nn.AllFinite(t.Data) {
