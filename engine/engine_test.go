@@ -252,7 +252,7 @@ func TestGenerateBoundsRequestMemory(t *testing.T) {
 		t.Errorf("%d images said to fit do not", fit)
 	}
 	// A small graph still gets all sixteen.
-	if _, err := e.Generate(&protocol.GenerateRequest{Graph: sheep, Count: protocol.MaxCount}); err != nil {
+	if err := e.checkMemory(protocol.MaxCount, protocol.MaxCount*(len(sheep.Objects)+1)); err != nil {
 		t.Errorf("16 images of 3 objects: %v", err)
 	}
 }
