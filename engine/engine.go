@@ -34,13 +34,14 @@ const maxRequestBytes = model.MaxActivationBytes
 
 // checkMemory refuses a request whose images would need more activation
 // memory than maxRequestBytes, saying how many images fit.
-func (e *Engine) checkMemory(count, objects int) error {
+// objects and triples count those of all count images.
+func (e *Engine) checkMemory(count, objects, triples int) error {
 	cfg := &e.g.Config
-	if cfg.ActivationBytes(count, objects) <= maxRequestBytes {
+	if cfg.ActivationBytes(count, objects, triples) <= maxRequestBytes {
 		return nil
 	}
 	fit := 0
-	for fit < count && cfg.ActivationBytes(fit+1, (fit+1)*objects/count) <= maxRequestBytes {
+	for fit < count && cfg.ActivationBytes(fit+1, (fit+1)*objects/count, (fit+1)*triples/count) <= maxRequestBytes {
 		fit++
 	}
 	if fit == 0 {
@@ -119,7 +120,7 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 	if err != nil {
 		return nil, graphInputError(err)
 	}
-	if err := e.checkMemory(count, len(b.Objs)); err != nil {
+	if err := e.checkMemory(count, len(b.Objs), len(b.Triples)); err != nil {
 		return nil, err
 	}
 	opt := model.Options{Seed: req.Seed}

@@ -248,11 +248,11 @@ func TestGenerateBoundsRequestMemory(t *testing.T) {
 	if fit < 1 || fit >= protocol.MaxCount {
 		t.Fatalf("fit %d", fit)
 	}
-	if e.g.Config.ActivationBytes(fit, fit*(len(big.Objects)+1)) > maxRequestBytes {
+	if e.g.Config.ActivationBytes(fit, fit*(len(big.Objects)+1), fit*len(big.Objects)) > maxRequestBytes {
 		t.Errorf("%d images said to fit do not", fit)
 	}
 	// A small graph still gets all sixteen.
-	if err := e.checkMemory(protocol.MaxCount, protocol.MaxCount*(len(sheep.Objects)+1)); err != nil {
+	if err := e.checkMemory(protocol.MaxCount, protocol.MaxCount*(len(sheep.Objects)+1), protocol.MaxCount*(len(sheep.Relationships)+len(sheep.Objects))); err != nil {
 		t.Errorf("16 images of 3 objects: %v", err)
 	}
 }

@@ -164,7 +164,7 @@ func hostileFiles(t *testing.T, dir string) []struct {
 		{"legacy storage of 2^62 values", []string{"inspect", write("huge.pt", legacyFile(tensorCheckpoint(1<<62, 0, true), []string{"s"}, binary.LittleEndian.AppendUint64(nil, 1<<62)))}, exitModel,
 			`storage "s" needs 18446744073709551616 bytes`},
 		{"model_kwargs image_size [4096, 4096]", []string{"generate", "--model", shippedWith(t, dir, "big.safetensors", "image_size", []int{4096, 4096}), "--graphs", graphs, "--out", out}, exitModel,
-			"image_size [4096 4096]"},
+			"image_size [4096 4096] with mask_size 16 and gconv_dim 64, for each of 256 objects, needs about 67574 MiB of activations"},
 		{"weights of 3e38", []string{"generate", "--model", shippedWith(t, dir, "huge-weights.safetensors", "", nil), "--graphs", graphs, "--out", out}, exitModel,
 			"NaN or infinite pixels"},
 		{"200 MB scene-graph file", []string{"generate", "--model", "../../weights/shipped/model.safetensors", "--graphs", sg, "--out", out}, exitInput,
