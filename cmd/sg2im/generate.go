@@ -21,18 +21,21 @@ const chunk = 8
 // graphs, fewer when their activations would pass the model's budget (one
 // graph always fits it, as the config was validated).
 func chunkEnd(graphs []model.SceneGraph, start int, cfg *model.Config) int {
-	objects, triples := 0, 0
-	end := start
-	for end < len(graphs) && end-start < chunk {
-		g := graphs[end]
-		objects += len(g.Objects) + 1 // and __image__
-		triples += len(g.Relationships) + len(g.Objects)
-		if end > start && cfg.ActivationBytes(end-start+1, objects, triples) > model.MaxActivationBytes {
-			break
-		}
+	end := start + 1
+	for end < len(graphs) && end-start < chunk && activations(graphs[start:end+1], cfg) <= model.MaxActivationBytes {
 		end++
 	}
-	return end
+	return min(end, len(graphs))
+}
+
+// activations estimates the activation bytes of one batch of graphs.
+func activations(graphs []model.SceneGraph, cfg *model.Config) float64 {
+	objects, triples := 0, 0
+	for _, g := range graphs {
+		objects += len(g.Objects) + 1 // and __image__
+		triples += len(g.Relationships) + len(g.Objects)
+	}
+	return cfg.ActivationBytes(len(graphs), objects, triples)
 }
 
 // layoutSide is the smallest side of a --layout picture, so labels fit.

@@ -297,13 +297,7 @@ func TestChunkEndBoundsMemory(t *testing.T) {
 	for range model.MaxObjectsPerGraph {
 		full.Objects = append(full.Objects, "sky")
 	}
-	need := func(gs []model.SceneGraph) float64 {
-		o, tr := 0, 0
-		for _, g := range gs {
-			o, tr = o+len(g.Objects)+1, tr+len(g.Relationships)+len(g.Objects)
-		}
-		return cfg.ActivationBytes(len(gs), o, tr)
-	}
+	need := func(gs []model.SceneGraph) float64 { return activations(gs, &cfg) }
 	for _, graphs := range [][]model.SceneGraph{
 		slices.Repeat([]model.SceneGraph{small}, 20),
 		{full, full, full, small, full, small, small},
