@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -71,6 +72,25 @@ func TestHostileRepeatedString(t *testing.T) {
 		p.op('e')
 	}
 	decodeBounded(t, "1 MiB dict key repeated", ck.legacy(), "converts to more than 16 MiB of JSON", 96<<20)
+	// A 4,900-digit integer, and a class of a 1 MiB name, each named
+	// 100,000 times.
+	for what, value := range map[string]func(p *pk){
+		"big integer": func(p *pk) {
+			p.op(0x8b)
+			binary.Write(p, binary.LittleEndian, uint32(2000))
+			p.Write(bytes.Repeat([]byte{0x7f}, 2000))
+		},
+		"long class name": func(p *pk) { p.global("m", big) },
+	} {
+		ck.extra = func(p *pk) {
+			p.str("args")
+			value(p)
+			p.op('q', 1, '0', ']', '(')
+			p.Write(bytes.Repeat([]byte{'h', 1}, 100_000))
+			p.op('e')
+		}
+		decodeBounded(t, what+" repeated", ck.legacy(), "converts to more than 16 MiB of JSON", 160<<20)
+	}
 }
 
 func TestHostileOpcodeFloods(t *testing.T) {
