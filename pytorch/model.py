@@ -79,61 +79,81 @@ def leaky_slope(name):
 
 # ---------------------------------------------------------------- batch norm
 
+# The sync_group of batch norms synchronised in a run of one process: the
+# same arithmetic, nothing to exchange.
+SINGLE = 'single process'
+
+
+def _all_reduce(t, group):
+    if group is not SINGLE:
+        dist.all_reduce(t, group=group)
+
+
 class _SyncStats(torch.autograd.Function):
     """Batch norm over the batch of every process of a group: the batch
     statistics and, in backward, the sums of the output gradient are
     all-reduced, so that N processes with B examples each compute what one
     process with N*B computes. Works on gloo (CPU) and NCCL alike, which
-    torch.nn.SyncBatchNorm (CUDA only) does not."""
+    torch.nn.SyncBatchNorm (CUDA only) does not.
+
+    The arithmetic follows PyTorch's own batch norm kernel, so that the two
+    agree to float rounding even on nearly constant channels, where the
+    normalisation amplifies rounding: the mean, then the sum of squared
+    deviations from it, accumulated in float64; y = x * a + b with
+    a = invstd * weight and b = bias - mean * a in float32; in backward the
+    sums of dy and of (x - mean) * dy in float64."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, eps, momentum, group):
         dims = [0] + list(range(2, x.dim()))
-        n = x.numel() // x.shape[1]
-        mean_l = x.mean(dims)
-        var_l = x.var(dims, unbiased=False)
-        # Sums over processes in float64: count, count*mean, count*E[x^2].
-        stats = torch.cat([torch.tensor([float(n)], dtype=torch.float64, device=x.device),
-                           n * mean_l.double(), n * (var_l.double() + mean_l.double() ** 2)])
-        dist.all_reduce(stats, group=group)
-        total = stats[0]
         c = x.shape[1]
-        mean = stats[1:1 + c] / total
-        var = (stats[1 + c:] / total - mean ** 2).clamp(min=0)
+        shape = [1, c] + [1] * (x.dim() - 2)
+        s1 = torch.cat([torch.tensor([float(x.numel() // c)], dtype=torch.float64, device=x.device),
+                        torch.sum(x, dims, dtype=torch.float64)])
+        _all_reduce(s1, group)
+        total = s1[0].item()
+        mean64 = s1[1:] / total
+        m2 = ((x.double() - mean64.view(shape)) ** 2).sum(dims)
+        _all_reduce(m2, group)
+        var64 = m2 / total
+        mean = mean64.to(x.dtype)
+        invstd = (1 / torch.sqrt(var64 + eps)).to(x.dtype)
         if running_mean is not None:
             with torch.no_grad():
-                running_mean.mul_(1 - momentum).add_(momentum * mean.to(running_mean.dtype))
-                unbiased = var * total / max(total.item() - 1, 1)
-                running_var.mul_(1 - momentum).add_(momentum * unbiased.to(running_var.dtype))
-        shape = [1, c] + [1] * (x.dim() - 2)
-        invstd = (1 / torch.sqrt(var + eps)).to(x.dtype).view(shape)
-        xhat = (x - mean.to(x.dtype).view(shape)) * invstd
-        ctx.save_for_backward(xhat, weight, invstd)
-        ctx.total, ctx.group = total.item(), group
-        return xhat * weight.view(shape) + bias.view(shape)
+                running_mean.mul_(1 - momentum).add_(momentum * mean)
+                running_var.mul_(1 - momentum).add_(momentum * (m2 / max(total - 1, 1)).to(running_var.dtype))
+        alpha = invstd * weight
+        beta = bias - mean * alpha
+        ctx.save_for_backward(x, weight, mean, invstd)
+        ctx.total, ctx.group = total, group
+        return x * alpha.view(shape) + beta.view(shape)
 
     @staticmethod
     def backward(ctx, dy):
-        xhat, weight, invstd = ctx.saved_tensors
+        x, weight, mean, invstd = ctx.saved_tensors
         dims = [0] + list(range(2, dy.dim()))
         c = dy.shape[1]
         shape = [1, c] + [1] * (dy.dim() - 2)
-        sdy_l = dy.sum(dims)
-        sdyx_l = (dy * xhat).sum(dims)
-        sums = torch.cat([sdy_l, sdyx_l]).double()
-        dist.all_reduce(sums, group=ctx.group)
-        sdy = (sums[:c] / ctx.total).to(dy.dtype).view(shape)
-        sdyx = (sums[c:] / ctx.total).to(dy.dtype).view(shape)
-        dx = (weight.view(shape) * invstd) * (dy - sdy - xhat * sdyx)
-        # Each process's own share of the affine gradients: DDP averages
+        centred = x - mean.view(shape)
+        sums_l = torch.cat([torch.sum(dy, dims, dtype=torch.float64),
+                            torch.sum(centred * dy, dims, dtype=torch.float64)])
+        sums = sums_l.clone()
+        _all_reduce(sums, ctx.group)
+        grad_mean = (sums[:c] / ctx.total).to(dy.dtype)
+        k = (sums[c:] / ctx.total).to(dy.dtype) * invstd * invstd
+        dx = (dy - grad_mean.view(shape) - centred * k.view(shape)) * (invstd * weight).view(shape)
+        # This process's own share of the affine gradients: DDP averages
         # them like every other parameter's.
-        return dx, sdyx_l, sdy_l, None, None, None, None, None
+        return (dx, (sums_l[c:] * invstd.double()).to(dy.dtype), sums_l[:c].to(dy.dtype),
+                None, None, None, None, None)
 
 
 class BatchNorm(nn.modules.batchnorm._BatchNorm):
-    """BatchNorm1d/2d with the release's state-dict names; synchronised
-    across processes (--sync_bn 1) when sync_group is set, training, and
-    the group has more than one process."""
+    """BatchNorm1d/2d with the release's state-dict names; in training,
+    synchronised across the processes of sync_group when it is set
+    (--sync_bn 1). sync_group SINGLE (--sync_bn 1 on one process) computes
+    alone in the same arithmetic, so that runs on any number of processes
+    agree to float rounding."""
     sync_group = None
 
     def _check_input_dim(self, x):
@@ -142,7 +162,7 @@ class BatchNorm(nn.modules.batchnorm._BatchNorm):
 
     def forward(self, x):
         group = self.sync_group
-        if not (self.training and group is not None and dist.get_world_size(group) > 1):
+        if not self.training or group is None:
             return super().forward(x)
         self.num_batches_tracked.add_(1)
         return _SyncStats.apply(x, self.weight, self.bias, self.running_mean, self.running_var,
@@ -150,7 +170,8 @@ class BatchNorm(nn.modules.batchnorm._BatchNorm):
 
 
 def sync_batch_norms(module, group):
-    """Makes every batch norm of module synchronise over group."""
+    """Makes every batch norm of module synchronise over group (SINGLE:
+    one process)."""
     for m in module.modules():
         if isinstance(m, BatchNorm):
             m.sync_group = group
@@ -327,12 +348,14 @@ class Generator(nn.Module):
         dims = (D + self.layout_noise_dim,) + tuple(kw['refinement_dims'])
         self.refinement_net = RefinementNetwork(dims, kw['normalization'], leaky_slope(kw['activation']))
 
-    def forward(self, objs, triples, obj_to_img, boxes_gt=None, masks_gt=None, noise=None, aux_grad=True):
+    def forward(self, objs, triples, obj_to_img, boxes_gt=None, masks_gt=None, noise=None, aux_grad=True,
+                rel_grad=True):
         """Returns (img, boxes_pred, masks_pred, rel_scores). noise, when
         given, is the layout noise (N, Z, H, W), else drawn. aux_grad=False
-        computes the mask net and the relation head without gradient (their
-        outputs feed no default training loss; batch norms still update
-        their running statistics), so DDP sees them as unused."""
+        computes the mask net, rel_grad=False the relation head, without
+        gradient (when their outputs feed no training loss; batch norms
+        still update their running statistics), so that DDP sees their
+        parameters as unused instead of waiting for their gradients."""
         N = int(obj_to_img.max().item()) + 1 if noise is None else noise.shape[0]
         s, p, o = triples[:, 0], triples[:, 1], triples[:, 2]
         obj = self.obj_embeddings(objs)
@@ -346,9 +369,12 @@ class Generator(nn.Module):
             obj, pred = self.gconv_net(obj, pred, s, o)
         boxes_pred = self.box_net(obj)
         masks_pred = None
-        with torch.set_grad_enabled(aux_grad and torch.is_grad_enabled()):
+        grad = torch.is_grad_enabled()
+        with torch.set_grad_enabled(aux_grad and grad):
             if self.mask_net is not None:
                 masks_pred = self.mask_net(obj.view(obj.shape[0], -1, 1, 1)).squeeze(1).sigmoid()
+        # The relation head feeds no training loss of the release's.
+        with torch.set_grad_enabled(rel_grad and grad):
             rel_scores = self.rel_aux_net(torch.cat([boxes_pred[s], boxes_pred[o], emb[s], emb[o]], 1))
         H, W = self.image_size
         boxes = boxes_pred if boxes_gt is None else boxes_gt

@@ -112,6 +112,9 @@ def parser():
     a('--sync_bn', type=release_bool, default=False, nargs='?', const=True,
       help='1: batch norms over the global batch of all processes')
     a('--device', default='auto', help='auto (cuda when available), cpu or cuda')
+    # For tests: after each iteration, process 0 writes the (DDP-averaged)
+    # gradients of the three networks to DIR/tT.safetensors.
+    a('--dump_grads', default='', help=argparse.SUPPRESS)
     return p
 
 
@@ -333,7 +336,7 @@ class Run:
                                                                        STATE_VERSION), 3)
             for k, v in saved['args'].items():
                 if k not in RUN_LENGTH and k in vars(a) and k not in ('output_dir', 'shards', 'device',
-                                                                       'loader_num_workers', 'threads'):
+                                                                       'loader_num_workers', 'threads', 'dump_grads'):
                     if k in given and json.dumps(v) != json.dumps(getattr(a, k)):
                         self.log('warning: --%s %s ignored: the restored run keeps its %s' % (k, getattr(a, k), v))
                     setattr(a, k, v)
@@ -394,8 +397,8 @@ class Run:
         for _, net in n.modules():
             if net is not None:
                 net.to(d.device)
-                if d.group is not None and self.a.sync_bn:
-                    M.sync_batch_norms(net, d.group)
+                if self.a.sync_bn:
+                    M.sync_batch_norms(net, d.group if d.group is not None else M.SINGLE)
         for _, opt in n.optimisers():
             if opt is not None:  # restored moments to the device
                 for s in opt.state.values():
@@ -429,6 +432,15 @@ class Run:
         st.write_atomic(self.state_path, buf.getvalue())
         st.write_atomic(self.weights_path, weights_file(n, self.a, self.args_json))
         self.log('Checkpoint at t = %d written to %s' % (self.st['t'], self.weights_path))
+
+    def dump_grads(self, path):
+        grads = {}
+        for name, net in self.nets.modules():
+            if net is not None:
+                for k, p in net.named_parameters():
+                    if p.grad is not None:
+                        grads['%s.%s' % (name, k)] = p.grad.detach().cpu()
+        st.write(path, grads)
 
     def record(self, rec):
         self.st['history'].append(rec)
@@ -487,6 +499,8 @@ class Run:
                 H, W = self.nets.G.image_size
                 noise = image_noise(a.seed, st_['t'], b['index'], self.nets.G.layout_noise_dim, H, W).to(self.d.device)
             losses, _ = self.step(b, noise=noise)
+            if a.dump_grads and self.d.main:
+                self.dump_grads(os.path.join(a.dump_grads, 't%d.safetensors' % st_['t']))
             st_['elapsed_s'] += time.time() - began
             rec = {'t': st_['t'], 'epoch': st_['epoch']}
             if losses is None:

@@ -109,7 +109,8 @@ class Step:
         avg.start_batch(imgs.shape[0], objs.shape[0], imgs.device)
         use_masks = a.mask_loss_weight > 0 and masks is not None
         img_pred, boxes_pred, masks_pred, _ = self.G(objs, b['triples'], obj_to_img, boxes_gt=boxes,
-                                                     masks_gt=masks, noise=noise, aux_grad=use_masks)
+                                                     masks_gt=masks, noise=noise, aux_grad=use_masks,
+                                                     rel_grad=False)
         terms = {'L1_pixel_loss': avg.mean((img_pred - imgs).abs(), 'images'),
                  'bbox_pred': avg.mean((boxes_pred - boxes) ** 2, 'objects')}
         if use_masks and masks_pred is not None:

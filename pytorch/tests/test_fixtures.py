@@ -1,6 +1,7 @@
 """The PyTorch model against the release's reference fixtures (testdata/):
 forward passes within 1e-5 for all four cases; for tiny_masks one training
-step of pytorch/trainer.py: losses (relative 1e-5), every gradient (1e-4 of
+step of pytorch/trainer.py, with PyTorch's batch norm and with --sync_bn 1's
+arithmetic: losses (relative 1e-5), every gradient (1e-4 of
 the largest reference value plus 1e-7, model/train_test.go's bound) and the
 parameters after Adam (3e-5, ditto; biases that feed a train-mode batch norm
 have float-noise gradients whose first Adam step is +-lr, so 2*lr there)."""
@@ -9,6 +10,7 @@ import types
 import torch
 
 from common import CASES, Failures, build, encode, load_case
+import model as M
 import trainer
 
 TOL = 1e-5
@@ -48,9 +50,14 @@ def noise_bias(G, name):
     return idx.isdigit() and '%s.%d.running_mean' % (prefix, int(idx) + 1) in dict(G.named_buffers())
 
 
-def train_step_case():
+def train_step_case(sync):
+    """sync: batch norms in --sync_bn 1's arithmetic (one process), which
+    must reproduce the release too."""
     meta, want, ck = load_case('tiny_masks')
     G, d_obj, d_img = build(ck)
+    if sync:
+        for m in (G, d_obj, d_img):
+            M.sync_batch_norms(m, M.SINGLE)
     args = types.SimpleNamespace(l1_pixel_loss_weight=1.0, bbox_pred_loss_weight=10.0, mask_loss_weight=0.0,
                                  ac_loss_weight=0.1, discriminator_loss_weight=0.01, d_obj_weight=1.0,
                                  d_img_weight=1.0, gan_loss_type='gan', learning_rate=1e-4)
@@ -81,11 +88,12 @@ def train_step_case():
             continue
         tol = 2 * 1e-4 * 1.01 if noise_bias(G, n) else 3e-5
         f.close('after_step ' + n, t, ref, tol)
-    f.done('train step tiny_masks')
+    f.done('train step tiny_masks' + (', batch norms of --sync_bn 1' if sync else ''))
 
 
 if __name__ == '__main__':
     torch.set_num_threads(1)
     for c in CASES:
         forward_case(c)
-    train_step_case()
+    train_step_case(False)
+    train_step_case(True)
