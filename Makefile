@@ -60,7 +60,8 @@ test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -tags purego -exec="$(WASMEXEC)" ./nn ./model
 
 # The PyTorch trainer (pytorch/) on Debian's python3-torch: the release's
-# reference fixtures (forward and one training step), then 2 gloo processes
+# reference fixtures (forward and one training step), its error messages,
+# then 2 gloo processes
 # against 1 and an interrupted run against an uninterrupted one, on world
 # shards written by sg2im shards. (The Go side of the parity,
 # TestPyTorchParity in cmd/sg2im, runs with test-native.) Skipped, saying
@@ -72,6 +73,7 @@ test-pytorch:
 	$(PYTHON) pytorch/tests/test_fixtures.py; \
 	$(GO) run ./cmd/sg2im shards --dataset world --image_size 32 --mask_size 8 --num_examples 24 \
 	  --shard_size 8 --draws 2 --seed 3 --out "$$tmp/shards" >/dev/null 2>&1; \
+	$(PYTHON) pytorch/tests/test_errors.py "$$tmp/shards" "$$tmp/errors"; \
 	$(PYTHON) pytorch/tests/test_ddp.py "$$tmp/shards" "$$tmp/work"
 
 fuzz:

@@ -44,7 +44,8 @@ def check_kwargs(kwargs):
     if missing:
         raise ValueError('model_kwargs has no %s: the checkpoint is incomplete or not an sg2im model'
                          % ', '.join(missing))
-    unknown = sorted(k for k, v in kwargs.items() if k not in KWARGS | RETIRED and v not in (None, 0, False, '', [], {}))
+    unknown = sorted(k for k, v in kwargs.items()
+                     if k not in KWARGS | RETIRED and v not in (None, 0, False, '', [], {}))
     if unknown:
         raise UnsupportedOption(
             'model option(s) %s are not supported by the PyTorch trainer (it builds the release\'s architecture'

@@ -39,7 +39,8 @@ def read(path):
         a, b = e['data_offsets']
         count = int(np.prod(e['shape'], dtype=np.int64))
         if b - a != count * np.dtype(dt).itemsize or base + b > len(raw):
-            raise ValueError('%s: tensor %s: byte range %d..%d does not fit its shape %s' % (path, name, a, b, e['shape']))
+            raise ValueError('%s: tensor %s: byte range %d..%d does not fit its shape %s'
+                             % (path, name, a, b, e['shape']))
         arr = np.frombuffer(raw, dtype=np.dtype(dt).newbyteorder('<'), count=count, offset=base + a)
         out[name] = torch.from_numpy(arr.astype(dt).reshape(e['shape']))
     return out, meta

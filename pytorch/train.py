@@ -66,7 +66,8 @@ def float_tuple(s):
 
 
 def parser():
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     a = p.add_argument
     a('--shards', required=True, help='directory written by sg2im shards')
     a('--batch_size', type=int, default=32, help='images per batch and process')
@@ -235,7 +236,14 @@ def read_checkpoint(path):
         for pre, key in (('d_img.', 'd_img_kwargs'), ('d_obj.', 'd_obj_kwargs')):
             d[pre] = (json.loads(meta[key]), parts[pre]) if key in meta else None
         return json.loads(meta['model_kwargs']), parts[''], d['d_img.'], d['d_obj.']
-    ck = torch.load(path, map_location='cpu')
+    # A .pt file is a pickle, which can run code: load only trusted ones
+    # (sg2im convert turns one into safetensors without running anything).
+    try:
+        ck = torch.load(path, map_location='cpu')
+    except Exception as e:  # torch raises anything from UnpicklingError to RuntimeError
+        raise ValueError('not a release .pt or an sg2im .safetensors checkpoint (%s)' % e)
+    if not isinstance(ck, dict) or 'model_kwargs' not in ck or 'model_state' not in ck:
+        raise ValueError('a PyTorch file, but not an sg2im checkpoint (no model_kwargs and model_state)')
     d_img = (ck['d_img_kwargs'], ck['d_img_state']) if ck.get('d_img_state') is not None else None
     d_obj = (ck['d_obj_kwargs'], ck['d_obj_state']) if ck.get('d_obj_state') is not None else None
     return ck['model_kwargs'], ck['model_state'], d_img, d_obj
@@ -344,7 +352,7 @@ class Run:
         if saved is None and a.checkpoint_start_from:
             try:
                 ck = read_checkpoint(a.checkpoint_start_from)
-            except (OSError, ValueError, KeyError) as e:
+            except (OSError, ValueError, KeyError, json.JSONDecodeError) as e:
                 fail('--checkpoint_start_from %s: %s' % (a.checkpoint_start_from, e), 3)
             adopt_model_kwargs(a, ck[0], given, a.checkpoint_start_from, self.log)
             if not same_vocab(ck[0]['vocab'], self.ds.vocab):

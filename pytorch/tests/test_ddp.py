@@ -7,22 +7,24 @@
    gradients of all three networks after DDP's averaging (1e-5 of the
    tensor's largest value; a bias that feeds a batch norm has a true
    gradient of zero, computed as float noise, so 1e-5 of its network's
-   largest gradient); at the end every parameter and running statistic
-   (1e-5). Both runs use --sync_bn 1, which on one process computes the
-   batch statistics in the same arithmetic as across processes (float64
-   sums, PyTorch's formula); it agrees with F.batch_norm to float rounding,
-   but a difference of rounding, passed through the network's ReLU kinks,
-   flips an activation here and there and moves a few gradients by 1e-4. The global batch is the same 8 images; SyncBatchNorm
+   largest gradient there); at the end every parameter and running
+   statistic (1e-5). The global batch is the same 8 images; SyncBatchNorm
    normalises over all 8; the losses divide by the global object and image
    counts; each image's layout noise comes from its own (seed, t, example)
    stream.
+   Both runs use --sync_bn 1, which on one process computes the batch
+   statistics in the same arithmetic as across processes (float64 sums,
+   PyTorch's formula). PyTorch's own batch norm agrees with it to float
+   rounding (test_fixtures.py runs the release's step both ways), but a
+   rounding difference, passed through the network's ReLU kinks, flips an
+   activation here and there and moves a few gradients by 1e-4.
    The learning rate is 1e-7 here: Adam moves every weight by about lr
    whatever its gradient's size, so a gradient whose true value is zero
-   (float noise in both runs, e.g. a bias feeding a batch norm, or a sum
-   that cancels) moves by +-lr with a random sign; at the release's 1e-4
-   that alone is 2e-4 apart after one step, and the runs then follow
-   slightly different weights. At 1e-7 such flips stay below 1e-6, and the
-   gradients, compared directly, carry the test.
+   (float noise in both runs, e.g. a bias feeding a batch norm) moves by
+   +-lr with a random sign; at the release's 1e-4 that alone puts the runs
+   2e-4 apart after one step, and they then follow slightly different
+   weights. At 1e-7 such flips stay below 1e-6, and the gradients, compared
+   directly, carry the test.
 2. 1 process for 2 iterations, then --restore_from_checkpoint 1 to 3,
    gives exactly (bit for bit) the weights of the uninterrupted run.
 Tiny widths keep it to seconds on two cores."""

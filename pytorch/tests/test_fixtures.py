@@ -38,7 +38,8 @@ def forward_case(name):
         f.close('eval.d_img_scores', d_img(want['gt_layout.img']), want['eval.d_img_scores'], TOL)
         scores, logits = d_obj(want['gt_layout.img'], objs, want['input.boxes_gt'], obj_to_img)
         f.close('eval.d_obj_scores', scores, want['eval.d_obj_scores'], TOL)
-        f.close('eval.d_obj_ac_loss', torch.nn.functional.cross_entropy(logits, objs).view(1), want['eval.d_obj_ac_loss'], TOL)
+        ac = torch.nn.functional.cross_entropy(logits, objs).view(1)
+        f.close('eval.d_obj_ac_loss', ac, want['eval.d_obj_ac_loss'], TOL)
     f.done('forward ' + name)
 
 
