@@ -264,3 +264,53 @@ func feedsBatchNorm(name string, names map[string]bool) bool {
 	idx, err := strconv.Atoi(module[i+1:])
 	return err == nil && names[fmt.Sprintf("%s.%d.running_mean", module[:i], idx+1)]
 }
+
+// TestPyTorchStartsFromGo: pytorch/train.py --checkpoint_start_from an
+// sg2im train checkpoint takes its generator and both discriminators (one
+// step at a learning rate of 1e-12 leaves the parameters where Go left
+// them) and its model kwargs over the flags' defaults.
+func TestPyTorchStartsFromGo(t *testing.T) {
+	py := torchPython(t)
+	dir := t.TempDir()
+	shards, goOut, ptOut := filepath.Join(dir, "shards"), filepath.Join(dir, "go"), filepath.Join(dir, "pt")
+	if code := run([]string{"shards", "--dataset", "world", "--image_size", "32", "--mask_size", "8",
+		"--num_examples", "8", "--draws", "1", "--out", shards}, io.Discard, io.Discard); code != 0 {
+		t.Fatalf("sg2im shards exited %d", code)
+	}
+	tiny := []string{"--image_size", "32", "--mask_size", "8", "--embedding_dim", "16", "--gconv_dim", "16",
+		"--gconv_hidden_dim", "32", "--gconv_num_layers", "2", "--refinement_network_dims", "32,16,8",
+		"--layout_noise_dim", "4", "--d_obj_arch", "C4-8-2,C4-16-2", "--d_img_arch", "C4-8-2,C4-16-2",
+		"--crop_size", "16", "--batch_size", "4", "--num_iterations", "1"}
+	var errb strings.Builder
+	if code := run(append([]string{"train", "--dataset", "world", "--num_val_samples", "0", "--output_dir", goOut,
+		"--threads", "1"}, tiny...), io.Discard, &errb); code != 0 {
+		t.Fatalf("sg2im train exited %d: %s", code, errb.String())
+	}
+	ck := filepath.Join(goOut, "checkpoint.safetensors")
+	// Only the discriminator flags: the generator's come from the checkpoint.
+	cmd := exec.Command(py, filepath.Join("..", "..", "pytorch", "train.py"), "--shards", shards,
+		"--output_dir", ptOut, "--checkpoint_start_from", ck, "--learning_rate", "1e-12", "--batch_size", "4",
+		"--num_iterations", "1", "--d_obj_arch", "C4-8-2,C4-16-2", "--d_img_arch", "C4-8-2,C4-16-2",
+		"--crop_size", "16", "--loader_num_workers", "0", "--threads", "1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("pytorch/train.py: %v\n%s", err, out)
+	}
+	for _, want := range []string{"d_img initialised from", "d_obj initialised from"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("pytorch/train.py did not say %q:\n%s", want, out)
+		}
+	}
+	before, after := readST(t, ck), readST(t, filepath.Join(ptOut, "checkpoint.safetensors"))
+	if len(before) != len(after) {
+		t.Errorf("%d tensors in Go's checkpoint, %d in PyTorch's", len(before), len(after))
+	}
+	for name, b := range before {
+		if strings.Contains(name, "running_") || strings.HasSuffix(name, "num_batches_tracked") {
+			continue // one training step moves them
+		}
+		if a := after[name]; a == nil || maxDiff(a, b) > 1e-9 {
+			t.Errorf("%s: not carried over from Go's checkpoint", name)
+		}
+	}
+}
