@@ -5,6 +5,7 @@
 //	inspect   a model file: format, config, words, parameters
 //	bench     the generator's speed, per layer type
 //	train     a model, as the release's scripts/train.py (COCO, Visual Genome or the built-in world)
+//	shards    training examples as safetensors shards for the PyTorch trainer (pytorch/)
 //	world     export scenes of the built-in world as a COCO-format data set
 //	eval      a model on held-out world scenes
 //
