@@ -55,6 +55,19 @@ func (q *queue) pop() message {
 	}
 }
 
+// newerReplaceable says whether a replaceable generate request waits in the
+// queue: one that makes an earlier replaceable request stale.
+func (q *queue) newerReplaceable() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, m := range q.items {
+		if r, err := protocol.DecodeRequest([]byte(m.json)); err == nil && r.Kind == protocol.KindGenerate && r.Generate.Replaceable {
+			return true
+		}
+	}
+	return false
+}
+
 // ServeWorker answers requests posted to this worker until the page goes.
 func ServeWorker() {
 	self := js.Global()
@@ -70,7 +83,7 @@ func ServeWorker() {
 	preloaded := preload(&e, self.Get("name"))
 	for {
 		m := q.pop()
-		handle(&e, m, &preloaded)
+		handle(&e, m, &preloaded, q.newerReplaceable)
 	}
 }
 
@@ -111,7 +124,7 @@ func postError(id int, field string, err error) {
 
 // handle answers one request; a panic becomes an error response, so one
 // bad request cannot kill the engine.
-func handle(e *engine.Engine, m message, preloaded *string) {
+func handle(e *engine.Engine, m message, preloaded *string, newer func() bool) {
 	id := 0
 	defer func() {
 		if r := recover(); r != nil {
@@ -155,6 +168,10 @@ func handle(e *engine.Engine, m message, preloaded *string) {
 		}
 		post(protocol.Response{ID: id, Kind: protocol.KindLoaded, Loaded: info})
 	case protocol.KindGenerate:
+		if req.Generate.Replaceable && newer() {
+			post(protocol.Response{ID: id, Kind: protocol.KindCancelled})
+			return
+		}
 		res, err := e.Generate(req.Generate)
 		if err != nil {
 			field := ""
