@@ -46,7 +46,7 @@ func (s Session) Equal(o Session) bool {
 func (s Session) pins() map[int][4]float32 {
 	m := map[int][4]float32{}
 	for i, p := range s.Pinned {
-		if p && i < len(s.Boxes) {
+		if p && i < len(s.Boxes) && i < len(s.Graph.Objects) {
 			m[i] = s.Boxes[i]
 		}
 	}
@@ -58,14 +58,23 @@ func (s Session) PinnedCount() int { return len(s.pins()) }
 
 // Pin fixes object i's box at b.
 func (s *Session) Pin(i int, b [4]float32) {
-	n := len(s.Graph.Objects)
-	if i < 0 || i >= n {
+	if i < 0 || i >= len(s.Graph.Objects) {
 		return
 	}
-	if len(s.Boxes) != n || len(s.Pinned) != n {
-		s.Boxes, s.Pinned = make([][4]float32, n), make([]bool, n)
-	}
+	s.fit()
 	s.Boxes[i], s.Pinned[i] = b, true
+}
+
+// fit sizes Boxes and Pinned to the objects, keeping the pins that fit.
+func (s *Session) fit() {
+	pins := s.pins()
+	n := len(s.Graph.Objects)
+	s.Boxes, s.Pinned = make([][4]float32, n), make([]bool, n)
+	for i, b := range pins {
+		if i < n {
+			s.Boxes[i], s.Pinned[i] = b, true
+		}
+	}
 }
 
 // Unpin lets object i's box follow the model again; i < 0 unpins all.
@@ -74,7 +83,7 @@ func (s *Session) Unpin(i int) {
 		s.Boxes, s.Pinned = nil, nil
 		return
 	}
-	if i < len(s.Pinned) {
+	if i < len(s.Pinned) && i < len(s.Boxes) {
 		s.Pinned[i] = false
 	}
 	if s.PinnedCount() == 0 {
@@ -96,7 +105,9 @@ func (s *Session) KeepPins(old []string) {
 
 // Request returns the boxes and pinned flags for a generate request.
 func (s Session) Request() ([][4]float32, []bool) {
-	if s.PinnedCount() == 0 || len(s.Boxes) != len(s.Graph.Objects) || len(s.Pinned) != len(s.Graph.Objects) {
+	s = s.Clone()
+	s.fit()
+	if !slices.Contains(s.Pinned, true) {
 		return nil, nil
 	}
 	return s.Boxes, s.Pinned

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sg2im-go/sg2im/model"
+	"github.com/sg2im-go/sg2im/viz"
 )
 
 var testPreds = []string{"left of", "right of", "above", "below", "inside", "surrounding"}
@@ -12,7 +13,7 @@ var testPreds = []string{"left of", "right of", "above", "below", "inside", "sur
 func sheepSession() Session {
 	s := Session{Seed: 7, Graph: model.SceneGraph{
 		Objects:       []string{"sky", "grass", "sheep"},
-		Relationships: []model.Relationship{{0, "above", 1}, {2, "inside", 1}}}}
+		Relationships: []model.Relationship{{Subject: 0, Predicate: "above", Object: 1}, {Subject: 2, Predicate: "inside", Object: 1}}}}
 	s.Pin(2, [4]float32{0.1, 0.5, 0.4, 0.9})
 	return s
 }
@@ -28,7 +29,7 @@ func TestFragmentRoundTrip(t *testing.T) {
 		t.Fatalf("read back %+v, %v, %v; want %+v", got, ok, err, s)
 	}
 	// An order the one-line syntax cannot keep travels as JSON.
-	s.Graph = model.SceneGraph{Objects: []string{"grass", "sky"}, Relationships: []model.Relationship{{1, "above", 0}}}
+	s.Graph = model.SceneGraph{Objects: []string{"grass", "sky"}, Relationships: []model.Relationship{{Subject: 1, Predicate: "above", Object: 0}}}
 	s.Unpin(-1)
 	frag = s.Fragment(testPreds)
 	if !strings.HasPrefix(frag, "graph=") {
@@ -176,6 +177,17 @@ func TestInnermostBox(t *testing.T) {
 	}{{0.3, 0.7, 2}, {0.9, 0.9, 0}, {0.5, 0.45, 1}, {0.5, 0.1, 1}, {1.5, 0.5, -1}} {
 		if got := innermostBox(boxes, tc.x, tc.y); got != tc.want {
 			t.Errorf("(%v, %v): box %d, want %d", tc.x, tc.y, got, tc.want)
+		}
+	}
+}
+
+// Labels on the object colours pick the ink that reads: at least 4.5:1.
+func TestLabelInk(t *testing.T) {
+	for i := 0; i < 64; i++ {
+		c := viz.Color(i)
+		w, b := contrastWithWhite(c.R, c.G, c.B), contrastWithBlack(c.R, c.G, c.B)
+		if max(w, b) < 4.5 {
+			t.Errorf("colour %d %v: white %.2f, black %.2f", i, c, w, b)
 		}
 	}
 }
