@@ -40,6 +40,7 @@ type App struct {
 	hist History
 	// fragment is a scene link waiting for the model's predicates.
 	fragment string
+	hash     string // the address's fragment as last written
 	result   *protocol.ImagesInfo
 	// latest and latestVar are the newest generate requests; answers to
 	// older ones are stale and dropped.

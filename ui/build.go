@@ -23,6 +23,7 @@ func (a *App) build() {
 	a.buildLayoutHandlers()
 	a.buildVocabHandlers()
 	a.buildShortcuts()
+	a.h.on(window, "hashchange", func(js.Value) { a.hashChanged() })
 	a.renderHistoryButtons()
 }
 

@@ -76,8 +76,26 @@ func (a *App) persist() {
 		return
 	}
 	loc := window.Get("location")
-	u := loc.Get("pathname").String() + loc.Get("search").String() + "#" + a.s.Fragment(a.predicates())
+	a.hash = "#" + a.s.Fragment(a.predicates())
+	u := loc.Get("pathname").String() + loc.Get("search").String() + a.hash
 	window.Get("history").Call("replaceState", js.Null(), "", u)
+}
+
+// hashChanged opens a scene link followed in this tab (a pasted or
+// edited address), as an edit that undo takes back.
+func (a *App) hashChanged() {
+	h := window.Get("location").Get("hash").String()
+	if h == a.hash || a.info == nil {
+		return
+	}
+	s, ok, err := ParseFragment(h, a.predicates())
+	if err != nil {
+		setText(byID(IDTextError), "This link's scene could not be read: "+err.Error())
+		return
+	}
+	if ok {
+		a.apply("", func() { a.s = s })
+	}
 }
 
 // undo and redo step through the history; the views follow.

@@ -74,6 +74,10 @@ func (a *App) insertWord(w string, pred bool) {
 		in.Call("setSelectionRange", n, n)
 		return
 	}
+	// A name already in the scene is that object: a new one is name#n.
+	if n := strings.Count(";"+strings.Join(a.s.Graph.Objects, ";")+";", ";"+w+";"); n > 0 {
+		w += "#" + strconv.Itoa(n+1)
+	}
 	if text != "" && !strings.HasSuffix(text, ";") {
 		text += ";"
 	}

@@ -68,6 +68,18 @@ func (q *queue) newerReplaceable() bool {
 	return false
 }
 
+// yieldToEvents lets the event loop deliver the messages waiting for it:
+// a timer's task runs after the message tasks already queued.
+func yieldToEvents() {
+	var fn js.Func
+	fn = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		js.Global().Call("setTimeout", args[0], 0)
+		return nil
+	})
+	Await(js.Global().Get("Promise").New(fn))
+	fn.Release()
+}
+
 // ServeWorker answers requests posted to this worker until the page goes.
 func ServeWorker() {
 	self := js.Global()
@@ -168,6 +180,11 @@ func handle(e *engine.Engine, m message, preloaded *string, newer func() bool) {
 		}
 		post(protocol.Response{ID: id, Kind: protocol.KindLoaded, Loaded: info})
 	case protocol.KindGenerate:
+		if req.Generate.Replaceable {
+			// Messages that came while the last request ran are still
+			// undelivered events: let them in, then see if one replaces this.
+			yieldToEvents()
+		}
 		if req.Generate.Replaceable && newer() {
 			post(protocol.Response{ID: id, Kind: protocol.KindCancelled})
 			return
