@@ -540,7 +540,17 @@ func TestAxe(t *testing.T) {
 	}
 	waitFor(t, ctx, "first image", drawnJS+` && document.querySelectorAll("#variations button").length > 0`, 90*time.Second)
 	checkAxe(t, ctx, src, "/")
-	if err := chromedp.Do(ctx, chromedp.Navigate(url+"embed.html")); err != nil {
+	// And with a pinned box, a note and an error on show, at phone width.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740), chromedp.Navigate(url+nested)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the nested scene", drawnJS+` && document.querySelectorAll("#layout .box.pinned").length === 2`, 90*time.Second)
+	setInput(t, ctx, "#text-input", "sheep above sheep; grass; qqqzzzx")
+	do(t, ctx, `document.getElementById("text-input").blur()`)
+	waitFor(t, ctx, "an error and a note", `document.getElementById("objects-error").textContent !== "" && document.getElementById("scene-notes").textContent !== ""`, 30*time.Second)
+	checkAxe(t, ctx, src, "/ at 360 px, editing")
+	// Tall enough for the three figures that draw without scrolling.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 1400), chromedp.Navigate(url+"embed.html")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the first figure", `document.getElementById("first").state === "drawn" && document.getElementById("editable").state === "drawn" && document.getElementById("full").state === "drawn"`, 90*time.Second)
