@@ -69,6 +69,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRLE$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./data
 	$(GO) test -run '^$$' -fuzz '^FuzzSegmentation$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./data
 	$(GO) test -run '^$$' -fuzz '^FuzzPolygon$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./data
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFragment$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./ui
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSession$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./ui
 
 # Generator speed at the release's coco64 and vg128 sizes (random weights,
 # batch of one, BENCH_THREADS threads), each beside PyTorch's time for the

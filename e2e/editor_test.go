@@ -293,6 +293,26 @@ func TestEditor(t *testing.T) {
 	editorExtras(t, ctx, url)
 	editorLayout(t, ctx)
 	editorModels(t, ctx)
+	modelParam(t, ctx, url, dir)
+}
+
+// modelParam opens models named in the address.
+func modelParam(t *testing.T, ctx context.Context, url, dir string) {
+	t.Log("?model=URL opens that model; a missing one says so and the shipped model draws")
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "tiny_masks.legacy.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "tiny.pt"), b, 0o644)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"?model=tiny.pt")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the model of the address", `document.getElementById("model-status").textContent.startsWith("tiny.pt:")`, 60*time.Second)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"?model=missing.pt")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the shipped model after a missing one", `document.getElementById("model-status").textContent.startsWith("shipped model:") && document.getElementById("model-error").textContent.includes("missing.pt")`, 60*time.Second)
+	t.Logf("a missing model: %q", eval[string](t, ctx, `document.getElementById("model-error").textContent`))
 }
 
 func atoi(s string) int {

@@ -7,7 +7,6 @@ package ui
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall/js"
@@ -48,10 +47,10 @@ type App struct {
 	cancelled         int // stale requests the engine skipped
 	variations        int // images in the variations grid
 
-	timer     js.Value  // the pause before drawing
-	errTimer  js.Value  // the pause before an error shows
-	errWait   [2]string // the error waiting for it: element id, message
-	lastKey   float64   // when a text field was last typed in (ms)
+	timer     js.Value          // the pause before drawing
+	errTimer  js.Value          // the pause before errors show
+	errWait   map[string]string // errors waiting for it, by element id
+	lastKey   float64           // when a text field was last typed in (ms)
 	sentAt    float64
 	drag      drag
 	shown     [][4]float32 // the boxes on the layout
@@ -64,7 +63,7 @@ type App struct {
 
 // Run builds the page and starts the engine; it never returns.
 func Run() {
-	a := &App{s: Session{Seed: 1}, variations: 4}
+	a := &App{s: Session{Seed: 1}, variations: 4, errWait: map[string]string{}}
 	defer func() {
 		if r := recover(); r != nil {
 			showFatal(fmt.Sprint("the page crashed: ", r))
@@ -124,18 +123,6 @@ func (a *App) restore() {
 
 // status shows a short line in the live region.
 func (a *App) status(msg string) { setText(byID(IDStatus), msg) }
-
-// cliHint matches advice meant for the command line.
-var cliHint = regexp.MustCompile(`\s*\((?:run|use) ` + "`?" + `sg2im [^)]*\)`)
-
-// forBrowser rewrites an engine message for the page: no command-line
-// advice, no Go type names.
-func forBrowser(msg string) string {
-	msg = cliHint.ReplaceAllString(msg, " (the Words panel lists those it knows)")
-	msg = strings.ReplaceAll(msg, "Go struct field SceneGraph.", "")
-	msg = strings.ReplaceAll(msg, "Go value of type ", "")
-	return msg
-}
 
 func (a *App) predicates() []string {
 	if a.info == nil {
@@ -244,38 +231,48 @@ func (a *App) showError(field, msg string) {
 }
 
 // errorLater shows an error now if typing has paused, else at the pause
-// (or when the field loses focus).
+// (or when the field loses focus); an empty msg clears at once.
 func (a *App) errorLater(id, msg string) {
-	if a.errTimer.Truthy() {
-		window.Call("clearTimeout", a.errTimer)
-		a.errTimer = js.Undefined()
-	}
+	delete(a.errWait, id)
 	wait := errorPauseMillis - (now() - a.lastKey)
-	if wait <= 0 {
+	if msg == "" || wait <= 0 {
 		setText(byID(id), msg)
 		return
 	}
-	a.errWait = [2]string{id, msg}
-	a.errTimer = after(wait, a.flushErrors)
+	a.errWait[id] = msg
+	if !a.errTimer.Truthy() {
+		a.errTimer = after(wait, a.flushErrors)
+	}
 }
 
-// flushErrors shows a waiting error at once (at the pause, or when a field
-// loses focus).
+// flushErrors shows the waiting errors at once (at the pause, or when a
+// field loses focus). Typing again restarts the pause.
 func (a *App) flushErrors() {
-	a.lastKey = 0
 	if a.errTimer.Truthy() {
 		window.Call("clearTimeout", a.errTimer)
 		a.errTimer = js.Undefined()
-		setText(byID(a.errWait[0]), a.errWait[1])
 	}
+	if wait := errorPauseMillis - (now() - a.lastKey); wait > 0 && document.Get("activeElement").Get("tagName").String() == "INPUT" {
+		if len(a.errWait) > 0 {
+			a.errTimer = after(wait, a.flushErrors)
+		}
+		return
+	}
+	for id, msg := range a.errWait {
+		setText(byID(id), msg)
+	}
+	clear(a.errWait)
+}
+
+// blurred shows waiting errors when a field loses focus.
+func (a *App) blurred() {
+	a.lastKey = 0
+	a.flushErrors()
 }
 
 func (a *App) clearErrors() {
-	if a.errTimer.Truthy() {
-		window.Call("clearTimeout", a.errTimer)
-		a.errTimer = js.Undefined()
-	}
 	for _, id := range []string{IDObjectsError, IDRelsError, IDBoxesError} {
+		delete(a.errWait, id)
 		setText(byID(id), "")
 	}
 }

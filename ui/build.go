@@ -137,7 +137,7 @@ func (a *App) buildEditorHandlers() {
 	h := &a.h
 	text := byID(IDTextInput)
 	h.on(text, "input", func(js.Value) { a.textEdited(text.Get("value").String()) })
-	h.on(text, "blur", func(js.Value) { a.flushErrors() })
+	h.on(text, "blur", func(js.Value) { a.blurred() })
 	h.on(byID(IDUndo), "click", func(js.Value) { a.undo() })
 	h.on(byID(IDRedo), "click", func(js.Value) { a.redo() })
 	h.on(byID(IDAddObject), "click", func(js.Value) {

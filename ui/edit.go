@@ -22,6 +22,7 @@ const (
 // redraws. kind merges a run of typing into one step ("" never merges).
 func (a *App) apply(kind string, fn func()) {
 	before := a.s.Clone()
+	a.note("")
 	fn()
 	if a.s.Equal(before) {
 		return

@@ -67,7 +67,7 @@ func (a *App) renderLists() {
 			name := nameOf(input.Get("value").String())
 			a.apply(editName+strconv.Itoa(i), func() { a.s.Graph.Objects[i] = name })
 		})
-		a.objH.on(input, "blur", func(js.Value) { a.flushErrors() })
+		a.objH.on(input, "blur", func(js.Value) { a.blurred() })
 		a.objH.on(up, "click", func(js.Value) { a.moveObject(i, i-1) })
 		a.objH.on(down, "click", func(js.Value) { a.moveObject(i, i+1) })
 		a.objH.on(del, "click", func(js.Value) { a.removeObject(i) })

@@ -53,8 +53,15 @@ func (a *App) modelFailed(name, msg string) {
 	if a.info != nil {
 		still = " The pictures are still drawn by " + a.info.Name + "."
 		a.describeModel()
+	} else if name != shippedName {
+		// A ?model= link that failed: draw with the shipped model instead.
+		a.loadURL(shippedModel, shippedName)
+		still = " Opening the shipped model instead."
 	} else {
 		setText(byID(IDModelStatus), "No model loaded.")
+	}
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
 	}
 	setText(byID(IDModelError), "Could not open "+name+": "+msg+still)
 	a.renderModelMenu()

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -28,4 +29,16 @@ func nameOf(ref string) string {
 		}
 	}
 	return ref
+}
+
+// cliHint matches advice meant for the command line.
+var cliHint = regexp.MustCompile(`\s*\((?:run|use) ` + "`?" + `sg2im [^)]*\)`)
+
+// forBrowser rewrites an engine message for the page: no command-line
+// advice, no Go type names.
+func forBrowser(msg string) string {
+	msg = cliHint.ReplaceAllString(msg, " (the Words panel lists those it knows)")
+	msg = strings.ReplaceAll(msg, "Go struct field SceneGraph.", "")
+	msg = strings.ReplaceAll(msg, "Go value of type ", "")
+	return msg
 }

@@ -191,3 +191,14 @@ func TestLabelInk(t *testing.T) {
 		}
 	}
 }
+
+func TestForBrowser(t *testing.T) {
+	for in, want := range map[string]string{
+		"unknown object \"qqq\"; this model does not know it (run `sg2im inspect` on the model to list its words)": "unknown object \"qqq\"; this model does not know it (the Words panel lists those it knows)",
+		"scene graphs: json: cannot unmarshal string into Go struct field SceneGraph.objects of type []string":     "scene graphs: json: cannot unmarshal string into objects of type []string",
+	} {
+		if got := forBrowser(in); got != want {
+			t.Errorf("forBrowser(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
