@@ -451,9 +451,12 @@ func editorLayout(t *testing.T, ctx context.Context) {
 	}
 	screenshot(t, ctx, "e2-graph-12")
 
-	redrawn(t, ctx, "the screenshots' scene", func() {
-		setInput(t, ctx, "#text-input", "sky above grass; sheep inside grass; tree right of sheep; cloud inside sky")
+	do(t, ctx, `const c = document.getElementById("variation-count"); c.value = "4"; c.dispatchEvent(new Event("change"))`)
+	redrawn(t, ctx, "the screenshots' scene, from a link followed in the same tab", func() {
+		do(t, ctx, `location.hash = "scene=sky+above+grass;+sheep+inside+grass;+tree+right+of+sheep;+cloud+inside+sky&seed=5&pin=2:0.12,0.62,0.42,0.86"`)
 	})
+	waitFor(t, ctx, "the screenshots' variations", `document.querySelectorAll("#variations button").length === 4 && document.querySelectorAll("#layout .box.pinned").length === 1`, 60*time.Second)
+	do(t, ctx, `document.activeElement && document.activeElement.blur()`)
 	for _, vp := range [][2]int64{{1366, 768}, {1400, 1000}} {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(vp[0], vp[1])); err != nil {
 			t.Fatal(err)

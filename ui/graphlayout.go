@@ -32,7 +32,7 @@ const (
 	minRadius       = 90.0
 	// relaxLimit bounds the predicates that are pushed apart, a quadratic
 	// step; larger graphs keep their first placement.
-	relaxLimit = 300
+	relaxLimit = 120
 )
 
 func objWidth(label string) float64  { return 14 + 7.5*float64(len(label)) }

@@ -91,7 +91,7 @@ func (a *App) boxNode(i int) js.Value {
 	}
 	text := ref
 	if pinned {
-		text = "📌 " + ref
+		text = ref + " (pinned)"
 	}
 	n := el("div", attrs{"class": cls, "tabindex": "0", "role": "button", "data-i": strconv.Itoa(i),
 		"data-key": "box-" + strconv.Itoa(i), "aria-label": label},
