@@ -124,6 +124,18 @@ func TestEditor(t *testing.T) {
 		}
 	})
 
+	editorPins(t, ctx)
+	exported := editorKeep(t, ctx)
+	editorUndoFocus(t, ctx, exported)
+	editorMessages(t, ctx)
+	editorExtras(t, ctx, url)
+	editorLayout(t, ctx)
+	editorModels(t, ctx)
+	modelParam(t, ctx, url, dir)
+}
+
+// editorPins drags, pins and unpins boxes.
+func editorPins(t *testing.T, ctx context.Context) {
 	t.Log("a box inside another is the one grabbed; the dragged box is pinned, the others not")
 	grass := pinBox(t, ctx, "1")
 	redrawn(t, ctx, "after dragging the sheep", func() { dragOnLayout(t, ctx, 0.4, 0.7, 0.6, 0.65) })
@@ -184,8 +196,13 @@ func TestEditor(t *testing.T) {
 	if b := pinBox(t, ctx, "2"); !near(b[0], start[0]+0.04) {
 		t.Errorf("two arrow presses moved the box from %v to %v, want +0.04", start, b)
 	}
+}
 
+// editorKeep checks what survives a reload and travels in files and links;
+// it returns the exported session file.
+func editorKeep(t *testing.T, ctx context.Context) string {
 	t.Log("the seed and the pins survive a reload and are in the exported JSON")
+	pinned := pinBox(t, ctx, "2")
 	redrawn(t, ctx, "a reload", func() {
 		if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
 			t.Fatal(err)
@@ -194,8 +211,8 @@ func TestEditor(t *testing.T) {
 	if s := eval[string](t, ctx, `document.getElementById("seed").value`); s != "3" {
 		t.Errorf("seed after reload %q", s)
 	}
-	if b := pinBox(t, ctx, "2"); !near(b[0], start[0]+0.04) {
-		t.Errorf("the pinned box after reload: %v", b)
+	if b := pinBox(t, ctx, "2"); b != pinned {
+		t.Errorf("the pinned box after reload: %v, was %v", b, pinned)
 	}
 	do(t, ctx, captureSavesJS)
 	do(t, ctx, `document.getElementById("export-json").click()`)
@@ -221,7 +238,11 @@ func TestEditor(t *testing.T) {
 		t.Log("(the fresh profile had nothing stored before: the link alone carried the scene)")
 	}
 	stop2()
+	return exported
+}
 
+// editorUndoFocus checks undo of each kind of edit and where the focus goes.
+func editorUndoFocus(t *testing.T, ctx context.Context, exported string) {
 	t.Log("removing an object says which relationships went; undo brings them back; focus stays in the list")
 	redrawn(t, ctx, "after removing the grass", func() {
 		do(t, ctx, `document.querySelector('[data-key="obj-1-del"]').focus(); document.querySelector('[data-key="obj-1-del"]').click()`)
@@ -260,6 +281,14 @@ func TestEditor(t *testing.T) {
 		t.Errorf("the list has %d objects after the undo, want 3", n)
 	}
 
+	t.Log("undo of a new seed")
+	oldSeed := eval[string](t, ctx, `document.getElementById("seed").value`)
+	redrawn(t, ctx, "a new seed", func() { do(t, ctx, `document.getElementById("new-seed").click()`) })
+	redrawn(t, ctx, "undo of the seed", func() { do(t, ctx, `document.getElementById("undo").click()`) })
+	if s := eval[string](t, ctx, `document.getElementById("seed").value`); s != oldSeed || !strings.Contains(eval[string](t, ctx, "location.hash"), "seed="+oldSeed) {
+		t.Errorf("after undoing a new seed: seed %q, address %s; want %s", s, eval[string](t, ctx, "location.hash"), oldSeed)
+	}
+
 	t.Log("choosing a variation keeps the focus on it")
 	waitFor(t, ctx, "variations", `document.querySelectorAll("#variations button").length === 4`, 60*time.Second)
 	seed := eval[string](t, ctx, `document.querySelector('[data-key="var-1"]').getAttribute("aria-label").replace("Use seed ", "")`)
@@ -288,12 +317,6 @@ func TestEditor(t *testing.T) {
 	if s := eval[string](t, ctx, `document.getElementById("seed").value`); s != "3" || len(pins(t, ctx)) != 1 {
 		t.Errorf("after import: seed %q, pins %v", s, pins(t, ctx))
 	}
-
-	editorMessages(t, ctx)
-	editorExtras(t, ctx, url)
-	editorLayout(t, ctx)
-	editorModels(t, ctx)
-	modelParam(t, ctx, url, dir)
 }
 
 // modelParam opens models named in the address.
