@@ -56,9 +56,9 @@ type App struct {
 	shown     [][4]float32 // the boxes on the layout
 	listsLate bool         // the lists wait for a pause in typing
 
-	h                            handlers // for nodes that live as long as the page
-	objH, relH, layH, galH, varH handlers // for nodes rebuilt by their views
-	vocH                         handlers
+	h                      handlers // for nodes that live as long as the page
+	objH, relH, layH, galH handlers // for nodes rebuilt by their views
+	vocH                   handlers
 }
 
 // Run builds the page and starts the engine; it never returns.
@@ -204,13 +204,21 @@ func (a *App) stale(r *protocol.Response, newest int) bool {
 	return r.ID != newest
 }
 
-// generateVariations fills the grid with the next seeds.
-func (a *App) generateVariations() {
+// generateVariations fills the grid with the next seeds, one image a
+// request: an edit then waits for one small image at most, not a batch.
+func (a *App) generateVariations() { a.requestVariation(0) }
+
+func (a *App) requestVariation(k int) {
+	if k >= a.variations {
+		a.trimVariations(k)
+		return
+	}
 	boxes, pinned := a.s.Request()
-	req := &protocol.GenerateRequest{Graph: a.s.Graph, Seed: a.s.Seed + 1, Count: a.variations, Boxes: boxes, Pinned: pinned, Replaceable: true}
+	req := &protocol.GenerateRequest{Graph: a.s.Graph, Seed: a.s.Seed + 1 + uint64(k), Count: 1, Boxes: boxes, Pinned: pinned, Replaceable: true}
 	a.latestVar = a.c.send(protocol.Request{Kind: protocol.KindGenerate, Generate: req}, js.Undefined(), func(r *protocol.Response) {
 		if !a.stale(r, a.latestVar) && r.Kind == protocol.KindImages {
-			a.renderVariations(r.Images)
+			a.showVariation(k, r.Images)
+			a.requestVariation(k + 1)
 		}
 	})
 }

@@ -84,7 +84,7 @@ func (a *App) buildGraphPanel() js.Value {
 func (a *App) buildLayoutPanel() js.Value {
 	return el("section", attrs{"class": "panel layout-panel", "aria-labelledby": "layout-title"},
 		el("h2", attrs{"id": "layout-title"}, "Layout"),
-		el("p", attrs{"class": "hint"}, "Drag a box to pin it there (its corner resizes it; or focus it and use the arrow keys, with Shift to resize); the others follow the model. Drag on an empty spot to add an object in that box."),
+		el("p", attrs{"class": "hint"}, "Drag a box to pin it there (its corner resizes it; or focus it and use the arrow keys, with Shift to resize); the others follow the model. Drag on an empty spot (or Shift+drag anywhere) to add an object in the box you draw."),
 		el("div", attrs{"id": IDLayout, "class": "layout"},
 			el("canvas", attrs{"id": IDLayoutCanvas, "aria-hidden": "true"})),
 		el("p", attrs{"id": IDBoxesError, "class": "error", "role": "alert"}),
@@ -221,6 +221,16 @@ func (a *App) buildImageHandlers() {
 	})
 	h.on(byID(IDNewSeed), "click", func(js.Value) { a.newSeed() })
 	h.on(byID(IDDownload), "click", func(js.Value) { a.download() })
+	// One listener for the grid, whose buttons are reused for new seeds.
+	h.on(byID(IDVariations), "click", func(ev js.Value) {
+		b := ev.Get("target").Call("closest", "button[data-seed]")
+		if !b.Truthy() {
+			return
+		}
+		if v, err := strconv.ParseUint(b.Call("getAttribute", "data-seed").String(), 10, 64); err == nil {
+			a.apply("", func() { a.s.Seed = v })
+		}
+	})
 	count := byID(IDVariationCount)
 	h.on(count, "change", func(js.Value) {
 		a.variations, _ = strconv.Atoi(count.Get("value").String())

@@ -36,6 +36,7 @@ func (a *App) renderEditor() {
 	in := byID(IDTextInput)
 	in.Set("value", model.FormatText(a.s.Graph))
 	in.Call("removeAttribute", "aria-invalid")
+	delete(a.errWait, IDTextError)
 	setText(byID(IDTextError), "")
 	a.listsLate = false
 	a.renderLists()

@@ -165,6 +165,8 @@ func (a *App) buildLayoutHandlers() {
 			d.mode, d.i = "resize", boxIndex(t.Get("parentElement"))
 		case cl.Call("contains", "label").Bool():
 			d.mode, d.i = "move", boxIndex(t.Get("parentElement"))
+		case ev.Get("shiftKey").Bool() && a.info != nil:
+			d.mode = "draw" // a new box over the others
 		default:
 			if d.i = innermostBox(a.shown, x, y); d.i >= 0 {
 				d.mode = "move"

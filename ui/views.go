@@ -9,7 +9,6 @@ import (
 	"image/color"
 	"image/png"
 	"strconv"
-	"syscall/js"
 
 	"golang.org/x/image/draw"
 
@@ -68,23 +67,27 @@ func (a *App) renderImage() {
 	putPixels(byID(IDImage), r.RGBA[0], r.Width, r.Height)
 }
 
-// renderVariations fills the grid; choosing one makes its seed current.
-func (a *App) renderVariations(r *protocol.ImagesInfo) {
-	a.keepFocus(func() {
-		strip := byID(IDVariations)
-		a.varH.release()
-		clearNode(strip)
-		for i, px := range r.RGBA {
-			seed := r.Seeds[i]
-			c := el("canvas", attrs{"class": "pixelated"})
-			putPixels(c, px, r.Width, r.Height)
-			b := el("button", attrs{"type": "button", "data-key": "var-" + strconv.Itoa(i), "aria-label": "Use seed " + strconv.FormatUint(seed, 10)}, c)
-			strip.Call("appendChild", b)
-			a.varH.on(b, "click", func(js.Value) {
-				a.apply("", func() { a.s.Seed = seed })
-			})
-		}
-	})
+// showVariation puts image k of the variations grid in place: the button
+// stays (and keeps the focus), its picture and seed change.
+func (a *App) showVariation(k int, r *protocol.ImagesInfo) {
+	strip := byID(IDVariations)
+	b := strip.Get("children").Index(k)
+	if !b.Truthy() {
+		b = el("button", attrs{"type": "button", "data-key": "var-" + strconv.Itoa(k)}, el("canvas", attrs{"class": "pixelated"}))
+		strip.Call("appendChild", b)
+	}
+	seed := strconv.FormatUint(r.Seeds[0], 10)
+	b.Call("setAttribute", "data-seed", seed)
+	b.Call("setAttribute", "aria-label", "Use seed "+seed)
+	putPixels(b.Get("firstChild"), r.RGBA[0], r.Width, r.Height)
+}
+
+// trimVariations drops the grid's images from n on.
+func (a *App) trimVariations(n int) {
+	strip := byID(IDVariations)
+	for strip.Get("children").Length() > n {
+		strip.Get("lastChild").Call("remove")
+	}
 }
 
 // download saves the current image as a PNG, scaled as chosen: nearest

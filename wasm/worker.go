@@ -69,11 +69,15 @@ func (q *queue) newerReplaceable() bool {
 }
 
 // yieldToEvents lets the event loop deliver the messages waiting for it:
-// a timer's task runs after the message tasks already queued.
+// it waits for a message of its own, posted now on a MessageChannel, which
+// queues behind the page's messages already waiting (a timer would not:
+// browsers may run timers first).
 func yieldToEvents() {
 	var fn js.Func
 	fn = js.FuncOf(func(_ js.Value, args []js.Value) any {
-		js.Global().Call("setTimeout", args[0], 0)
+		ch := js.Global().Get("MessageChannel").New()
+		ch.Get("port1").Set("onmessage", args[0])
+		ch.Get("port2").Call("postMessage", js.Null())
 		return nil
 	})
 	Await(js.Global().Get("Promise").New(fn))
