@@ -133,9 +133,13 @@ func setDisabled(n js.Value, off bool) {
 // first of fallbacks that exists.
 func (a *App) keepFocus(render func(), fallbacks ...string) {
 	key := ""
+	var sel []js.Value // a text field's selection, to put back
 	if act := document.Get("activeElement"); act.Truthy() {
 		if k := act.Call("getAttribute", "data-key"); k.Type() == js.TypeString {
 			key = k.String()
+		}
+		if act.Get("tagName").String() == "INPUT" && act.Get("type").String() == "text" {
+			sel = []js.Value{act.Get("selectionStart"), act.Get("selectionEnd")}
 		}
 	}
 	render()
@@ -145,7 +149,11 @@ func (a *App) keepFocus(render func(), fallbacks ...string) {
 	if act := document.Get("activeElement"); act.Truthy() && !act.Equal(document.Get("body")) {
 		return // still on a node that stayed
 	}
-	focusKey(append([]string{key}, fallbacks...)...)
+	if focusKey(append([]string{key}, fallbacks...)...) && sel != nil {
+		if act := document.Get("activeElement"); act.Get("tagName").String() == "INPUT" {
+			act.Call("setSelectionRange", sel[0], sel[1])
+		}
+	}
 }
 
 // focusKey focuses the first node with one of keys as its data-key.

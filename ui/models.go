@@ -103,6 +103,10 @@ func (a *App) openFragment() {
 		return
 	}
 	if ok {
+		if len(a.s.Graph.Objects) > 0 && !a.s.Equal(s) {
+			a.hist.Record(a.s, "", now()) // undo goes back to the scene of the last visit
+			a.renderHistoryButtons()
+		}
 		a.s = s
 		byID(IDSeed).Set("value", fmt.Sprint(s.Seed))
 	}
