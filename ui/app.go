@@ -206,7 +206,12 @@ func (a *App) stale(r *protocol.Response, newest int) bool {
 
 // generateVariations fills the grid with the next seeds, one image a
 // request: an edit then waits for one small image at most, not a batch.
-func (a *App) generateVariations() { a.requestVariation(0) }
+func (a *App) generateVariations() {
+	for _, b := range nodeList(byID(IDVariations).Get("children")) {
+		b.Get("classList").Call("add", "stale") // until its new seed is drawn
+	}
+	a.requestVariation(0)
+}
 
 func (a *App) requestVariation(k int) {
 	if k >= a.variations {

@@ -78,7 +78,8 @@ func (a *App) buildEditor() js.Value {
 func (a *App) buildGraphPanel() js.Value {
 	return el("section", attrs{"class": "panel graph-panel", "aria-labelledby": "graph-title"},
 		el("h2", attrs{"id": "graph-title"}, "Graph"),
-		svgEl("svg", attrs{"id": IDGraphSVG, "viewBox": "0 0 360 260", "role": "img", "aria-label": "Scene graph drawing"}))
+		el("div", attrs{"class": "graph-scroll", "tabindex": "0", "role": "group", "aria-label": "Scene graph (scrolls when large)"},
+			svgEl("svg", attrs{"id": IDGraphSVG, "viewBox": "0 0 360 260", "role": "img", "aria-label": "Scene graph drawing"})))
 }
 
 func (a *App) buildLayoutPanel() js.Value {

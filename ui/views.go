@@ -25,6 +25,12 @@ func (a *App) renderGraph() {
 	g.Objects = refsOf(g.Objects)
 	d := layoutGraph(g)
 	svg.Call("setAttribute", "viewBox", fmt.Sprintf("0 0 %s %s", f(d.W), f(d.H)))
+	// A large graph keeps readable text and scrolls in its panel.
+	width := "100%"
+	if d.W > maxFitWidth {
+		width = f(d.W*largeGraphScale) + "px"
+	}
+	svg.Get("style").Set("width", width)
 	marker := svgEl("defs", nil, svgEl("marker", attrs{"id": "arrow", "viewBox": "0 0 10 10", "refX": "10", "refY": "5",
 		"markerWidth": "6", "markerHeight": "6", "orient": "auto-start-reverse"},
 		svgEl("path", attrs{"d": "M 0 0 L 10 5 L 0 10 z", "class": "arrow"})))
@@ -48,6 +54,13 @@ func (a *App) renderGraph() {
 			svgEl("text", attrs{"x": f(o.X), "y": f(o.Y + 5), "fill": inkOn(c)}, o.Label)))
 	}
 }
+
+// A graph drawing wider than maxFitWidth is shown at largeGraphScale
+// (text at 9 px) and scrolls, rather than shrinking to fit.
+const (
+	maxFitWidth     = 520
+	largeGraphScale = 0.75
+)
 
 func f(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
@@ -80,6 +93,7 @@ func (a *App) showVariation(k int, r *protocol.ImagesInfo) {
 	b.Call("setAttribute", "data-seed", seed)
 	b.Call("setAttribute", "aria-label", "Use seed "+seed)
 	putPixels(b.Get("firstChild"), r.RGBA[0], r.Width, r.Height)
+	b.Get("classList").Call("remove", "stale")
 }
 
 // trimVariations drops the grid's images from n on.
