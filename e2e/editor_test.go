@@ -304,7 +304,7 @@ func editorUndoFocus(t *testing.T, ctx context.Context, exported string) {
 	redrawn(t, ctx, "a variation", func() {
 		do(t, ctx, `const b = document.querySelector('[data-key="var-1"]'); b.focus(); b.click()`)
 	})
-	waitFor(t, ctx, "new variations", `document.querySelector('[data-key="var-0"]').getAttribute("aria-label") === "Use seed `+fmt.Sprint(atoi(seed)+1)+`"`, 60*time.Second)
+	waitFor(t, ctx, "new variations", `document.querySelector('[data-key="var-0"]').getAttribute("aria-label") === "Use seed `+fmt.Sprint(atoi(seed)+1)+`" && document.querySelectorAll("#variations .stale").length === 0`, 60*time.Second)
 	if f := focused(t, ctx); f != "var-1" || eval[string](t, ctx, `document.getElementById("seed").value`) != seed {
 		t.Errorf("after choosing seed %s: focus %q, seed field %q", seed, f, eval[string](t, ctx, `document.getElementById("seed").value`))
 	}

@@ -207,8 +207,11 @@ func (a *App) stale(r *protocol.Response, newest int) bool {
 // generateVariations fills the grid with the next seeds, one image a
 // request: an edit then waits for one small image at most, not a batch.
 func (a *App) generateVariations() {
-	for _, b := range nodeList(byID(IDVariations).Get("children")) {
+	for k, b := range nodeList(byID(IDVariations).Get("children")) {
 		b.Get("classList").Call("add", "stale") // until its new seed is drawn
+		seed := strconv.FormatUint(a.s.Seed+1+uint64(k), 10)
+		b.Call("setAttribute", "data-seed", seed)
+		b.Call("setAttribute", "aria-label", "Use seed "+seed)
 	}
 	a.requestVariation(0)
 }
