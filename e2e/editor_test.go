@@ -488,7 +488,7 @@ func editorLayout(t *testing.T, ctx context.Context) {
 	redrawn(t, ctx, "the screenshots' scene, from a link followed in the same tab", func() {
 		do(t, ctx, `location.hash = "scene=sky+above+grass;+sheep+inside+grass;+tree+right+of+sheep;+cloud+inside+sky&seed=5&pin=2:0.12,0.62,0.42,0.86"`)
 	})
-	waitFor(t, ctx, "the screenshots' variations", `document.querySelectorAll("#variations button").length === 4 && document.querySelectorAll("#layout .box.pinned").length === 1`, 60*time.Second)
+	waitFor(t, ctx, "the screenshots' variations", `document.querySelectorAll("#variations button").length === 4 && document.querySelectorAll("#variations .stale").length === 0 && document.querySelectorAll("#layout .box.pinned").length === 1`, 60*time.Second)
 	do(t, ctx, `document.activeElement && document.activeElement.blur()`)
 	for _, vp := range [][2]int64{{1366, 768}, {1400, 1000}} {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(vp[0], vp[1])); err != nil {
@@ -525,6 +525,7 @@ func editorLayout(t *testing.T, ctx context.Context) {
 	}
 	do(t, ctx, "window.scrollTo(0, 0)")
 	viewportShot(t, ctx, "app-360x740")
+	screenshot(t, ctx, "e4-360-whole-page")
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 1100)); err != nil {
 		t.Fatal(err)
 	}
