@@ -196,6 +196,15 @@ func editorPins(t *testing.T, ctx context.Context) {
 	if b := pinBox(t, ctx, "2"); !near(b[0], start[0]+0.04) {
 		t.Errorf("two arrow presses moved the box from %v to %v, want +0.04", start, b)
 	}
+
+	t.Log("retyping the scene with the sheep elsewhere in it keeps the sheep's pin")
+	pinned := pinBox(t, ctx, "2")
+	text := eval[string](t, ctx, `document.getElementById("text-input").value`)
+	redrawn(t, ctx, "a clause in front", func() { setInput(t, ctx, "#text-input", "tree left of sky; "+text) })
+	if p := pins(t, ctx); len(p) != 1 || pinBox(t, ctx, "3") != pinned {
+		t.Errorf("after a clause in front: pins %v, want the sheep (now object 3) at %v", p, pinned)
+	}
+	redrawn(t, ctx, "undo of the clause", func() { do(t, ctx, `document.getElementById("undo").click()`) })
 }
 
 // editorKeep checks what survives a reload and travels in files and links;

@@ -91,14 +91,25 @@ func (s *Session) Unpin(i int) {
 	}
 }
 
-// KeepPins realigns the pins after the objects changed from old: an object
-// keeps its pin when the same name stays at the same index.
+// KeepPins carries the pins over after the objects changed from old (a
+// scene retyped): a pin follows its object's name as the one-line syntax
+// writes it (sheep, sheep#2), wherever the object now stands.
 func (s *Session) KeepPins(old []string) {
 	pins := s.pins()
 	s.Boxes, s.Pinned = nil, nil
+	if len(pins) == 0 {
+		return
+	}
+	now := map[string]int{}
+	for j, ref := range refsOf(s.Graph.Objects) {
+		now[ref] = j
+	}
+	oldRefs := refsOf(old)
 	for i, b := range pins {
-		if i < len(old) && i < len(s.Graph.Objects) && old[i] == s.Graph.Objects[i] {
-			s.Pin(i, b)
+		if i < len(oldRefs) {
+			if j, ok := now[oldRefs[i]]; ok {
+				s.Pin(j, b)
+			}
 		}
 	}
 }

@@ -123,10 +123,15 @@ func TestPins(t *testing.T) {
 	if s.PinnedCount() != 1 || !s.Pinned[2] {
 		t.Errorf("adding an object lost the pin: %+v", s)
 	}
-	s.Graph.Objects = []string{"sky", "sheep"}
+	s.Graph.Objects = []string{"tree", "sheep", "sky"}
 	s.KeepPins([]string{"sky", "grass", "sheep", "tree"})
+	if s.PinnedCount() != 1 || !s.Pinned[1] {
+		t.Errorf("the sheep's pin did not follow it to index 1: %+v", s)
+	}
+	s.Graph.Objects = []string{"tree", "sky"}
+	s.KeepPins([]string{"tree", "sheep", "sky"})
 	if s.PinnedCount() != 0 {
-		t.Errorf("a pin moved to another object: %+v", s)
+		t.Errorf("a pin outlived its object: %+v", s)
 	}
 	s = sheepSession()
 	s.Pin(0, [4]float32{0, 0, 1, 0.3})
