@@ -205,6 +205,22 @@ func editorPins(t *testing.T, ctx context.Context) {
 		t.Errorf("after a clause in front: pins %v, want the sheep (now object 3) at %v", p, pinned)
 	}
 	redrawn(t, ctx, "undo of the clause", func() { do(t, ctx, `document.getElementById("undo").click()`) })
+
+	t.Log("U on a focused box unpins it; Unpin all unpins all; undo pins again")
+	do(t, ctx, `document.querySelector('[data-key="box-2"]').focus()`)
+	redrawn(t, ctx, "U on the sheep's box", func() { key(t, ctx, "u") })
+	if p := pins(t, ctx); len(p) != 0 {
+		t.Errorf("pins after U: %v", p)
+	}
+	redrawn(t, ctx, "undo of U", func() { key(t, ctx, "z", chromedp.ModifierCtrl) })
+	redrawn(t, ctx, "Unpin all", func() { do(t, ctx, `document.getElementById("reset-boxes").click()`) })
+	if p := pins(t, ctx); len(p) != 0 || !eval[bool](t, ctx, `document.getElementById("reset-boxes").disabled`) {
+		t.Errorf("pins after Unpin all: %v (and the button should be disabled)", p)
+	}
+	redrawn(t, ctx, "undo of Unpin all", func() { do(t, ctx, `document.getElementById("undo").click()`) })
+	if pinBox(t, ctx, "2") != pinned {
+		t.Errorf("undo did not pin the sheep again")
+	}
 }
 
 // editorKeep checks what survives a reload and travels in files and links;
