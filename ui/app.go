@@ -58,7 +58,7 @@ type App struct {
 
 	h                      handlers // for nodes that live as long as the page
 	objH, relH, layH, galH handlers // for nodes rebuilt by their views
-	vocH                   handlers
+	vocH, pinH             handlers
 }
 
 // Run builds the page and starts the engine; it never returns.

@@ -278,6 +278,7 @@ func clamp01(v float32) float32 { return max(0, min(1, v)) }
 // renderPins lists the pinned boxes, each with a button to unpin it.
 func (a *App) renderPins() {
 	list := byID(IDPins)
+	a.pinH.release()
 	clearNode(list)
 	refs := refsOf(a.s.Graph.Objects)
 	count := 0
@@ -288,7 +289,7 @@ func (a *App) renderPins() {
 		count++
 		i := i
 		b := el("button", attrs{"type": "button", "data-key": "unpin-" + strconv.Itoa(i), "aria-label": "Unpin " + refs[i] + "'s box"}, "Unpin "+refs[i])
-		a.layH.on(b, "click", func(js.Value) {
+		a.pinH.on(b, "click", func(js.Value) {
 			a.apply("", func() { a.s.Unpin(i) })
 			focusKey("box-"+strconv.Itoa(i), IDResetBoxes)
 		})

@@ -75,7 +75,9 @@ func (a *App) modelLoaded(info *protocol.ModelInfo) {
 	dl := byID(IDVocabObjects)
 	clearNode(dl)
 	for _, o := range info.Objects {
-		dl.Call("appendChild", el("option", attrs{"value": o}))
+		if !strings.HasPrefix(o, "__") { // __image__ is the model's own
+			dl.Call("appendChild", el("option", attrs{"value": o}))
+		}
 	}
 	a.renderGallery()
 	a.renderVocab()
