@@ -93,6 +93,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzFromCheckpoint$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./model
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./engine
 	$(GO) test -run '^$$' -fuzz '^FuzzReadState$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./train
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFragment$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./ui
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSession$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./ui
 
 # Generator speed at the release's coco64 and vg128 sizes (random weights,
 # batch of one, BENCH_THREADS threads), each beside PyTorch's time for the

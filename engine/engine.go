@@ -125,9 +125,15 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 	}
 	opt := model.Options{Seed: req.Seed}
 	nObj := len(graph.Objects)
+	if req.Pinned != nil && req.Boxes == nil {
+		return nil, &InputError{"boxes", -1, fmt.Errorf("pinned flags without boxes")}
+	}
 	if req.Boxes != nil {
 		if len(req.Boxes) != nObj {
 			return nil, &InputError{"boxes", -1, fmt.Errorf("%d boxes for %d objects", len(req.Boxes), nObj)}
+		}
+		if req.Pinned != nil && len(req.Pinned) != nObj {
+			return nil, &InputError{"boxes", -1, fmt.Errorf("%d pinned flags for %d objects", len(req.Pinned), nObj)}
 		}
 		// Each copy of the graph gets the boxes, then its __image__ box.
 		boxes := nn.New(len(b.Objs), 4)
@@ -138,6 +144,13 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 			copy(boxes.Data[(i*(nObj+1)+nObj)*4:], []float32{0, 0, 1, 1})
 		}
 		opt.Boxes = boxes
+		if req.Pinned != nil {
+			// Each copy's objects as asked; its __image__ box as predicted.
+			opt.Pinned = make([]bool, len(b.Objs))
+			for i := 0; i < count; i++ {
+				copy(opt.Pinned[i*(nObj+1):], req.Pinned)
+			}
+		}
 	}
 	tEncode := time.Now()
 	out, err := e.g.Forward(b, opt)
@@ -158,13 +171,12 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 		res.Seeds = append(res.Seeds, req.Seed+uint64(i))
 		res.RGBA = append(res.RGBA, img.Pix)
 	}
-	layoutBoxes := out.BoxesPred
-	if opt.Boxes != nil {
-		layoutBoxes = opt.Boxes
-	}
 	for j := 0; j < nObj; j++ {
 		var bx [4]float32
-		copy(bx[:], layoutBoxes.Data[j*4:])
+		copy(bx[:], out.BoxesPred.Data[j*4:])
+		if req.Boxes != nil && (req.Pinned == nil || req.Pinned[j]) {
+			bx = req.Boxes[j]
+		}
 		res.Boxes = append(res.Boxes, bx)
 		if out.MasksPred != nil {
 			M := e.g.Config.MaskSize

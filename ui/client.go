@@ -88,9 +88,10 @@ func newClient(url string, onFatal func(string)) *client {
 	return c
 }
 
-// send posts a request; cb gets progress and the final response. bytes,
+// send posts a request and returns its id; cb gets progress and the
+// final response. bytes,
 // when valid, travel beside the JSON and are transferred, not copied.
-func (c *client) send(req protocol.Request, bytes js.Value, cb func(*protocol.Response)) {
+func (c *client) send(req protocol.Request, bytes js.Value, cb func(*protocol.Response)) int {
 	c.nextID++
 	req.V, req.ID = protocol.Version, c.nextID
 	c.pending[req.ID] = cb
@@ -106,7 +107,8 @@ func (c *client) send(req protocol.Request, bytes js.Value, cb func(*protocol.Re
 	}
 	if !c.ready {
 		c.queued = append(c.queued, do)
-		return
+		return req.ID
 	}
 	do()
+	return req.ID
 }
