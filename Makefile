@@ -11,7 +11,7 @@ WASMPKGS := ./nn ./model ./weights ./engine ./protocol ./data ./ui
 # runs: make fuzz FUZZTIME=10m
 FUZZTIME ?= 20000x
 
-.PHONY: all build app run test check test-native test-wasm fuzz bench bench-train clean train-demo
+.PHONY: all build app run test check test-native test-wasm test-pytorch fuzz bench bench-train clean train-demo
 
 # The browser app is built into the server's embedded directory.
 DIST  := server/static/dist
@@ -41,7 +41,7 @@ app:
 run: app
 	$(GO) run ./cmd/sg2im-server --addr $(ADDR)
 
-test: check test-native test-wasm fuzz
+test: check test-native test-wasm test-pytorch fuzz
 
 check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -61,6 +61,23 @@ test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -exec="$(SIMDEXEC)" $(WASMPKGS)
 	GOOS=js GOARCH=wasm $(GO) test -tags purego -exec="$(WASMEXEC)" ./nn ./model
 
+# The PyTorch trainer (pytorch/) on Debian's python3-torch: the release's
+# reference fixtures (forward and one training step), its error messages,
+# then 2 gloo processes
+# against 1 and an interrupted run against an uninterrupted one, on world
+# shards written by sg2im shards. (The Go side of the parity,
+# TestPyTorchParity in cmd/sg2im, runs with test-native.) Skipped, saying
+# so, without python3-torch and python3-numpy.
+test-pytorch:
+	@if ! $(PYTHON) -c 'import torch, numpy' 2>/dev/null; then \
+	  echo "test-pytorch: SKIPPED: $(PYTHON) cannot import torch and numpy (apt-get install python3-torch python3-numpy)"; exit 0; fi; \
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON) pytorch/tests/test_fixtures.py; \
+	$(GO) run ./cmd/sg2im shards --dataset world --image_size 32 --mask_size 8 --num_examples 24 \
+	  --shard_size 8 --draws 2 --seed 3 --out "$$tmp/shards" >/dev/null 2>&1; \
+	$(PYTHON) pytorch/tests/test_errors.py "$$tmp/shards" "$$tmp/errors"; \
+	$(PYTHON) pytorch/tests/test_ddp.py "$$tmp/shards" "$$tmp/work"
+
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseGraphs$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./model
 	$(GO) test -run '^$$' -fuzz '^FuzzReadSafetensors$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./weights
@@ -78,6 +95,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzFromCheckpoint$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./model
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./engine
 	$(GO) test -run '^$$' -fuzz '^FuzzReadState$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./train
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFragment$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./ui
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSession$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./ui
 
 # Generator speed at the release's coco64 and vg128 sizes (random weights,
 # batch of one, BENCH_THREADS threads), each beside PyTorch's time for the

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -238,6 +239,28 @@ func TestModelSwitch(t *testing.T) {
 	setInput(t, ctx, "#text-input", "sky above grass; sheep inside grass")
 	waitFor(t, ctx, "picked model's image", drawnJS+` && document.getElementById("image").width === 32`, 60*time.Second)
 	second := waitWorkers(t, ctx, "the picked model's engine", []string{first})
+
+	t.Log("a model that fails to load leaves the engine that draws as it was")
+	broken := filepath.Join(t.TempDir(), "broken.safetensors")
+	if err := os.WriteFile(broken, []byte("this is not a model at all, just some text of some length"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles("#model-file", []string{broken})); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "a failed load", `document.getElementById("model-error").textContent.includes("broken.safetensors")`, 30*time.Second)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		ids := engineWorkers(t, ctx)
+		if len(ids) == 1 && ids[0] == second {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a failed load the workers are %v, want the picked model's %s alone", ids, second)
+		}
+	}
+	before := eval[string](t, ctx, imageHashJS)
+	setInput(t, ctx, "#text-input", "sky above grass; sheep inside grass; sky above sheep")
+	waitFor(t, ctx, "a drawing after the failure", fmt.Sprintf(`%s && document.getElementById("image").width === 32 && (%s) !== %q`, drawnJS, imageHashJS, before), 60*time.Second)
 
 	t.Log("back to the shipped model: a third engine")
 	do(t, ctx, `const s = document.getElementById("model-select"); s.value = "shipped"; s.dispatchEvent(new Event("change"))`)

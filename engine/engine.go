@@ -34,13 +34,14 @@ const maxRequestBytes = model.MaxActivationBytes
 
 // checkMemory refuses a request whose images would need more activation
 // memory than maxRequestBytes, saying how many images fit.
-func (e *Engine) checkMemory(count, objects int) error {
+// objects and triples count those of all count images.
+func (e *Engine) checkMemory(count, objects, triples int) error {
 	cfg := &e.g.Config
-	if cfg.ActivationBytes(count, objects) <= maxRequestBytes {
+	if cfg.ActivationBytes(count, objects, triples) <= maxRequestBytes {
 		return nil
 	}
 	fit := 0
-	for fit < count && cfg.ActivationBytes(fit+1, (fit+1)*objects/count) <= maxRequestBytes {
+	for fit < count && cfg.ActivationBytes(fit+1, (fit+1)*objects/count, (fit+1)*triples/count) <= maxRequestBytes {
 		fit++
 	}
 	if fit == 0 {
@@ -119,14 +120,20 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 	if err != nil {
 		return nil, graphInputError(err)
 	}
-	if err := e.checkMemory(count, len(b.Objs)); err != nil {
+	if err := e.checkMemory(count, len(b.Objs), len(b.Triples)); err != nil {
 		return nil, err
 	}
 	opt := model.Options{Seed: req.Seed}
 	nObj := len(graph.Objects)
+	if req.Pinned != nil && req.Boxes == nil {
+		return nil, &InputError{"boxes", -1, fmt.Errorf("pinned flags without boxes")}
+	}
 	if req.Boxes != nil {
 		if len(req.Boxes) != nObj {
 			return nil, &InputError{"boxes", -1, fmt.Errorf("%d boxes for %d objects", len(req.Boxes), nObj)}
+		}
+		if req.Pinned != nil && len(req.Pinned) != nObj {
+			return nil, &InputError{"boxes", -1, fmt.Errorf("%d pinned flags for %d objects", len(req.Pinned), nObj)}
 		}
 		// Each copy of the graph gets the boxes, then its __image__ box.
 		boxes := nn.New(len(b.Objs), 4)
@@ -137,6 +144,13 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 			copy(boxes.Data[(i*(nObj+1)+nObj)*4:], []float32{0, 0, 1, 1})
 		}
 		opt.Boxes = boxes
+		if req.Pinned != nil {
+			// Each copy's objects as asked; its __image__ box as predicted.
+			opt.Pinned = make([]bool, len(b.Objs))
+			for i := 0; i < count; i++ {
+				copy(opt.Pinned[i*(nObj+1):], req.Pinned)
+			}
+		}
 	}
 	tEncode := time.Now()
 	out, err := e.g.Forward(b, opt)
@@ -157,13 +171,12 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 		res.Seeds = append(res.Seeds, req.Seed+uint64(i))
 		res.RGBA = append(res.RGBA, img.Pix)
 	}
-	layoutBoxes := out.BoxesPred
-	if opt.Boxes != nil {
-		layoutBoxes = opt.Boxes
-	}
 	for j := 0; j < nObj; j++ {
 		var bx [4]float32
-		copy(bx[:], layoutBoxes.Data[j*4:])
+		copy(bx[:], out.BoxesPred.Data[j*4:])
+		if req.Boxes != nil && (req.Pinned == nil || req.Pinned[j]) {
+			bx = req.Boxes[j]
+		}
 		res.Boxes = append(res.Boxes, bx)
 		if out.MasksPred != nil {
 			M := e.g.Config.MaskSize

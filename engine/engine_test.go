@@ -85,6 +85,37 @@ func TestGenerateWithBoxes(t *testing.T) {
 	}
 }
 
+// A pinned box is drawn where given; the others stay where the model puts
+// them, and with nothing pinned the image is the plain one.
+func TestGeneratePinnedBoxes(t *testing.T) {
+	e, _ := load(t, "tiny_masks.legacy.pt")
+	plain, err := e.Generate(&protocol.GenerateRequest{Graph: sheep, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boxes := [][4]float32{{0, 0, 1, 0.5}, {0, 0.5, 1, 1}, {0.1, 0.6, 0.4, 0.9}}
+	one, err := e.Generate(&protocol.GenerateRequest{Graph: sheep, Seed: 1, Count: 2, Boxes: boxes, Pinned: []bool{false, false, true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Boxes[2] != boxes[2] || one.Boxes[0] != plain.Boxes[0] || one.Boxes[1] != plain.Boxes[1] {
+		t.Errorf("boxes %v: want the predicted %v with box 2 at %v", one.Boxes, plain.Boxes, boxes[2])
+	}
+	if bytes.Equal(plain.RGBA[0], one.RGBA[0]) {
+		t.Error("pinning a moved box did not change the image")
+	}
+	none, err := e.Generate(&protocol.GenerateRequest{Graph: sheep, Seed: 1, Boxes: boxes, Pinned: []bool{false, false, false}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(plain.RGBA[0], none.RGBA[0]) {
+		t.Error("with nothing pinned the image differs from the plain one")
+	}
+	if _, err := e.Generate(&protocol.GenerateRequest{Graph: sheep, Boxes: boxes, Pinned: []bool{true}}); err == nil || !strings.Contains(err.Error(), "1 pinned flags for 3 objects") {
+		t.Errorf("wrong pinned length: %v", err)
+	}
+}
+
 func TestGenerateErrors(t *testing.T) {
 	var empty Engine
 	if _, err := empty.Generate(&protocol.GenerateRequest{Graph: sheep}); !errors.Is(err, ErrNoModel) {
@@ -248,11 +279,11 @@ func TestGenerateBoundsRequestMemory(t *testing.T) {
 	if fit < 1 || fit >= protocol.MaxCount {
 		t.Fatalf("fit %d", fit)
 	}
-	if e.g.Config.ActivationBytes(fit, fit*(len(big.Objects)+1)) > maxRequestBytes {
+	if e.g.Config.ActivationBytes(fit, fit*(len(big.Objects)+1), fit*len(big.Objects)) > maxRequestBytes {
 		t.Errorf("%d images said to fit do not", fit)
 	}
 	// A small graph still gets all sixteen.
-	if _, err := e.Generate(&protocol.GenerateRequest{Graph: sheep, Count: protocol.MaxCount}); err != nil {
+	if err := e.checkMemory(protocol.MaxCount, protocol.MaxCount*(len(sheep.Objects)+1), protocol.MaxCount*(len(sheep.Relationships)+len(sheep.Objects))); err != nil {
 		t.Errorf("16 images of 3 objects: %v", err)
 	}
 }

@@ -66,6 +66,17 @@ func (c ClassifierConfig) Validate() error {
 	return nil
 }
 
+// numParams counts the values of a classifier of a valid c.
+func (c ClassifierConfig) numParams() int64 {
+	n, in := int64(0), int64(3)
+	for _, ch := range c.Channels {
+		n += int64(ch)*in*9 + int64(ch)
+		in = int64(ch)
+	}
+	side := int64(c.CropSize >> len(c.Channels))
+	return n + int64(len(c.Classes))*(in*side*side+1)
+}
+
 // Classifier is a small CNN that names the object in a crop.
 type Classifier struct {
 	Config ClassifierConfig
@@ -245,6 +256,17 @@ func DecodeClassifier(b []byte) (*Classifier, *TrainInfo, error) {
 	var cfg ClassifierConfig
 	if err := json.Unmarshal([]byte(f.Metadata[metaConfig]), &cfg); err != nil {
 		return nil, nil, fmt.Errorf("eval: classifier config: %v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	// The file must hold the network's values before it is allocated.
+	held := int64(0)
+	for _, t := range f.Tensors {
+		held += int64(len(t.T.Data))
+	}
+	if need := cfg.numParams(); need > held {
+		return nil, nil, fmt.Errorf("eval: the classifier config describes %d parameters but the file holds only %d values; it is corrupt", need, held)
 	}
 	c, err := NewClassifier(cfg)
 	if err != nil {

@@ -3,6 +3,7 @@ package eval
 import (
 	"bytes"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -91,6 +92,10 @@ func TestDecodeClassifierErrors(t *testing.T) {
 		return buf.Bytes()
 	}
 	cfg := `{"crop_size":32,"channels":[16,32,64],"classes":["a","b"]}`
+	classes := make([]string, 4096)
+	for i := range classes {
+		classes[i] = strconv.Quote(strconv.Itoa(i))
+	}
 	meta := map[string]string{metaFormat: formatName, metaConfig: cfg}
 	for _, tc := range []struct {
 		name string
@@ -101,7 +106,10 @@ func TestDecodeClassifierErrors(t *testing.T) {
 		{"a model file", write(map[string]string{"format": "sg2im"}, good.named()), "not a classifier file"},
 		{"bad config", write(map[string]string{metaFormat: formatName, metaConfig: `{"crop_size":30,"channels":[8,8],"classes":["a","b"]}`}, nil), "crop size 30"},
 		{"wrong shapes", write(meta, good.named()), "shape"},
-		{"missing tensor", write(meta, nil), "no tensor"},
+		{"missing tensor", write(meta, good.named()[1:]), "no tensor"},
+		{"no tensors", write(meta, nil), "describes 25634 parameters but the file holds only 0 values"},
+		// 68 billion parameters asked of a file of a few bytes.
+		{"huge config", write(map[string]string{metaFormat: formatName, metaConfig: `{"crop_size":256,"channels":[1024],"classes":[` + strings.Join(classes, ",") + `]}`}, nil), "describes 68719509504 parameters"},
 		{"NaN", write(map[string]string{metaFormat: formatName, metaConfig: `{"crop_size":2,"channels":[1],"classes":["a","b"]}`},
 			[]weights.Tensor{{Name: "conv0.weight", T: nn.New(1, 3, 3, 3)}, {Name: "conv0.bias", T: nn.New(1)},
 				{Name: "fc.weight", T: nn.New(2, 1)}, {Name: "fc.bias", T: nn.FromData([]float32{0, float32(math.NaN())}, 2)}}), "NaN"},

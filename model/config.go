@@ -186,16 +186,31 @@ const (
 )
 
 // ActivationBytes estimates, from above, the bytes of the activations an
-// inference pass over images images holding objects objects in all
-// (__image__ objects included) allocates: per object its sampling grid,
-// painted plane and mask-net features, per image its layout, noise, CRN
-// features at every scale and output. Computed in float64 so that no
-// config can overflow it.
-func (c *Config) ActivationBytes(images, objects int) float64 {
+// inference pass over images images holding objects objects and triples
+// relationships in all (__image__ objects and __in_image__ triples
+// included) allocates. Computed in float64 so that no config can overflow
+// it.
+func (c *Config) ActivationBytes(images, objects, triples int) float64 {
+	perImage, perObject, perTriple := c.activationsPer()
+	return float64(images)*perImage + float64(objects)*perObject + float64(triples)*perTriple
+}
+
+// activationsPer is ActivationBytes' bytes per image (layout, noise, CRN
+// features at every scale, output), per object (graph-convolution vectors,
+// sampling grid, painted plane, mask-net features) and per triple
+// (graph-convolution vectors, predicate scores).
+func (c *Config) activationsPer() (perImage, perObject, perTriple float64) {
 	H, W := float64(c.ImageSize[0]), float64(c.ImageSize[1])
 	D, Z, M := float64(c.GconvDim), float64(c.LayoutNoiseDim), float64(c.MaskSize)
-	perObject := 3*H*W + 2*D*M*M + M*M
-	perImage := (D + 2*Z + 3) * H * W
+	E, Hd := float64(c.EmbeddingDim), float64(c.GconvHiddenDim)
+	preds := 0.0
+	if c.Vocab != nil {
+		preds = float64(len(c.Vocab.PredIdxToName))
+	}
+	gconv := 2 * (E + 4*Hd + 4*D) // one layer's inputs, hidden and outputs, two alive
+	perObject = 3*H*W + 2*D*M*M + M*M + gconv
+	perTriple = gconv + 2*preds + 2*E + 16
+	perImage = (D + 2*Z + 3) * H * W
 	k := len(c.RefinementDims)
 	for i, d := range c.RefinementDims {
 		scale := float64(int64(1) << min(2*(k-1-i), 62))
@@ -204,18 +219,37 @@ func (c *Config) ActivationBytes(images, objects int) float64 {
 	if k > 0 {
 		perImage += float64(c.RefinementDims[k-1]) * H * W // the output convolution's input
 	}
-	return 4 * (float64(objects)*perObject + float64(images)*perImage)
+	return 4 * perImage, 4 * perObject, 4 * perTriple
 }
 
+// Worst case of one graph: its objects and triples with the __image__
+// object and its __in_image__ triples.
+const (
+	fullGraphObjects = MaxObjectsPerGraph + 1
+	fullGraphTriples = MaxTriplesPerGraph + MaxObjectsPerGraph
+)
+
 // checkActivations refuses a config whose single image of a full graph
-// would need more than MaxActivationBytes.
+// would need more than MaxActivationBytes, naming what asks for most.
 func (c *Config) checkActivations() error {
-	need := c.ActivationBytes(1, MaxObjectsPerGraph+1)
+	img, obj, tri := c.activationsPer()
+	obj *= fullGraphObjects
+	tri *= fullGraphTriples
+	need := img + obj + tri
 	if need <= MaxActivationBytes {
 		return nil
 	}
-	return fmt.Errorf("model: image_size %v with mask_size %d and refinement_dims %v needs about %.0f MiB of activations for one image of %d objects, more than the %d MiB this program allows; the checkpoint is corrupt, or its image_size or mask_size is far larger than any sg2im model's",
-		c.ImageSize, c.MaskSize, c.RefinementDims, need/(1<<20), MaxObjectsPerGraph, MaxActivationBytes>>20)
+	var what string
+	switch {
+	case img >= obj && img >= tri:
+		what = fmt.Sprintf("image_size %v with refinement_dims %v", c.ImageSize, c.RefinementDims)
+	case obj >= tri:
+		what = fmt.Sprintf("image_size %v with mask_size %d and gconv_dim %d, for each of %d objects,", c.ImageSize, c.MaskSize, c.GconvDim, MaxObjectsPerGraph)
+	default:
+		what = fmt.Sprintf("a vocabulary of %d predicates with gconv_hidden_dim %d, for each of %d relationships,", len(c.Vocab.PredIdxToName), c.GconvHiddenDim, MaxTriplesPerGraph)
+	}
+	return fmt.Errorf("model: %s needs about %.0f MiB of activations for one image of a full graph, more than the %d MiB this program allows; the checkpoint is corrupt, or its config is far larger than any sg2im model's",
+		what, need/(1<<20), MaxActivationBytes>>20)
 }
 
 // Validate checks the config and says what to change.

@@ -34,7 +34,7 @@ func FuzzParseConfig(f *testing.F) {
 		if err := cfg.Validate(); err != nil {
 			t.Fatalf("ParseConfig accepted an invalid config: %v", err)
 		}
-		if need := cfg.ActivationBytes(1, MaxObjectsPerGraph+1); need > MaxActivationBytes {
+		if need := cfg.ActivationBytes(1, fullGraphObjects, fullGraphTriples); need > MaxActivationBytes {
 			t.Fatalf("accepted a config needing %.0f bytes of activations", need)
 		}
 		if n, err := cfg.stateSize(); err != nil || n <= 0 {
@@ -90,7 +90,7 @@ func FuzzFromCheckpoint(f *testing.F) {
 			return
 		}
 		v := g.Config.Vocab
-		if len(v.ObjectIdxToName) < 2 || g.Config.ActivationBytes(1, 2) > 64<<20 {
+		if len(v.ObjectIdxToName) < 2 || g.Config.ActivationBytes(1, 2, 1) > 64<<20 {
 			return
 		}
 		b, err := Encode([]SceneGraph{{Objects: []string{v.ObjectIdxToName[1]}}}, v)

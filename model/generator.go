@@ -109,6 +109,9 @@ func (g *Generator) LoadState(state map[string]*nn.Tensor) error {
 type Options struct {
 	// Boxes (O, 4) as (x0, y0, x1, y1) in [0, 1] replace the predicted boxes.
 	Boxes *nn.Tensor
+	// Pinned (O), when set with Boxes, replaces only the boxes marked true;
+	// the others stay as predicted (an editor's pinned boxes).
+	Pinned []bool
 	// Masks (O, M, M) replace the predicted masks (models with masks only).
 	Masks *nn.Tensor
 	// Noise (N, Z, H, W) is the layout noise; when nil, image i's noise is
@@ -201,7 +204,7 @@ func (g *Generator) ForwardTape(tp *nn.Tape, train bool, b *Batch, opt Options) 
 
 	boxes, masks := out.BoxesPred, out.MasksPred
 	if opt.Boxes != nil {
-		boxes = nn.Const(opt.Boxes)
+		boxes = nn.Const(pinBoxes(opt.Boxes, out.BoxesPred.Value, opt.Pinned))
 	}
 	if opt.Masks != nil {
 		masks = nn.Const(opt.Masks)
@@ -220,6 +223,20 @@ func (g *Generator) ForwardTape(tp *nn.Tape, train bool, b *Batch, opt Options) 
 	out.Img = g.crn.forward(p, crnIn...)
 	p.prof.pass(tPass)
 	return out, nil
+}
+
+// pinBoxes is given where pinned (all of it when pinned is nil), pred elsewhere.
+func pinBoxes(given, pred *nn.Tensor, pinned []bool) *nn.Tensor {
+	if pinned == nil {
+		return given
+	}
+	out := pred.Clone()
+	for i, p := range pinned {
+		if p {
+			copy(out.Data[i*4:i*4+4], given.Data[i*4:i*4+4])
+		}
+	}
+	return out
 }
 
 // Noise draws standard normal layout noise (n, z, h, w): image i of the
@@ -271,6 +288,9 @@ func (g *Generator) checkBatch(b *Batch, opt *Options) error {
 		}
 		if !nn.AllFinite(opt.Boxes.Data) {
 			return fmt.Errorf("model: boxes contain NaN or infinite values")
+		}
+		if opt.Pinned != nil && len(opt.Pinned) != O {
+			return fmt.Errorf("model: %d pinned flags for %d objects", len(opt.Pinned), O)
 		}
 	}
 	if opt.Masks != nil {

@@ -30,6 +30,8 @@ const (
 	KindLoaded   = "loaded"
 	KindImages   = "images"
 	KindError    = "error"
+	// KindCancelled answers a replaceable request skipped for a newer one.
+	KindCancelled = "cancelled"
 )
 
 // Request is a message to the engine.
@@ -62,6 +64,14 @@ type GenerateRequest struct {
 	// Boxes, when set, replace the predicted boxes: one (x0, y0, x1, y1)
 	// per object of Graph, in [0, 1].
 	Boxes [][4]float32 `json:"boxes,omitempty"`
+	// Pinned, when set with Boxes, says which of them replace predictions
+	// (true) and which objects keep their predicted box (false): an
+	// editor's pinned boxes. One per object. Optional, so Version stays 1.
+	Pinned []bool `json:"pinned,omitempty"`
+	// Replaceable marks a request that a newer replaceable generate request
+	// makes stale: the engine skips it if that one is already waiting,
+	// answering with kind "cancelled". Optional, so Version stays 1.
+	Replaceable bool `json:"replaceable,omitempty"`
 }
 
 // MaxCount bounds the images of one request.

@@ -2,15 +2,18 @@ package train
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
-// FuzzReadState reads mutated training-state files, seeded with the one a
-// one-iteration run writes: each is refused with a *CheckpointError or
-// gives networks to resume.
+// FuzzReadState reads training-state files whose header (the JSON with
+// the metadata and the tensors' names, shapes and offsets) is mutated from
+// the one a one-iteration run writes, before its tensor bytes (the bytes
+// themselves are FuzzReadSafetensors' part): each is refused with a
+// *CheckpointError or gives networks to resume.
 func FuzzReadState(f *testing.F) {
 	dir := f.TempDir()
 	cfg := tinyConfig()
@@ -23,10 +26,14 @@ func FuzzReadState(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(seed)
-	f.Add(seed[:len(seed)/2])
+	n := binary.LittleEndian.Uint64(seed)
+	header, tensors := seed[8:8+n], seed[8+n:]
+	f.Add(header)
+	f.Add(header[:len(header)/2])
 	path := filepath.Join(dir, "fuzzed.state.safetensors")
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Fuzz(func(t *testing.T, header []byte) {
+		data := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+		data = append(append(data, header...), tensors...)
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}

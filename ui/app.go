@@ -5,49 +5,66 @@
 package ui
 
 import (
-	"encoding/json"
 	"fmt"
-	"math/rand/v2"
+	"path"
 	"strconv"
+	"strings"
 	"syscall/js"
 
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/protocol"
 )
 
-// Where the page finds its parts.
+// Where the page finds its parts, and its pauses.
 const (
 	workerURL      = "worker.js"
 	shippedModel   = "model.safetensors"
+	shippedName    = "shipped model"
 	debounceMillis = 150
-	variations     = 4
+	// errorPauseMillis is how long typing must pause before an error
+	// shows, so that a half-typed word is not flagged at every key.
+	errorPauseMillis = 800
+	// manyObjects is where the picture starts to dissolve: far more
+	// objects than the scenes models of this kind learn from.
+	manyObjects = 24
 )
 
 // App is the page's state; every view renders from it.
 type App struct {
 	c     *client
-	store *storage
+	store *storage // the offline storage panel (storage.go)
 	info  *protocol.ModelInfo
 	vocab *model.Vocab
 
-	graph model.SceneGraph
-	seed  uint64
-	// boxes are the user's edited boxes, one per object; nil means predicted.
-	boxes  [][4]float32
-	result *protocol.ImagesInfo
+	s    Session
+	hist History
+	// fragment is a scene link waiting for the model's predicates.
+	fragment string
+	hash     string // the address's fragment as last written
+	result   *protocol.ImagesInfo
+	// latest and latestVar are the newest generate requests; answers to
+	// older ones are stale and dropped.
+	latest, latestVar int
+	cancelled         int // stale requests the engine skipped
+	variations        int // images in the variations grid
 
-	busy, dirty bool
-	timer       js.Value
-	sentAt      float64
-	dragging    bool
+	timer     js.Value          // the pause before drawing
+	errTimer  js.Value          // the pause before errors show
+	errWait   map[string]string // errors waiting for it, by element id
+	lastKey   float64           // when a text field was last typed in (ms)
+	sentAt    float64
+	drag      drag
+	shown     [][4]float32 // the boxes on the layout
+	listsLate bool         // the lists wait for a pause in typing
 
-	h                            handlers // for nodes that live as long as the page
-	objH, relH, layH, galH, varH handlers // for nodes rebuilt by their views
+	h                      handlers // for nodes that live as long as the page
+	objH, relH, layH, galH handlers // for nodes rebuilt by their views
+	vocH, pinH             handlers
 }
 
 // Run builds the page and starts the engine; it never returns.
 func Run() {
-	a := &App{seed: 1}
+	a := &App{s: Session{Seed: 1}, variations: 4, errWait: map[string]string{}}
 	defer func() {
 		if r := recover(); r != nil {
 			showFatal(fmt.Sprint("the page crashed: ", r))
@@ -56,8 +73,12 @@ func Run() {
 	a.build()
 	a.restore()
 	a.store = newStorage(a)
-	a.c = newClient(workerURL, func(msg string) { a.status("Error: " + msg) })
-	a.loadURL(shippedModel, "shipped model")
+	a.c = newClient(workerURL, func(msg string) { a.status("Error: " + forBrowser(msg)) })
+	if u := modelParam(); u != "" {
+		a.loadURL(u, path.Base(u))
+	} else {
+		a.loadURL(shippedModel, shippedName)
+	}
 	select {}
 }
 
@@ -70,96 +91,40 @@ func showFatal(msg string) {
 	root.Call("appendChild", el("p", attrs{"class": "fatal", "role": "alert"}, msg))
 }
 
-// restore reads the last graph and seed of an earlier visit.
+// modelParam is ?model=URL of the page's address.
+func modelParam() string {
+	q := js.Global().Get("URLSearchParams").New(window.Get("location").Get("search"))
+	if v := q.Call("get", "model"); v.Type() == js.TypeString {
+		return strings.TrimSpace(v.String())
+	}
+	return ""
+}
+
+// restore takes the scene from the address, else from the last visit.
 func (a *App) restore() {
-	if s := storageGet(keyGraph); s != "" {
+	if h := window.Get("location").Get("hash").String(); len(h) > 1 {
+		a.fragment = h // read once the predicates are known
+	}
+	if s := storageGet(keySession); s != "" {
+		if st, _, _, err := ParseSession([]byte(s)); err == nil {
+			a.s = st
+		}
+	} else if s := storageGet(keyGraph); s != "" {
 		if gs, err := model.ParseGraphs([]byte(s)); err == nil {
-			a.graph = gs[0]
+			a.s.Graph = gs[0]
+		}
+		if v, err := strconv.ParseUint(storageGet(keySeed), 10, 64); err == nil {
+			a.s.Seed = v
 		}
 	}
-	if s := storageGet(keySeed); s != "" {
-		if v, err := strconv.ParseUint(s, 10, 64); err == nil {
-			a.seed = v
-		}
-	}
-	byID(IDSeed).Set("value", strconv.FormatUint(a.seed, 10))
-	if len(a.graph.Objects) > 0 {
+	byID(IDSeed).Set("value", strconv.FormatUint(a.s.Seed, 10))
+	if len(a.s.Graph.Objects) > 0 {
 		a.renderEditor()
 	}
 }
 
-func (a *App) persist() {
-	b, _ := json.Marshal(a.graph)
-	storageSet(keyGraph, string(b))
-	storageSet(keySeed, strconv.FormatUint(a.seed, 10))
-}
-
 // status shows a short line in the live region.
 func (a *App) status(msg string) { setText(byID(IDStatus), msg) }
-
-// loadURL asks the engine to download and load a model.
-func (a *App) loadURL(url, name string) {
-	a.loadModel(protocol.LoadRequest{URL: url, Name: name}, js.Undefined())
-}
-
-func (a *App) loadModel(req protocol.LoadRequest, bytes js.Value) {
-	prog := byID(IDModelProgress)
-	prog.Call("removeAttribute", "hidden")
-	prog.Call("removeAttribute", "value")
-	setText(byID(IDModelStatus), "Loading "+req.Name+"…")
-	a.busy = true
-	a.c.freshEngine()
-	a.c.send(protocol.Request{Kind: protocol.KindLoad, Load: &req}, bytes, func(r *protocol.Response) {
-		switch r.Kind {
-		case protocol.KindProgress:
-			if r.Progress.Total > 0 {
-				prog.Set("max", float64(r.Progress.Total))
-				prog.Set("value", float64(r.Progress.Loaded))
-			}
-			setText(byID(IDModelStatus), fmt.Sprintf("Loading %s… %.1f MB", req.Name, float64(r.Progress.Loaded)/1e6))
-			return
-		case protocol.KindError:
-			prog.Call("setAttribute", "hidden", "")
-			setText(byID(IDModelStatus), "Could not load the model: "+r.Error)
-			a.busy = false
-			return
-		}
-		prog.Call("setAttribute", "hidden", "")
-		a.busy = false
-		a.modelLoaded(r.Loaded)
-	})
-}
-
-func (a *App) modelLoaded(info *protocol.ModelInfo) {
-	a.info = info
-	a.vocab = model.NewVocab(info.Objects, info.Predicates)
-	a.store.modelLoaded(info.Name)
-	setText(byID(IDModelStatus), fmt.Sprintf("%s: %d objects, %d predicates, %dx%d images, %.1fM parameters",
-		info.Name, len(info.Objects), len(info.Predicates), info.ImageSize[1], info.ImageSize[0], float64(info.Params)/1e6))
-	dl := byID(IDVocabObjects)
-	clearNode(dl)
-	for _, o := range info.Objects {
-		dl.Call("appendChild", el("option", attrs{"value": o}))
-	}
-	a.renderGallery()
-	if len(a.graph.Objects) == 0 {
-		if ex := Gallery(a.vocab); len(ex) > 0 {
-			a.useText(ex[0].Text)
-		}
-	}
-	a.renderEditor()
-	a.generateNow()
-}
-
-// useText replaces the graph with a scene in the one-line syntax.
-func (a *App) useText(text string) {
-	g, err := model.ParseText(text, a.predicates())
-	if err != nil {
-		return
-	}
-	a.graph = g
-	a.boxes = nil
-}
 
 func (a *App) predicates() []string {
 	if a.info == nil {
@@ -168,86 +133,102 @@ func (a *App) predicates() []string {
 	return a.info.Predicates
 }
 
-// changed is called after every edit of the graph.
-func (a *App) changed(fromText bool) {
-	if len(a.boxes) != len(a.graph.Objects) {
-		a.boxes = nil
-	}
-	a.persist()
-	if fromText {
-		a.renderLists()
-	} else {
-		a.renderEditor()
-	}
-	a.renderGraph()
-	a.schedule()
-}
+// now is the page's clock in ms.
+func now() float64 { return window.Get("performance").Call("now").Float() }
 
 // schedule generates after a short pause in editing.
 func (a *App) schedule() {
 	if a.timer.Truthy() {
 		window.Call("clearTimeout", a.timer)
 	}
+	a.timer = after(debounceMillis, func() {
+		a.timer = js.Undefined()
+		a.settle()
+		a.generateNow()
+	})
+}
+
+// after runs f once, ms from now, and returns the timer.
+func after(ms float64, f func()) js.Value {
 	var fn js.Func
 	fn = js.FuncOf(func(js.Value, []js.Value) any {
 		fn.Release()
-		a.timer = js.Undefined()
-		guard(a.generateNow)
+		guard(f)
 		return nil
 	})
-	a.timer = window.Call("setTimeout", fn, debounceMillis)
+	return window.Call("setTimeout", fn, ms)
 }
 
-// generateNow sends the current graph unless a request is in flight, in
-// which case it is sent when that one returns.
+// generateNow asks for the current picture. A newer request makes this
+// one stale: the engine skips it if it has not started, and its answer
+// is dropped.
 func (a *App) generateNow() {
 	if a.info == nil {
 		return
 	}
-	if a.busy {
-		a.dirty = true
-		return
-	}
-	if len(a.graph.Objects) == 0 {
+	if len(a.s.Graph.Objects) == 0 {
 		a.showError("objects", "Add an object to draw a scene.")
 		return
 	}
-	a.busy, a.dirty = true, false
-	a.sentAt = window.Get("performance").Call("now").Float()
-	req := &protocol.GenerateRequest{Graph: a.graph, Seed: a.seed, Count: 1, Boxes: a.boxes}
+	a.sentAt = now()
+	boxes, pinned := a.s.Request()
+	seed := a.s.Seed
+	req := &protocol.GenerateRequest{Graph: a.s.Graph, Seed: seed, Count: 1, Boxes: boxes, Pinned: pinned, Replaceable: true}
 	a.status("Drawing…")
-	a.c.send(protocol.Request{Kind: protocol.KindGenerate, Generate: req}, js.Undefined(), func(r *protocol.Response) {
-		a.busy = false
+	a.latestVar = 0
+	id := a.c.send(protocol.Request{Kind: protocol.KindGenerate, Generate: req}, js.Undefined(), func(r *protocol.Response) {
+		if a.stale(r, a.latest) {
+			return
+		}
 		if r.Kind == protocol.KindError {
-			a.showError(r.Field, r.Error)
+			a.showError(r.Field, forBrowser(r.Error))
 			a.status("Not drawn: fix the error above.")
-		} else {
-			a.clearErrors()
-			a.result = r.Images
-			elapsed := window.Get("performance").Call("now").Float() - a.sentAt
-			a.status(fmt.Sprintf("Drawn in %.0f ms (network %.0f ms), seed %d.", elapsed, r.Images.Timings["network"], a.seed))
-			a.renderImage()
-			a.renderLayout()
+			return
 		}
-		if a.dirty {
-			a.generateNow()
-		} else if r.Kind != protocol.KindError {
-			a.generateVariations()
-		}
+		a.clearErrors()
+		a.result = r.Images
+		elapsed := now() - a.sentAt
+		a.status(fmt.Sprintf("Drawn in %.0f ms (network %.0f ms), seed %d.", elapsed, r.Images.Timings["network"], seed))
+		a.renderImage()
+		a.renderLayout()
+		a.generateVariations()
 	})
+	a.latest = id
 }
 
-// generateVariations fills the strip with the next seeds.
+// stale says whether r answers a request other than the newest one.
+func (a *App) stale(r *protocol.Response, newest int) bool {
+	if r.Kind == protocol.KindCancelled {
+		a.cancelled++
+		byID(IDStatus).Call("setAttribute", "data-cancelled", strconv.Itoa(a.cancelled))
+		return true
+	}
+	return r.ID != newest
+}
+
+// generateVariations fills the grid with the next seeds, one image a
+// request: an edit then waits for one small image at most, not a batch.
 func (a *App) generateVariations() {
-	a.busy = true
-	req := &protocol.GenerateRequest{Graph: a.graph, Seed: a.seed + 1, Count: variations, Boxes: a.boxes}
-	a.c.send(protocol.Request{Kind: protocol.KindGenerate, Generate: req}, js.Undefined(), func(r *protocol.Response) {
-		a.busy = false
-		if r.Kind == protocol.KindImages {
-			a.renderVariations(r.Images)
-		}
-		if a.dirty {
-			a.generateNow()
+	for k, b := range nodeList(byID(IDVariations).Get("children")) {
+		b.Get("classList").Call("add", "stale") // until its new seed is drawn
+		seed := strconv.FormatUint(a.s.Seed+1+uint64(k), 10)
+		b.Call("setAttribute", "data-seed", seed)
+		b.Call("setAttribute", "aria-label", "Use seed "+seed)
+	}
+	a.requestVariation(0)
+}
+
+func (a *App) requestVariation(k int) {
+	if k >= a.variations {
+		a.trimVariations(k)
+		return
+	}
+	boxes, pinned := a.s.Request()
+	req := &protocol.GenerateRequest{Graph: a.s.Graph, Seed: a.s.Seed + 1 + uint64(k), Count: 1, Boxes: boxes, Pinned: pinned, Replaceable: true}
+	a.latestVar = a.c.send(protocol.Request{Kind: protocol.KindGenerate, Generate: req}, js.Undefined(), func(r *protocol.Response) {
+		if !a.stale(r, a.latestVar) && r.Kind == protocol.KindImages {
+			a.showVariation(k, r.Images)
+			a.requestVariation(k + 1)
 		}
 	})
 }
@@ -258,24 +239,58 @@ var errorIDs = map[string]string{
 	"text": IDTextError, "graph": IDObjectsError, "": IDObjectsError, "count": IDObjectsError,
 }
 
+// showError shows msg by its field once typing has paused.
 func (a *App) showError(field, msg string) {
 	id, ok := errorIDs[field]
 	if !ok {
 		id = IDObjectsError
 	}
-	setText(byID(id), msg)
+	a.errorLater(id, msg)
+}
+
+// errorLater shows an error now if typing has paused, else at the pause
+// (or when the field loses focus); an empty msg clears at once.
+func (a *App) errorLater(id, msg string) {
+	delete(a.errWait, id)
+	wait := errorPauseMillis - (now() - a.lastKey)
+	if msg == "" || wait <= 0 {
+		setText(byID(id), msg)
+		return
+	}
+	a.errWait[id] = msg
+	if !a.errTimer.Truthy() {
+		a.errTimer = after(wait, a.flushErrors)
+	}
+}
+
+// flushErrors shows the waiting errors at once (at the pause, or when a
+// field loses focus). Typing again restarts the pause.
+func (a *App) flushErrors() {
+	if a.errTimer.Truthy() {
+		window.Call("clearTimeout", a.errTimer)
+		a.errTimer = js.Undefined()
+	}
+	if wait := errorPauseMillis - (now() - a.lastKey); wait > 0 && document.Get("activeElement").Get("tagName").String() == "INPUT" {
+		if len(a.errWait) > 0 {
+			a.errTimer = after(wait, a.flushErrors)
+		}
+		return
+	}
+	for id, msg := range a.errWait {
+		setText(byID(id), msg)
+	}
+	clear(a.errWait)
+}
+
+// blurred shows waiting errors when a field loses focus.
+func (a *App) blurred() {
+	a.lastKey = 0
+	a.flushErrors()
 }
 
 func (a *App) clearErrors() {
 	for _, id := range []string{IDObjectsError, IDRelsError, IDBoxesError} {
+		delete(a.errWait, id)
 		setText(byID(id), "")
 	}
-}
-
-// newSeed draws a fresh seed.
-func (a *App) newSeed() {
-	a.seed = rand.Uint64N(1 << 31)
-	byID(IDSeed).Set("value", strconv.FormatUint(a.seed, 10))
-	a.persist()
-	a.generateNow()
 }

@@ -3,116 +3,150 @@
 package ui
 
 import (
-	"bytes"
-	"encoding/json"
-	"image"
-	"image/png"
 	"strconv"
 	"strings"
 	"syscall/js"
 
 	"github.com/sg2im-go/sg2im/model"
-	"github.com/sg2im-go/sg2im/protocol"
 )
 
 // build creates the page's permanent nodes and their handlers.
 func (a *App) build() {
 	root := byID(IDApp)
 	clearNode(root)
-	h := &a.h
+	root.Call("appendChild", a.buildHeader())
+	root.Call("appendChild", el("main", attrs{"class": "grid"},
+		a.buildEditor(), a.buildImagePanel(), a.buildLayoutPanel(), a.buildGraphPanel(), a.buildVocabPanel()))
+	a.buildModelHandlers()
+	a.buildEditorHandlers()
+	a.buildImageHandlers()
+	a.buildLayoutHandlers()
+	a.buildVocabHandlers()
+	a.buildShortcuts()
+	a.h.on(window, "hashchange", func(js.Value) { a.hashChanged() })
+	a.renderHistoryButtons()
+}
 
-	modelSelect := el("select", attrs{"id": IDModelSelect},
-		el("option", attrs{"value": "shipped"}, "Shipped model"),
-		el("option", attrs{"value": "file"}, "A model file of yours…"))
-	modelFile := el("input", attrs{"type": "file", "id": IDModelFile, "accept": ".safetensors,.pt,.pth", "class": "visually-hidden", "tabindex": "-1"})
-	header := el("header", nil,
+func (a *App) buildHeader() js.Value {
+	return el("header", nil,
 		el("h1", nil, "sg2im"),
 		el("p", attrs{"class": "tagline"}, "Describe a scene; see it drawn, in your browser."),
 		el("div", attrs{"class": "model"},
-			el("label", attrs{"for": IDModelSelect}, "Model"), modelSelect, modelFile,
+			el("label", attrs{"for": IDModelSelect}, "Model"),
+			el("select", attrs{"id": IDModelSelect}, el("option", attrs{"value": "shipped"}, "Shipped model")),
+			el("button", attrs{"id": IDModelOpen, "type": "button"}, "Open model file…"),
+			el("input", attrs{"type": "file", "id": IDModelFile, "accept": ".safetensors,.pt,.pth",
+				"class": "visually-hidden", "tabindex": "-1", "aria-label": "Model file"}),
 			el("progress", attrs{"id": IDModelProgress, "hidden": "", "aria-label": "Model download"}),
-			el("span", attrs{"id": IDModelStatus, "role": "status"}, "Starting…")))
+			el("span", attrs{"id": IDModelStatus, "role": "status"}, "Starting…"),
+			el("span", attrs{"id": IDModelError, "class": "model-error", "role": "alert"})))
+}
 
-	textInput := el("input", attrs{"id": IDTextInput, "type": "text", "autocomplete": "off", "spellcheck": "false",
-		"aria-describedby": IDTextError, "placeholder": "sheep inside grass; sky above grass"})
-	importLabel := el("label", attrs{"for": IDImportJSON, "class": "button", "tabindex": "0", "role": "button"}, "Import JSON")
-	importInput := el("input", attrs{"type": "file", "id": IDImportJSON, "accept": ".json,application/json", "class": "visually-hidden"})
-	editor := el("section", attrs{"id": IDEditor, "class": "panel editor", "aria-labelledby": "editor-title"},
-		el("h2", attrs{"id": "editor-title"}, "Scene"),
+func (a *App) buildEditor() js.Value {
+	return el("section", attrs{"id": IDEditor, "class": "panel editor", "aria-labelledby": "editor-title"},
+		el("div", attrs{"class": "title-row"},
+			el("h2", attrs{"id": "editor-title"}, "Scene"),
+			el("div", attrs{"class": "history"},
+				el("button", attrs{"id": IDUndo, "type": "button", "aria-keyshortcuts": "Control+Z", "title": "Undo (Ctrl+Z)"}, "↶ Undo"),
+				el("button", attrs{"id": IDRedo, "type": "button", "aria-keyshortcuts": "Control+Shift+Z", "title": "Redo (Ctrl+Shift+Z)"}, "↷ Redo"))),
 		el("label", attrs{"for": IDTextInput}, "Describe the scene (clauses separated by ; )"),
-		textInput,
+		el("input", attrs{"id": IDTextInput, "type": "text", "autocomplete": "off", "spellcheck": "false",
+			"aria-describedby": IDTextError, "placeholder": "sheep inside grass; sky above grass", "data-key": "text"}),
 		el("p", attrs{"id": IDTextError, "class": "error", "role": "alert"}),
+		el("p", attrs{"id": IDSceneNotes, "class": "note", "role": "status"}),
 		el("div", attrs{"class": "gallery-wrap"},
 			el("h3", nil, "Examples"),
 			el("div", attrs{"id": IDGallery, "class": "gallery"})),
 		el("h3", attrs{"id": "objects-title"}, "Objects"),
 		el("ol", attrs{"id": IDObjects, "class": "rows", "aria-labelledby": "objects-title", "start": "0"}),
 		el("p", attrs{"id": IDObjectsError, "class": "error", "role": "alert"}),
-		el("button", attrs{"id": IDAddObject, "type": "button"}, "Add object"),
+		el("button", attrs{"id": IDAddObject, "type": "button", "data-key": "add-object"}, "Add object"),
+		el("p", attrs{"id": IDEditNote, "class": "note", "role": "status"}),
 		el("h3", attrs{"id": "rels-title"}, "Relationships"),
-		el("ol", attrs{"id": IDRelationships, "class": "rows", "aria-labelledby": "rels-title"}),
+		el("ol", attrs{"id": IDRelationships, "class": "rows rels", "aria-labelledby": "rels-title"}),
 		el("p", attrs{"id": IDRelsError, "class": "error", "role": "alert"}),
-		el("button", attrs{"id": IDAddRelationship, "type": "button"}, "Add relationship"),
+		el("button", attrs{"id": IDAddRelationship, "type": "button", "data-key": "add-relationship"}, "Add relationship"),
 		el("div", attrs{"class": "row json"},
 			el("button", attrs{"id": IDExportJSON, "type": "button"}, "Export JSON"),
-			importLabel,
-			importInput,
-			el("span", attrs{"class": "hint"}, "or drop a .json scene or a model file here")),
+			el("button", attrs{"id": IDImportButton, "type": "button"}, "Import JSON"),
+			el("input", attrs{"type": "file", "id": IDImportJSON, "accept": ".json,application/json",
+				"class": "visually-hidden", "tabindex": "-1", "aria-label": "Scene file to import"}),
+			el("span", attrs{"class": "hint"}, "The file keeps the scene, the seed and the pinned boxes. Or drop a .json scene or a model file here.")),
 		el("datalist", attrs{"id": IDVocabObjects}))
+}
 
-	graphPanel := el("section", attrs{"class": "panel", "aria-labelledby": "graph-title"},
+func (a *App) buildGraphPanel() js.Value {
+	return el("section", attrs{"class": "panel graph-panel", "aria-labelledby": "graph-title"},
 		el("h2", attrs{"id": "graph-title"}, "Graph"),
-		svgEl("svg", attrs{"id": IDGraphSVG, "viewBox": "0 0 360 260", "role": "img", "aria-label": "Scene graph drawing"}))
+		el("div", attrs{"class": "graph-scroll", "tabindex": "0", "role": "group", "aria-label": "Scene graph (scrolls when large)"},
+			svgEl("svg", attrs{"id": IDGraphSVG, "viewBox": "0 0 360 260", "role": "img", "aria-label": "Scene graph drawing"})))
+}
 
-	layoutPanel := el("section", attrs{"class": "panel", "aria-labelledby": "layout-title"},
+func (a *App) buildLayoutPanel() js.Value {
+	return el("section", attrs{"class": "panel layout-panel", "aria-labelledby": "layout-title"},
 		el("h2", attrs{"id": "layout-title"}, "Layout"),
-		el("p", attrs{"class": "hint"}, "Drag a box to move it, its corner to resize it (or focus it and use the arrow keys, with Shift to resize)."),
+		el("p", attrs{"class": "hint"}, "Drag a box to pin it there (its corner resizes it; or focus it and use the arrow keys, with Shift to resize); the others follow the model. Drag on an empty spot (or Shift+drag anywhere) to add an object in the box you draw."),
 		el("div", attrs{"id": IDLayout, "class": "layout"},
 			el("canvas", attrs{"id": IDLayoutCanvas, "aria-hidden": "true"})),
 		el("p", attrs{"id": IDBoxesError, "class": "error", "role": "alert"}),
-		el("button", attrs{"id": IDResetBoxes, "type": "button"}, "Reset to predicted"))
+		el("div", attrs{"class": "row"},
+			el("ul", attrs{"id": IDPins, "class": "pins", "aria-label": "Pinned boxes"}),
+			el("button", attrs{"id": IDResetBoxes, "type": "button", "disabled": ""}, "Unpin all")))
+}
 
-	smooth := el("input", attrs{"type": "checkbox", "id": IDSmooth})
-	seed := el("input", attrs{"type": "number", "id": IDSeed, "min": "0", "step": "1", "inputmode": "numeric"})
-	imagePanel := el("section", attrs{"class": "panel image-panel", "aria-labelledby": "image-title"},
+func (a *App) buildImagePanel() js.Value {
+	return el("section", attrs{"class": "panel image-panel", "aria-labelledby": "image-title"},
 		el("h2", attrs{"id": "image-title"}, "Image"),
 		el("canvas", attrs{"id": IDImage, "class": "image pixelated", "role": "img", "aria-label": "Generated image"}),
 		el("div", attrs{"class": "row"},
-			el("label", attrs{"for": IDSeed}, "Seed"), seed,
+			el("label", attrs{"for": IDSeed}, "Seed"),
+			el("input", attrs{"type": "number", "id": IDSeed, "min": "0", "step": "1", "inputmode": "numeric"}),
 			el("button", attrs{"id": IDNewSeed, "type": "button"}, "New seed"),
-			el("label", attrs{"class": "check"}, smooth, "Smooth scaling"),
+			el("label", attrs{"class": "check"}, el("input", attrs{"type": "checkbox", "id": IDSmooth}), "Smooth scaling")),
+		el("div", attrs{"class": "row"},
+			el("label", attrs{"for": IDScale}, "Size"),
+			el("select", attrs{"id": IDScale},
+				el("option", attrs{"value": "1"}, "1×"), el("option", attrs{"value": "4"}, "4×"), el("option", attrs{"value": "8"}, "8×")),
 			el("button", attrs{"id": IDDownload, "type": "button"}, "Download PNG")),
-		el("h3", nil, "Variations"),
+		el("div", attrs{"class": "row"},
+			el("h3", nil, "Variations"),
+			el("label", attrs{"for": IDVariationCount, "class": "visually-hidden"}, "How many variations"),
+			el("select", attrs{"id": IDVariationCount},
+				el("option", attrs{"value": "4"}, "4"), el("option", attrs{"value": "8"}, "8"), el("option", attrs{"value": "16"}, "16"))),
 		el("div", attrs{"id": IDVariations, "class": "variations"}),
 		el("p", attrs{"id": IDStatus, "class": "status", "role": "status", "aria-live": "polite"}))
+}
 
-	root.Call("appendChild", header)
-	root.Call("appendChild", el("main", attrs{"class": "grid"}, editor, graphPanel, layoutPanel, imagePanel))
-
-	h.on(modelSelect, "change", func(js.Value) {
-		if modelSelect.Get("value").String() == "file" {
-			modelFile.Call("click")
-			return
+func (a *App) buildModelHandlers() {
+	h := &a.h
+	sel, file := byID(IDModelSelect), byID(IDModelFile)
+	h.on(sel, "change", func(js.Value) {
+		if sel.Get("value").String() == "shipped" {
+			a.loadURL(shippedModel, shippedName)
 		}
-		a.loadURL(shippedModel, "shipped model")
 	})
-	h.on(modelFile, "change", func(js.Value) {
-		if f := modelFile.Get("files").Index(0); f.Truthy() {
+	h.on(byID(IDModelOpen), "click", func(js.Value) { file.Call("click") })
+	h.on(file, "change", func(js.Value) {
+		if f := file.Get("files").Index(0); f.Truthy() {
 			a.loadFile(f)
 		}
+		file.Set("value", "")
 	})
-	h.on(textInput, "input", func(js.Value) { a.textEdited(textInput.Get("value").String()) })
+}
+
+func (a *App) buildEditorHandlers() {
+	h := &a.h
+	text := byID(IDTextInput)
+	h.on(text, "input", func(js.Value) { a.textEdited(text.Get("value").String()) })
+	h.on(text, "blur", func(js.Value) { a.blurred() })
+	h.on(byID(IDUndo), "click", func(js.Value) { a.undo() })
+	h.on(byID(IDRedo), "click", func(js.Value) { a.redo() })
 	h.on(byID(IDAddObject), "click", func(js.Value) {
-		name := "sky"
-		if a.info != nil && len(a.info.Objects) > 0 {
-			name = a.info.Objects[0]
-		}
-		a.graph.Objects = append(a.graph.Objects, name)
-		a.changed(false)
+		a.addObject(a.defaultObject())
 		a.focusLast(IDObjects, "input")
 	})
 	h.on(byID(IDAddRelationship), "click", func(js.Value) {
-		n := len(a.graph.Objects)
+		n := len(a.s.Graph.Objects)
 		if n == 0 {
 			a.showError("relationships", "Add objects first.")
 			return
@@ -121,27 +155,23 @@ func (a *App) build() {
 		if p := a.predicates(); len(p) > 0 {
 			pred = p[0]
 		}
-		a.graph.Relationships = append(a.graph.Relationships, model.Relationship{Subject: 0, Predicate: pred, Object: min(1, n-1)})
-		a.changed(false)
+		a.apply("", func() {
+			a.s.Graph.Relationships = append(a.s.Graph.Relationships, model.Relationship{Subject: 0, Predicate: pred, Object: min(1, n-1)})
+		})
 		a.focusLast(IDRelationships, "select")
 	})
 	h.on(byID(IDExportJSON), "click", func(js.Value) {
-		b, _ := json.MarshalIndent(a.graph, "", "  ")
-		saveBytes("scene.json", "application/json", b)
+		saveBytes("scene.json", "application/json", MarshalSession(a.s))
 	})
-	h.on(importInput, "change", func(js.Value) {
-		if f := importInput.Get("files").Index(0); f.Truthy() {
+	imp := byID(IDImportJSON)
+	h.on(byID(IDImportButton), "click", func(js.Value) { imp.Call("click") })
+	h.on(imp, "change", func(js.Value) {
+		if f := imp.Get("files").Index(0); f.Truthy() {
 			a.importFile(f)
 		}
-		importInput.Set("value", "")
+		imp.Set("value", "")
 	})
-	// The label stands in for the hidden file input, so keys must open it too.
-	h.on(importLabel, "keydown", func(ev js.Value) {
-		if k := ev.Get("key").String(); k == "Enter" || k == " " {
-			ev.Call("preventDefault")
-			importInput.Call("click")
-		}
-	})
+	editor := byID(IDEditor)
 	h.on(editor, "dragover", func(ev js.Value) { ev.Call("preventDefault") })
 	h.on(editor, "drop", func(ev js.Value) {
 		ev.Call("preventDefault")
@@ -149,10 +179,36 @@ func (a *App) build() {
 			a.importFile(f)
 		}
 	})
-	h.on(byID(IDResetBoxes), "click", func(js.Value) {
-		a.boxes = nil
-		a.generateNow()
-	})
+}
+
+// defaultObject is the name a new object gets: the word searched for in
+// the Words panel when the model knows it, else the model's first word.
+func (a *App) defaultObject() string {
+	if a.vocab != nil {
+		w := strings.TrimSpace(byID(IDVocabSearch).Get("value").String())
+		if _, err := a.vocab.ObjectID(w); err == nil && w != "" {
+			return w
+		}
+	}
+	if a.info != nil && len(a.info.Objects) > 0 {
+		for _, o := range a.info.Objects {
+			if !strings.HasPrefix(o, "__") {
+				return o
+			}
+		}
+	}
+	return "sky"
+}
+
+func (a *App) addObject(name string) {
+	a.apply("", func() { a.s.Graph.Objects = append(slicesClone(a.s.Graph.Objects), name) })
+}
+
+func slicesClone(s []string) []string { return append([]string(nil), s...) }
+
+func (a *App) buildImageHandlers() {
+	h := &a.h
+	smooth, seed := byID(IDSmooth), byID(IDSeed)
 	h.on(smooth, "change", func(js.Value) {
 		byID(IDImage).Get("classList").Call("toggle", "pixelated", !smooth.Get("checked").Bool())
 	})
@@ -162,50 +218,96 @@ func (a *App) build() {
 			a.status("The seed must be a whole number ≥ 0.")
 			return
 		}
-		a.seed = v
-		a.persist()
-		a.generateNow()
+		a.apply("", func() { a.s.Seed = v })
 	})
 	h.on(byID(IDNewSeed), "click", func(js.Value) { a.newSeed() })
 	h.on(byID(IDDownload), "click", func(js.Value) { a.download() })
+	// One listener for the grid, whose buttons are reused for new seeds.
+	h.on(byID(IDVariations), "click", func(ev js.Value) {
+		b := ev.Get("target").Call("closest", "button[data-seed]")
+		if !b.Truthy() {
+			return
+		}
+		if v, err := strconv.ParseUint(b.Call("getAttribute", "data-seed").String(), 10, 64); err == nil {
+			a.apply("", func() { a.s.Seed = v })
+		}
+	})
+	count := byID(IDVariationCount)
+	h.on(count, "change", func(js.Value) {
+		a.variations, _ = strconv.Atoi(count.Get("value").String())
+		if a.result != nil {
+			a.generateVariations()
+		}
+	})
+}
+
+// buildShortcuts makes Ctrl+Z and Ctrl+Shift+Z (Ctrl+Y; Cmd on a Mac) the
+// app's undo and redo everywhere, text fields included: the browser's own
+// field history would mix text the app wrote with text the user typed.
+func (a *App) buildShortcuts() {
+	a.h.on(document, "keydown", func(ev js.Value) {
+		if !ev.Get("ctrlKey").Bool() && !ev.Get("metaKey").Bool() {
+			return
+		}
+		switch k := strings.ToLower(ev.Get("key").String()); {
+		case k == "z" && ev.Get("shiftKey").Bool(), k == "y":
+			ev.Call("preventDefault")
+			a.redo()
+		case k == "z":
+			ev.Call("preventDefault")
+			a.undo()
+		}
+	})
+	a.h.on(document, "beforeinput", func(ev js.Value) {
+		switch ev.Get("inputType").String() {
+		case "historyUndo":
+			ev.Call("preventDefault")
+			a.undo()
+		case "historyRedo":
+			ev.Call("preventDefault")
+			a.redo()
+		}
+	})
+}
+
+// newSeed draws a fresh seed.
+func (a *App) newSeed() {
+	v := uint64(window.Get("Math").Call("random").Float() * (1 << 31))
+	a.apply("", func() { a.s.Seed = v })
+	byID(IDSeed).Set("value", strconv.FormatUint(v, 10))
 }
 
 // importFile takes a dropped or picked file: a scene (.json) or a model.
 func (a *App) importFile(f js.Value) {
 	name := f.Get("name").String()
-	lower := strings.ToLower(name)
-	if strings.HasSuffix(lower, ".json") {
-		a.readFile(f, func(b []byte) {
-			gs, err := model.ParseGraphs(b)
-			if err != nil {
-				setText(byID(IDTextError), name+": "+err.Error())
-				return
-			}
-			setText(byID(IDTextError), "")
-			if len(gs) > 1 {
-				a.status(name + " holds " + strconv.Itoa(len(gs)) + " graphs; showing the first.")
-			}
-			a.graph, a.boxes = gs[0], nil
-			a.changed(false)
-		})
+	if !strings.HasSuffix(strings.ToLower(name), ".json") {
+		a.loadFile(f)
 		return
 	}
-	a.loadFile(f)
+	if f.Get("size").Float() > maxSceneFile {
+		setText(byID(IDTextError), name+": larger than a scene file can be (1 MB); is it a model? Open models with “Open model file…”.")
+		return
+	}
+	a.readFile(f, func(b []byte) {
+		s, n, hasSeed, err := ParseSession(b)
+		if err != nil {
+			setText(byID(IDTextError), name+": "+forBrowser(err.Error()))
+			return
+		}
+		setText(byID(IDTextError), "")
+		if n > 1 {
+			a.note(name + " holds " + strconv.Itoa(n) + " graphs; showing the first.")
+		}
+		if !hasSeed {
+			s.Seed = a.s.Seed
+		}
+		a.apply("", func() { a.s = s })
+		byID(IDSeed).Set("value", strconv.FormatUint(a.s.Seed, 10))
+	})
 }
 
-// loadFile sends a model file's bytes to the engine.
-func (a *App) loadFile(f js.Value) {
-	name := f.Get("name").String()
-	a.store.picked = f // the storage panel may keep it
-	var fn js.Func
-	fn = js.FuncOf(func(_ js.Value, args []js.Value) any {
-		fn.Release()
-		arr := js.Global().Get("Uint8Array").New(args[0])
-		guard(func() { a.loadModel(protocol.LoadRequest{Name: name}, arr) })
-		return nil
-	})
-	f.Call("arrayBuffer").Call("then", fn)
-}
+// maxSceneFile bounds a scene file read into memory.
+const maxSceneFile = 1 << 20
 
 // readFile reads a small file's bytes into Go.
 func (a *App) readFile(f js.Value, done func([]byte)) {
@@ -219,21 +321,6 @@ func (a *App) readFile(f js.Value, done func([]byte)) {
 		return nil
 	})
 	f.Call("arrayBuffer").Call("then", fn)
-}
-
-// download saves the current image as a PNG.
-func (a *App) download() {
-	r := a.result
-	if r == nil || len(r.RGBA) == 0 {
-		return
-	}
-	img := &image.RGBA{Pix: r.RGBA[0], Stride: 4 * r.Width, Rect: image.Rect(0, 0, r.Width, r.Height)}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		a.status("Could not encode the PNG: " + err.Error())
-		return
-	}
-	saveBytes("sg2im-seed"+strconv.FormatUint(a.seed, 10)+".png", "image/png", buf.Bytes())
 }
 
 // focusLast focuses the last control of a list after adding a row.

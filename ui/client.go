@@ -19,10 +19,14 @@ type client struct {
 	queued  []func() // sends waiting for the engine to start
 	onFatal func(string)
 	h       handlers
-	// For a fresh worker per model (fresh.go).
+	// For a fresh worker per model (fresh.go): the worker's script, the
+	// loads so far, the listeners, and while a new worker loads, the one
+	// that still draws and the load's request id.
 	url                string
 	loads              int
 	onMessage, onError func(js.Value)
+	stable             *engineWorker
+	loadingID          int
 }
 
 func newClient(url string, onFatal func(string)) *client {
@@ -93,9 +97,10 @@ func newClient(url string, onFatal func(string)) *client {
 	return c
 }
 
-// send posts a request; cb gets progress and the final response. bytes,
+// send posts a request and returns its id; cb gets progress and the
+// final response. bytes,
 // when valid, travel beside the JSON and are transferred, not copied.
-func (c *client) send(req protocol.Request, bytes js.Value, cb func(*protocol.Response)) {
+func (c *client) send(req protocol.Request, bytes js.Value, cb func(*protocol.Response)) int {
 	c.nextID++
 	req.V, req.ID = protocol.Version, c.nextID
 	c.pending[req.ID] = cb
@@ -111,7 +116,8 @@ func (c *client) send(req protocol.Request, bytes js.Value, cb func(*protocol.Re
 	}
 	if !c.ready {
 		c.queued = append(c.queued, do)
-		return
+		return req.ID
 	}
 	do()
+	return req.ID
 }

@@ -46,12 +46,12 @@ func TestLayoutGraph(t *testing.T) {
 		Objects:       []string{"sky", "grass", "sheep"},
 		Relationships: []model.Relationship{{Subject: 0, Predicate: "above", Object: 1}, {Subject: 2, Predicate: "inside", Object: 1}, {Subject: 2, Predicate: "left of", Object: 1}, {Subject: 1, Predicate: "below", Object: 1}},
 	}
-	d := layoutGraph(g, 300, 200)
+	d := layoutGraph(g)
 	if len(d.Objects) != 3 || len(d.Preds) != 4 {
 		t.Fatalf("%d objects, %d predicates", len(d.Objects), len(d.Preds))
 	}
 	for _, n := range append(d.Objects, d.Preds...) {
-		if n.X < 0 || n.X > 300 || n.Y < 0 || n.Y > 200 {
+		if n.X < 0 || n.X > d.W || n.Y < 0 || n.Y > d.H {
 			t.Errorf("node %q at (%g, %g) outside the drawing", n.Label, n.X, n.Y)
 		}
 	}

@@ -152,8 +152,11 @@ func (s *storage) render(appBytes, keptBytes int64, names map[string]int64) {
 	s.rowH.release()
 	clearNode(list)
 	s.kept = map[string]bool{}
+	// The page's address may carry a scene in its fragment: resolve, not
+	// cut, to find where kept models live.
+	keptBase := js.Global().Get("URL").New(keptPrefix, document.Get("baseURI")).Get("href").String()
 	for url, size := range names {
-		name := js.Global().Call("decodeURIComponent", strings.TrimPrefix(url, keptPrefix)).String()
+		name := js.Global().Call("decodeURIComponent", strings.TrimPrefix(url, keptBase)).String()
 		s.kept[name] = true
 		open := el("button", attrs{"type": "button", "aria-label": "Open " + name}, "Open")
 		remove := el("button", attrs{"type": "button", "aria-label": "Remove " + name}, "Remove")
@@ -167,7 +170,7 @@ func (s *storage) render(appBytes, keptBytes int64, names map[string]int64) {
 func megabytes(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
 
 // cacheContents sums the bodies of a cache's entries, and returns each
-// entry's size by its path relative to the page.
+// entry's size by its URL.
 func cacheContents(name string) (int64, map[string]int64, error) {
 	c, err := await(js.Global().Get("caches").Call("open", name))
 	if err != nil {
@@ -177,7 +180,6 @@ func cacheContents(name string) (int64, map[string]int64, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	base := document.Get("baseURI").String()
 	var total int64
 	sizes := map[string]int64{}
 	for i := 0; i < keys.Length(); i++ {
@@ -191,7 +193,7 @@ func cacheContents(name string) (int64, map[string]int64, error) {
 		}
 		n := int64(blob.Get("size").Float())
 		total += n
-		sizes[strings.TrimPrefix(keys.Index(i).Get("url").String(), base)] = n
+		sizes[keys.Index(i).Get("url").String()] = n
 	}
 	return total, sizes, nil
 }

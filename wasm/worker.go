@@ -57,6 +57,35 @@ func (q *queue) pop() message {
 	}
 }
 
+// newerReplaceable says whether a replaceable generate request waits in the
+// queue: one that makes an earlier replaceable request stale.
+func (q *queue) newerReplaceable() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, m := range q.items {
+		if r, err := protocol.DecodeRequest([]byte(m.json)); err == nil && r.Kind == protocol.KindGenerate && r.Generate.Replaceable {
+			return true
+		}
+	}
+	return false
+}
+
+// yieldToEvents lets the event loop deliver the messages waiting for it:
+// it waits for a message of its own, posted now on a MessageChannel, which
+// queues behind the page's messages already waiting (a timer would not:
+// browsers may run timers first).
+func yieldToEvents() {
+	var fn js.Func
+	fn = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		ch := js.Global().Get("MessageChannel").New()
+		ch.Get("port1").Set("onmessage", args[0])
+		ch.Get("port2").Call("postMessage", js.Null())
+		return nil
+	})
+	Await(js.Global().Get("Promise").New(fn))
+	fn.Release()
+}
+
 // ServeWorker answers requests posted to this worker until the page goes.
 func ServeWorker() {
 	self := js.Global()
@@ -72,7 +101,7 @@ func ServeWorker() {
 	preloaded := preload(&e, self.Get("name"))
 	for {
 		m := q.pop()
-		handle(&e, m, &preloaded)
+		handle(&e, m, &preloaded, q.newerReplaceable)
 	}
 }
 
@@ -134,7 +163,7 @@ func postInputError(id int, err error) {
 
 // handle answers one request; a panic becomes an error response, so one
 // bad request cannot kill the engine.
-func handle(e *engine.Engine, m message, preloaded *string) {
+func handle(e *engine.Engine, m message, preloaded *string, newer func() bool) {
 	id := 0
 	defer func() {
 		if r := recover(); r != nil {
@@ -178,6 +207,15 @@ func handle(e *engine.Engine, m message, preloaded *string) {
 		}
 		post(protocol.Response{ID: id, Kind: protocol.KindLoaded, Loaded: info})
 	case protocol.KindGenerate:
+		if req.Generate.Replaceable {
+			// Messages that came while the last request ran are still
+			// undelivered events: let them in, then see if one replaces this.
+			yieldToEvents()
+		}
+		if req.Generate.Replaceable && newer() {
+			post(protocol.Response{ID: id, Kind: protocol.KindCancelled})
+			return
+		}
 		res, err := e.Generate(req.Generate)
 		if err != nil {
 			postInputError(id, err)

@@ -4,8 +4,10 @@
 // The engine worker starts now, beside the page's own start, and loads the
 // shipped model at once (the "preload:" name, wasm/worker.go); the page's
 // Go code adopts it with the events it missed (ui/client.go).
+// A page opened with ?model=URL loads that model instead (ui/app.go).
 {
-  const worker = new Worker("worker.js", { name: "preload:model.safetensors" });
+  const preload = new URLSearchParams(location.search).has("model") ? "" : "preload:model.safetensors";
+  const worker = new Worker("worker.js", { name: preload });
   const missed = [];
   const keep = (ev) => missed.push(ev);
   worker.addEventListener("message", keep);

@@ -153,6 +153,13 @@ function color(i) {
   return [r + m, g + m, b + m].map((u) => Math.floor(u * 255));
 }
 
+// ink is black or white, whichever contrasts more with colour c (WCAG 2).
+function ink(c) {
+  const lin = (u) => (u /= 255) <= 0.03928 ? u / 12.92 : ((u + 0.055) / 1.055) ** 2.4;
+  const l = 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2]);
+  return 1.05 / (l + 0.05) >= (l + 0.05) / 0.05 ? "#fff" : "#000";
+}
+
 // formatText writes a graph in the one-line syntax (model.FormatText), to
 // fill the editor when the graph came as JSON.
 function formatText(g) {
@@ -191,7 +198,7 @@ class Sg2imScene extends HTMLElement {
     root.adoptedStyleSheets = [sheet];
     const v = this.#v;
     v.scene = el("div", { class: "scene" });
-    v.image = el("canvas", { class: "view image", role: "img", width: 0, height: 0 });
+    v.image = el("canvas", { class: "view image", role: "img", "aria-label": "Generated image (not drawn yet)", width: 0, height: 0 });
     v.layout = el("div", { class: "view layout", role: "img", "aria-label": "Predicted layout" });
     v.layoutCanvas = v.layout.appendChild(el("canvas", { width: 0, height: 0 }));
     v.graph = el("svg", { class: "view graph", viewBox: "0 0 240 240", role: "img", "aria-label": "Scene graph" }, "", SVG);
@@ -378,6 +385,7 @@ class Sg2imScene extends HTMLElement {
       Object.assign(box.style, { left: `${x0 * 100}%`, top: `${y0 * 100}%`, width: `${(x1 - x0) * 100}%`, height: `${(y1 - y0) * 100}%`, borderColor: rgb });
       box.append(el("span", {}, r.graph.objects[i]));
       box.firstChild.style.background = rgb;
+      box.firstChild.style.color = ink(c);
       v.layout.append(box);
     });
     v.layoutCanvas.width = w;
@@ -394,13 +402,13 @@ class Sg2imScene extends HTMLElement {
       const a = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(n, 1);
       return [C + R * Math.cos(a), C + R * Math.sin(a)];
     });
-    const node = (x, y, label, cls, fill) => {
+    const node = (x, y, label, cls, fill, text = "#1d2430") => {
       const grp = el("g", { class: cls }, "", SVG);
       const w = label.length * 6.2 + 12; // about 6 px per 11 px glyph
       const shape = cls === "pred"
         ? el("ellipse", { cx: x, cy: y, rx: w / 2, ry: 9 }, "", SVG)
         : el("rect", { x: x - w / 2, y: y - 10, width: w, height: 20, rx: 4, fill }, "", SVG);
-      grp.append(shape, el("text", { x, y, fill: cls === "pred" ? "#1d2430" : "#fff" }, label, SVG));
+      grp.append(shape, el("text", { x, y, fill: text }, label, SVG));
       return grp;
     };
     const lines = [], preds = [], pairs = new Map();
@@ -414,7 +422,7 @@ class Sg2imScene extends HTMLElement {
       lines.push(el("line", { x1: sx, y1: sy, x2: mx, y2: my }, "", SVG), el("line", { x1: mx, y1: my, x2: ox, y2: oy }, "", SVG));
       preds.push(node(mx, my, p, "pred"));
     }
-    const objs = g.objects.map((name, i) => node(at[i][0], at[i][1], name, "obj", `rgb(${color(i).join(",")})`));
+    const objs = g.objects.map((name, i) => node(at[i][0], at[i][1], name, "obj", `rgb(${color(i).join(",")})`, ink(color(i))));
     svg.append(...lines, ...preds, ...objs);
   }
 }

@@ -29,8 +29,9 @@ self.addEventListener("activate", (e) => {
 
 self.addEventListener("fetch", (e) => {
   const req = e.request;
-  if (req.method !== "GET" || new URL(req.url).origin !== self.location.origin) return;
   const url = new URL(req.url);
+  // blob: URLs (downloads the page makes) share the origin but are the page's own.
+  if (req.method !== "GET" || url.origin !== self.location.origin || !url.protocol.startsWith("http")) return;
   url.search = "";
   const keep = KEEP.has(url.href);
   e.respondWith(fetch(req).then((resp) => {

@@ -94,13 +94,18 @@ func (e *jsonEnc) value(v any, depth int) error {
 		if d, ok := dictEntries(v); ok {
 			return e.dict(d, depth)
 		}
-		writeJSONString(&e.buf, "<"+describe(v)+">")
+		s := "<" + describe(v) + ">" // a class's name may be long
+		if err := e.charge(len(s)); err != nil {
+			return err
+		}
+		writeJSONString(&e.buf, s)
 	}
 	return nil
 }
 
-// jsonSize is a lower bound on the JSON bytes of a scalar value (strings
-// are charged before they are escaped), 8 for anything else: with the node
+// jsonSize is what a value's own JSON text is charged: strings before they
+// are escaped, integers by their digits, 24 bytes (a number's most) for
+// anything else, whose parts are charged as they are written. With the node
 // limit it bounds the output, whatever the memo shares.
 func jsonSize(v any) int {
 	switch x := v.(type) {
@@ -110,8 +115,10 @@ func jsonSize(v any) int {
 		return len(x) + 2
 	case *types.ByteArray:
 		return len(*x) + 2
+	case *big.Int:
+		return x.BitLen()/3 + 2 // digits are at most 0.302 a bit
 	}
-	return 8
+	return 24
 }
 
 func (e *jsonEnc) float(f float64) {

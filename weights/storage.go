@@ -51,13 +51,16 @@ type torchReader struct {
 	// budget is how many more values may be materialised: no more than the
 	// file has bytes, so shared or stride-0 storages cannot blow up memory.
 	budget int
+	// fileSize bounds the values one tensor's span may cover: a stored
+	// storage never passes it, an inflated one may not.
+	fileSize int
 	// release, when set, is given the bytes of each tensor once decoded
 	// (see mapped.release).
 	release func([]byte)
 }
 
 func newTorchReader(fileSize int) *torchReader {
-	return &torchReader{storages: map[string]*storage{}, budget: fileSize}
+	return &torchReader{storages: map[string]*storage{}, budget: fileSize, fileSize: fileSize}
 }
 
 // persistentLoad resolves the storages a pickle refers to: ('storage',
@@ -216,8 +219,8 @@ func (r *torchReader) materialise(lt *lazyTensor, name string) (*nn.Tensor, DTyp
 		return nil, "", formatErr("tensor %q: shape %v, stride %v and offset %d reach past the end of its storage of %d values", name, lt.size, lt.stride, lt.offset, st.numel)
 	}
 	// The values between the first and the last may have to be inflated
-	// and held: they count against the budget too.
-	if last-uint64(lt.offset)+1 > uint64(r.budget) {
+	// and held.
+	if last-uint64(lt.offset)+1 > uint64(r.fileSize) {
 		return nil, "", formatErr("tensor %q: shape %v and stride %v spread its values over more of its storage than the file can hold", name, lt.size, lt.stride)
 	}
 	b, err := r.span(st, lt.offset, int(last)+1)

@@ -55,6 +55,9 @@ func bench(args []string, stdout, stderr io.Writer) error {
 		}
 		return inputErr(fmt.Errorf("torch_anchor's graph does not fit this model's vocabulary; give graphs in its words with --graphs: %w", err))
 	}
+	if need := activations(graphs, &g.Config); need > model.MaxActivationBytes {
+		return inputErr(fmt.Errorf("%s: the %d graphs, one batch here, need about %.0f MiB of activations, more than the %d MiB allowed; time fewer or smaller graphs", *graphsPath, len(graphs), need/(1<<20), model.MaxActivationBytes>>20))
+	}
 
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*threads))
 	defer nn.SetThreads(0)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -73,6 +75,10 @@ func TestBench(t *testing.T) {
 }
 
 func TestBenchErrors(t *testing.T) {
+	// 1024 graphs of the tiny model's words as one batch at 256 x 256.
+	many := filepath.Join(t.TempDir(), "many.json")
+	g := `{"objects": ["sky", "grass"], "relationships": [[0, "above", 1]]}`
+	os.WriteFile(many, []byte("["+strings.Repeat(g+",", 1023)+g+"]"), 0o644)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -82,6 +88,7 @@ func TestBenchErrors(t *testing.T) {
 		{"no reps", []string{"bench", "--reps", "0"}, exitUsage, "at least 1"},
 		{"argument", []string{"bench", "coco64"}, exitUsage, "unexpected argument"},
 		{"missing model", []string{"bench", "--config", "no/such/model.pt"}, exitModel, "no/such/model.pt"},
+		{"too many graphs for one batch", []string{"bench", "--config", "x256", "--graphs", many}, exitInput, "the 1024 graphs, one batch here, need about"},
 		{"graph outside the vocabulary", []string{"bench", "--config", testdata("tiny_masks.zip.pt"), "--graphs", testdata("graphs/bad_word.json")}, exitInput, "unknown object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,6 +17,27 @@ import (
 // treats images independently, so chunking changes no result.
 const chunk = 8
 
+// chunkEnd ends the chunk of graphs that starts at start: at most chunk
+// graphs, fewer when their activations would pass the model's budget (one
+// graph always fits it, as the config was validated).
+func chunkEnd(graphs []model.SceneGraph, start int, cfg *model.Config) int {
+	end := start + 1
+	for end < len(graphs) && end-start < chunk && activations(graphs[start:end+1], cfg) <= model.MaxActivationBytes {
+		end++
+	}
+	return min(end, len(graphs))
+}
+
+// activations estimates the activation bytes of one batch of graphs.
+func activations(graphs []model.SceneGraph, cfg *model.Config) float64 {
+	objects, triples := 0, 0
+	for _, g := range graphs {
+		objects += len(g.Objects) + 1 // and __image__
+		triples += len(g.Relationships) + len(g.Objects)
+	}
+	return cfg.ActivationBytes(len(graphs), objects, triples)
+}
+
 // layoutSide is the smallest side of a --layout picture, so labels fit.
 const layoutSide = 256
 
@@ -65,8 +86,8 @@ func generate(args []string, stdout, stderr io.Writer) error {
 	}
 
 	var outs []*model.Output
-	for start := 0; start < len(graphs); start += chunk {
-		end := min(start+chunk, len(graphs))
+	for start, end := 0, 0; start < len(graphs); start = end {
+		end = chunkEnd(graphs, start, &g.Config)
 		b, err := model.Encode(graphs[start:end], g.Config.Vocab)
 		if err != nil {
 			return inputErr(err)

@@ -5,6 +5,7 @@
 //	inspect   a model file: format, config, words, parameters
 //	bench     the generator's speed, per layer type
 //	train     a model, as the release's scripts/train.py (COCO, Visual Genome or the built-in world)
+//	shards    training examples as safetensors shards for the PyTorch trainer (pytorch/)
 //	world     export scenes of the built-in world as a COCO-format data set
 //	eval      a model on held-out world scenes
 //
@@ -39,6 +40,7 @@ Usage:
   sg2im inspect FILE
   sg2im bench [--config coco64|vg128|FILE] [--threads N] [--reps N]
   sg2im train [--dataset coco|vg|world] [release flags] [--output_dir DIR]
+  sg2im shards --dataset coco|vg|world [dataset flags] --out DIR [--draws N]
   sg2im world --out DIR --n N --seed S [--image_size 64] [--mask_size 16]
   sg2im eval [--model FILE] [--n 500] [--seed S] [--json] [--classifier FILE]
 
@@ -71,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		err = bench(args[1:], stdout, stderr)
 	case "train":
 		err = trainCmd(args[1:], stdout, stderr)
+	case "shards":
+		err = shardsCmd(args[1:], stdout, stderr)
 	case "world":
 		err = worldCmd(args[1:], stdout, stderr)
 	case "eval":

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -334,6 +335,38 @@ func TestCLIErrors(t *testing.T) {
 	for _, cmd := range []string{"generate", "convert", "inspect"} {
 		if code, _, stderr := sg2im(cmd, "--help"); code != 0 || !strings.Contains(stderr, "Usage: sg2im "+cmd) {
 			t.Errorf("%s --help: exit %d, %q", cmd, code, stderr)
+		}
+	}
+}
+
+func TestChunkEndBoundsMemory(t *testing.T) {
+	cfg := model.DefaultConfig(model.BenchVocab())
+	cfg.ImageSize = [2]int{256, 256}
+	small := model.SceneGraph{Objects: []string{"sky"}}
+	var full model.SceneGraph
+	for range model.MaxObjectsPerGraph {
+		full.Objects = append(full.Objects, "sky")
+	}
+	need := func(gs []model.SceneGraph) float64 { return activations(gs, &cfg) }
+	for _, graphs := range [][]model.SceneGraph{
+		slices.Repeat([]model.SceneGraph{small}, 20),
+		{full, full, full, small, full, small, small},
+	} {
+		var ends []int
+		for start, end := 0, 0; start < len(graphs); start = end {
+			end = chunkEnd(graphs, start, &cfg)
+			ends = append(ends, end)
+			n := end - start
+			if n < 1 || n > chunk || n > 1 && need(graphs[start:end]) > model.MaxActivationBytes {
+				t.Fatalf("chunk [%d, %d) of %d graphs: %.0f MiB", start, end, n, need(graphs[start:end])/(1<<20))
+			}
+			if end < len(graphs) && n < chunk && need(graphs[start:end+1]) <= model.MaxActivationBytes {
+				t.Errorf("chunk [%d, %d) could take the next graph", start, end)
+			}
+		}
+		t.Logf("chunks end at %v", ends)
+		if len(ends) < 2 {
+			t.Errorf("one chunk of %d graphs at 256x256", len(graphs))
 		}
 	}
 }
