@@ -174,6 +174,24 @@ func TestCachePolicy(t *testing.T) {
 	setInput(t, ctx, "#text-input", "sky above grass; sheep inside grass")
 	waitFor(t, ctx, "kept model's image", drawnJS+` && document.getElementById("image").width === 32`, 60*time.Second)
 
+	t.Log("the model of a ?model= address is kept only when the user asks")
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/?model=other.pt")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the address's model", `document.getElementById("model-status").textContent.startsWith("other.pt:")`, 60*time.Second)
+	if c := allCached(t, ctx); slices.Contains(c, "/other.pt") {
+		t.Errorf("the address's model was stored before the user asked: %v", c)
+	}
+	waitFor(t, ctx, "keep offered for the address's model", `document.getElementById("keep-model").checkVisibility()`, 10*time.Second)
+	do(t, ctx, `document.getElementById("keep-model").click()`)
+	waitFor(t, ctx, "address model kept", `document.querySelectorAll("#kept-models li").length === 2`, 30*time.Second)
+	if c := allCached(t, ctx); !slices.Contains(c, "/other.pt") {
+		t.Errorf("after keeping, the caches hold %v, not /other.pt", c)
+	}
+	if eval[bool](t, ctx, `document.getElementById("keep-model").checkVisibility()`) {
+		t.Error("the keep button is still offered for the kept address's model")
+	}
+
 	t.Log("removing all stored files empties the caches")
 	do(t, ctx, `document.getElementById("clear-storage").click()`)
 	waitFor(t, ctx, "storage cleared", usageJS+`.startsWith("Nothing is stored")`, 30*time.Second)

@@ -27,6 +27,7 @@ func (a *App) loadModel(req protocol.LoadRequest, bytes js.Value) {
 	prog.Call("removeAttribute", "value")
 	setText(byID(IDModelError), "")
 	setText(byID(IDModelStatus), "Loading "+req.Name+"…")
+	a.store.loading(req)
 	a.c.sendLoad(protocol.Request{Kind: protocol.KindLoad, Load: &req}, bytes, func(r *protocol.Response) {
 		switch r.Kind {
 		case protocol.KindProgress:

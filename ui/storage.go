@@ -4,6 +4,7 @@ package ui
 
 import (
 	"fmt"
+	"path"
 	"strings"
 	"syscall/js"
 
@@ -35,10 +36,16 @@ type storage struct {
 	a       *App
 	h, rowH handlers
 	// picked is the model file chosen last; it can be kept once loaded.
-	picked  js.Value
-	current string // the loaded model's name
-	kept    map[string]bool
+	picked js.Value
+	// loadingURL is the URL of the model being loaded, "" for a file's
+	// bytes; currentURL is that of the loaded model.
+	loadingURL, currentURL string
+	current                string          // the loaded model's name
+	kept                   map[string]bool // kept files by name, kept URLs by URL
 }
+
+// loading notes where the model being loaded comes from.
+func (s *storage) loading(req protocol.LoadRequest) { s.loadingURL = req.URL }
 
 // newStorage adds the panel to the page; without the Cache API (a page
 // not served over HTTPS or localhost) there is none, and its methods do
@@ -83,19 +90,52 @@ func (s *storage) enabled() bool { return byID(IDStorage).Truthy() }
 // modelLoaded notes the engine's new model; the keep button offers a
 // picked file that is not kept yet.
 func (s *storage) modelLoaded(name string) {
-	s.current = name
+	s.current, s.currentURL = name, s.loadingURL
 	if s.enabled() {
 		s.showKeep()
 	}
 }
 
 func (s *storage) showKeep() {
-	offer := s.picked.Truthy() && s.picked.Get("name").String() == s.current && !s.kept[s.current]
+	var offer bool
+	switch s.currentURL {
+	case "":
+		offer = s.picked.Truthy() && s.picked.Get("name").String() == s.current && !s.kept[s.current]
+	case shippedModel: // kept by the service worker
+	default: // a ?model= address
+		offer = !s.kept[s.absolute(s.currentURL)]
+	}
 	byID(IDKeepModel+"-wrap").Set("hidden", !offer)
 }
 
-// keepPicked stores the loaded model file in the kept cache.
+// absolute resolves a URL against the page's.
+func (s *storage) absolute(url string) string {
+	return js.Global().Get("URL").New(url, document.Get("baseURI")).Get("href").String()
+}
+
+// keepURL stores the model of a ?model= address in the kept cache under
+// its own URL, where the service worker finds it offline.
+func (s *storage) keepURL(url string) {
+	go guard(func() {
+		c, err := await(js.Global().Get("caches").Call("open", keptCache))
+		if err == nil {
+			_, err = await(c.Call("add", url))
+		}
+		if err != nil {
+			setText(byID(IDStorageUsage), "Could not keep "+url+": "+err.Error())
+			return
+		}
+		s.refresh()
+	})
+}
+
+// keepPicked stores the loaded model in the kept cache: a picked file under
+// kept/ and its name, a model of an address under that address.
 func (s *storage) keepPicked() {
+	if s.currentURL != "" && s.currentURL != shippedModel {
+		s.keepURL(s.currentURL)
+		return
+	}
 	f, name := s.picked, s.current
 	if !f.Truthy() || f.Get("name").String() != name {
 		return
@@ -156,13 +196,24 @@ func (s *storage) render(appBytes, keptBytes int64, names map[string]int64) {
 	// cut, to find where kept models live.
 	keptBase := js.Global().Get("URL").New(keptPrefix, document.Get("baseURI")).Get("href").String()
 	for url, size := range names {
-		name := js.Global().Call("decodeURIComponent", strings.TrimPrefix(url, keptBase)).String()
-		s.kept[name] = true
+		name, key := url, url // a model of an address: kept under it
+		file, isFile := strings.CutPrefix(url, keptBase)
+		if isFile {
+			name = js.Global().Call("decodeURIComponent", file).String()
+			key = name
+		}
+		s.kept[key] = true
 		open := el("button", attrs{"type": "button", "aria-label": "Open " + name}, "Open")
 		remove := el("button", attrs{"type": "button", "aria-label": "Remove " + name}, "Remove")
 		list.Call("appendChild", el("li", nil, el("span", nil, name+" ("+megabytes(size)+")"), open, remove))
-		s.rowH.on(open, "click", func(js.Value) { s.openKept(name) })
-		s.rowH.on(remove, "click", func(js.Value) { s.removeKept(name) })
+		s.rowH.on(open, "click", func(js.Value) {
+			if isFile {
+				s.openKept(name)
+			} else {
+				s.a.loadURL(url, path.Base(url))
+			}
+		})
+		s.rowH.on(remove, "click", func(js.Value) { s.removeKept(url) })
 	}
 	s.showKeep()
 }
@@ -217,10 +268,11 @@ func (s *storage) openKept(name string) {
 	})
 }
 
-func (s *storage) removeKept(name string) {
+// removeKept deletes the kept entry at url.
+func (s *storage) removeKept(url string) {
 	go guard(func() {
 		if c, err := await(js.Global().Get("caches").Call("open", keptCache)); err == nil {
-			await(c.Call("delete", keptURL(name)))
+			await(c.Call("delete", url))
 		}
 		s.refresh()
 	})
