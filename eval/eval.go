@@ -121,7 +121,7 @@ func Run(g *model.Generator, opt Options) (*Report, error) {
 			labels = append(labels, k)
 		}
 	}
-	acc := newAccum(opt.Classifier != nil)
+	acc := newAccum(opt.Classifier)
 	for lo := 0; lo < opt.N; lo += opt.BatchSize {
 		hi := min(lo+opt.BatchSize, opt.N)
 		exs := make([]*data.Example, 0, hi-lo)
@@ -140,6 +140,11 @@ func Run(g *model.Generator, opt Options) (*Report, error) {
 		}
 	}
 	r := acc.report(opt.Classifier)
+	if opt.Classifier != nil {
+		if r.ObjectFID, err = acc.objectFID(opt, wopts); err != nil {
+			return nil, err
+		}
+	}
 	r.Scenes, r.Seed, r.ImageSize = opt.N, opt.Seed, cfg.ImageSize[0]
 	r.Relationships.Centres = "box centres"
 	if cfg.MaskSize > 0 {
@@ -157,11 +162,19 @@ type accum struct {
 	values, divValues         int
 	recog                     bool
 	n, real, trueLay, predLay []int // per world category
+	// Classifier features of the real crops and of the generated ones
+	// (true and predicted layout), for the object FID.
+	fidReal, fidTrue, fidPred *featureStats
 }
 
-func newAccum(recog bool) *accum {
+func newAccum(c *Classifier) *accum {
 	k := len(world.Categories())
-	return &accum{recog: recog, n: make([]int, k), real: make([]int, k), trueLay: make([]int, k), predLay: make([]int, k)}
+	a := &accum{recog: c != nil, n: make([]int, k), real: make([]int, k), trueLay: make([]int, k), predLay: make([]int, k)}
+	if c != nil {
+		F := c.FeatureDim()
+		a.fidReal, a.fidTrue, a.fidPred = newFeatureStats(F), newFeatureStats(F), newFeatureStats(F)
+	}
+	return a
 }
 
 // batch generates the examples' images three ways (true layout; predicted
@@ -248,9 +261,12 @@ func (a *accum) batch(g *model.Generator, exs []*data.Example, objIDs, predIDs, 
 		copy(trueBoxes.Data[4*r:], tb.Boxes.Data[4*k:4*k+4])
 		copy(predBoxes.Data[4*r:], predOut.BoxesPred.Data[4*k:4*k+4])
 	}
-	pReal := c.Predict(CropBoxes(tb.Images, trueBoxes, objToImg, S))
-	pTrue := c.Predict(CropBoxes(trueOut.Img, trueBoxes, objToImg, S))
-	pPred := c.Predict(CropBoxes(predOut.Img, predBoxes, objToImg, S))
+	pReal, fReal := c.PredictFeatures(CropBoxes(tb.Images, trueBoxes, objToImg, S))
+	pTrue, fTrue := c.PredictFeatures(CropBoxes(trueOut.Img, trueBoxes, objToImg, S))
+	pPred, fPred := c.PredictFeatures(CropBoxes(predOut.Img, predBoxes, objToImg, S))
+	a.fidReal.add(fReal)
+	a.fidTrue.add(fTrue)
+	a.fidPred.add(fPred)
 	for r, k := range real {
 		cat := worldObjs[k]
 		want := labels[cat]

@@ -23,6 +23,8 @@ type Report struct {
 	// BoxIoU is the mean IoU of the predicted boxes with the scenes' true
 	// boxes over the real objects.
 	BoxIoU float64 `json:"box_iou"`
+	// ObjectFID is nil when no classifier was given.
+	ObjectFID *ObjectFID `json:"object_fid,omitempty"`
 }
 
 // Relationships is the share of the graphs' geometric triples that the
@@ -158,5 +160,12 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("\n%-36s%.4f (ImageNet-normalised), %.4f ([0,1] pixels)\n", "L1 to real, true layout", r.Image.L1Normalized, r.Image.L1Pixels)
 	p("%-36s%.4f ([0,1] pixels)\n", "diversity, two noise seeds", r.Image.Diversity)
 	p("%-36s%.3f\n", "mean box IoU vs true boxes", r.BoxIoU)
+	if f := r.ObjectFID; f != nil {
+		p("\nobject FID (classifier's %d penultimate features; reference: real crops of %d other held-out scenes, %d crops)\n",
+			f.Features, r.Scenes, f.ReferenceCrops)
+		p("  %-34s%.2f  (%d crops)\n", "generated, predicted layout", f.PredLayout, f.Crops)
+		p("  %-34s%.2f\n", "generated, true layout", f.TrueLayout)
+		p("  %-34s%.2f  (floor: real crops of these scenes)\n", "real vs real", f.RealFloor)
+	}
 	return err
 }

@@ -38,6 +38,12 @@ from the graph alone. Reported:
   diversity                  mean |a - b| in [0,1] pixels between images of one
                              graph from two noise seeds
   box IoU                    predicted boxes against the scene's boxes
+  object FID                 Frechet distance between the classifier's penultimate
+                             features of generated object crops (true and predicted
+                             layout) and of the real crops of as many other
+                             held-out scenes; its floor, the evaluated scenes' real
+                             crops against the same reference, is reported beside it
+                             (use --n 300 or more: at least 2000 crops)
 
 --train_classifier trains the object classifier on crops of real training
 scenes of the world and writes it to --out; the shipped one,
