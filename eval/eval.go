@@ -212,7 +212,7 @@ func (a *accum) batch(g *model.Generator, exs []*data.Example, objIDs, predIDs, 
 	}
 	a.l1Pix += pixelL1(trueOut.Img, tb.Images)
 	a.values += len(trueOut.Img.Data)
-	if cfg.LayoutNoiseDim > 0 {
+	if cfg.LayoutNoiseDim > 0 || cfg.AppearanceDim > 0 {
 		seedB := splitmix(opt.Seed^noiseSaltB) + uint64(lo)
 		other, err := g.Forward(&b, model.Options{Seed: seedB})
 		if err != nil {

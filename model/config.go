@@ -5,6 +5,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,25 @@ type Config struct {
 	MLPNormalization string `json:"mlp_normalization"`
 	LayoutNoiseDim   int    `json:"layout_noise_dim"`
 	Vocab            *Vocab `json:"vocab"`
+
+	// Options of this program beyond the release, all off at zero (and
+	// then left out of model_kwargs, so the release's checkpoints read and
+	// write exactly as before).
+
+	// AppearanceDim gives every object an appearance vector z of this
+	// width, painted into the layout beside its graph vector (Ashual and
+	// Wolf, 2019): at training it is encoded from the real object's crop
+	// (a conditional VAE), at inference drawn N(0, I) from the seed, so
+	// the noise decides what the graph leaves open.
+	AppearanceDim int `json:"appearance_dim,omitempty"`
+	// BoxSigmoid ends the box net in a sigmoid instead of the release's
+	// ReLU, so that every predicted box lies inside the image.
+	BoxSigmoid bool `json:"box_sigmoid,omitempty"`
+	// InstanceEmbeddings adds a learned embedding of each object's
+	// instance index (its rank among the objects of its category in its
+	// graph, capped at InstanceEmbeddings-1) to its object embedding, so
+	// that "flower" and "flower#2" can be placed apart.
+	InstanceEmbeddings int `json:"instance_embeddings,omitempty"`
 }
 
 // DefaultConfig is the release's training default (the coco64 model's
@@ -112,13 +132,16 @@ func ParseConfig(kwargs []byte) (Config, []string, error) {
 	return cfg, warnings, nil
 }
 
+// jsonNames lists the JSON names of a struct's fields, omitempty ones
+// included.
 func jsonNames(v any) []string {
-	b, _ := json.Marshal(v)
-	var m map[string]json.RawMessage
-	json.Unmarshal(b, &m)
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
+	t := reflect.TypeOf(v)
+	names := make([]string, 0, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			names = append(names, name)
+		}
 	}
 	return names
 }
@@ -128,6 +151,7 @@ const (
 	maxDim       = 1 << 14 // any channel or hidden width
 	maxImageSide = 1 << 12
 	maxParams    = 1 << 30 // float32 values, 4 GiB
+	maxInstances = 1 << 10
 )
 
 // Validate checks the config and says what to change.
@@ -165,6 +189,12 @@ func (c *Config) Validate() error {
 	}
 	if c.LayoutNoiseDim < 0 || c.LayoutNoiseDim > maxDim {
 		return fmt.Errorf("model: layout_noise_dim = %d: must be in [0, %d]", c.LayoutNoiseDim, maxDim)
+	}
+	if c.AppearanceDim < 0 || c.AppearanceDim > maxDim {
+		return fmt.Errorf("model: appearance_dim = %d: must be in [0, %d]", c.AppearanceDim, maxDim)
+	}
+	if c.InstanceEmbeddings < 0 || c.InstanceEmbeddings > maxInstances {
+		return fmt.Errorf("model: instance_embeddings = %d: must be in [0, %d]", c.InstanceEmbeddings, maxInstances)
 	}
 	switch c.GconvPooling {
 	case "avg", "sum":
@@ -243,9 +273,13 @@ func (c *Config) numParams() int64 {
 	if c.MaskSize > 0 {
 		add(20, D, D, 9)
 	}
+	add(c.InstanceEmbeddings, E)
+	if A := c.AppearanceDim; A > 0 {
+		add(appearanceParams(A))
+	}
 	prev := 1
 	for _, d := range c.RefinementDims {
-		add(D+c.LayoutNoiseDim+prev, d, 9)
+		add(D+c.AppearanceDim+c.LayoutNoiseDim+prev, d, 9)
 		add(d, d, 9)
 		prev = d
 	}
