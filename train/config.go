@@ -164,7 +164,7 @@ func (c *Config) Validate() error {
 	if c.AppearanceDim > 0 && c.AppearanceKLWeight == 0 {
 		return fmt.Errorf("--appearance_dim %d needs --appearance_kl_weight above 0 (e.g. 0.01), or the vectors drawn at inference will not be those the generator learned from", c.AppearanceDim)
 	}
-		if c.MaskLossWeight > 0 && c.MaskSize == 0 {
+	if c.MaskLossWeight > 0 && c.MaskSize == 0 {
 		return fmt.Errorf("--mask_loss_weight %g needs masks: set --mask_size above 0", c.MaskLossWeight)
 	}
 	// The generator's config, checked over a stand-in vocabulary.
