@@ -10,9 +10,12 @@ import (
 )
 
 func convert(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("convert", "Usage: sg2im convert IN.pt OUT.safetensors\n\n"+
-		"Converts a release checkpoint (legacy or zip PyTorch serialisation) to safetensors,\n"+
-		"keeping the release's state-dict names and the discriminators when present.", stderr)
+	fs := newFlags("convert", "Usage: sg2im convert [--generator_only] IN OUT.safetensors\n\n"+
+		"Converts a checkpoint (a release .pt, legacy or zip PyTorch serialisation, or an\n"+
+		"sg2im .safetensors) to safetensors, keeping the release's state-dict names and the\n"+
+		"discriminators when present, unless --generator_only drops them (what generating\n"+
+		"needs: the app's and the widget's model file).", stderr)
+	genOnly := fs.Bool("generator_only", false, "leave the discriminators out")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -28,11 +31,16 @@ func convert(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *genOnly {
+		ck.DImg, ck.DObj, ck.DImgKwargs, ck.DObjKwargs = nil, nil, nil, nil
+	}
 	if err := ck.Save(out); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d generator parameters", out, g.NumParams())
-	if ck.DImg != nil || ck.DObj != nil {
+	if *genOnly {
+		fmt.Fprintf(stdout, ", discriminators left out")
+	} else if ck.DImg != nil || ck.DObj != nil {
 		fmt.Fprintf(stdout, ", discriminators kept")
 	}
 	fmt.Fprintln(stdout)

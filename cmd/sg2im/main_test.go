@@ -234,3 +234,44 @@ func TestCLIErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestConvertGeneratorOnly drops the shipped model's discriminators: the
+// file shrinks, inspect lists none, and the images are the same.
+func TestConvertGeneratorOnly(t *testing.T) {
+	dir := t.TempDir()
+	full := filepath.Join("..", "..", "weights", "shipped", "model.safetensors")
+	gen := filepath.Join(dir, "g.safetensors")
+	code, out, errs := sg2im("convert", "--generator_only", full, gen)
+	if code != 0 || !strings.Contains(out, "discriminators left out") {
+		t.Fatalf("convert: %d %s %s", code, out, errs)
+	}
+	a, b := fileSize(t, full), fileSize(t, gen)
+	if b >= a {
+		t.Errorf("generator-only file %d bytes, the full one %d", b, a)
+	}
+	if _, out, _ := sg2im("inspect", gen); strings.Contains(out, "d_img") || strings.Contains(out, "d_obj") {
+		t.Errorf("inspect lists discriminators:\n%s", out)
+	}
+	draw := func(model, out string) []byte {
+		if code, _, errs := sg2im("generate", "--model", model, "--graphs", testdata("graphs/sheep.json"), "--out", out, "--seed", "3"); code != 0 {
+			t.Fatalf("generate: %d %s", code, errs)
+		}
+		img, err := os.ReadFile(filepath.Join(out, "img000000.png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img
+	}
+	if !bytes.Equal(draw(full, filepath.Join(dir, "a")), draw(gen, filepath.Join(dir, "b"))) {
+		t.Error("the generator-only file draws another image")
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
+}
