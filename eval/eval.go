@@ -162,6 +162,7 @@ type accum struct {
 	values, divValues         int
 	recog                     bool
 	n, real, trueLay, predLay []int // per world category
+	layout                    layoutAccum
 	// Classifier features of the real crops and of the generated ones
 	// (true and predicted layout), for the object FID.
 	fidReal, fidTrue, fidPred *featureStats
@@ -171,7 +172,7 @@ func newAccum(c *Classifier) *accum {
 	k := len(world.Categories())
 	a := &accum{recog: c != nil, n: make([]int, k), real: make([]int, k), trueLay: make([]int, k), predLay: make([]int, k)}
 	if c != nil {
-		F := c.FeatureDim()
+		F := c.fidDim()
 		a.fidReal, a.fidTrue, a.fidPred = newFeatureStats(F), newFeatureStats(F), newFeatureStats(F)
 	}
 	return a
@@ -193,7 +194,8 @@ func (a *accum) batch(g *model.Generator, exs []*data.Example, objIDs, predIDs, 
 		b.Triples[k] = [3]int{t[0], predIDs[t[1]], t[2]}
 	}
 	seedA := splitmix(opt.Seed^noiseSaltA) + uint64(lo)
-	trueOpt := model.Options{Boxes: tb.Boxes, Seed: seedA}
+	inst := instances(g, &b, tb.Boxes)
+	trueOpt := model.Options{Boxes: tb.Boxes, Seed: seedA, Instances: inst}
 	if cfg.MaskSize > 0 {
 		trueOpt.Masks = tb.Masks
 	}
@@ -201,7 +203,7 @@ func (a *accum) batch(g *model.Generator, exs []*data.Example, objIDs, predIDs, 
 	if err != nil {
 		return err
 	}
-	predOut, err := g.Forward(&b, model.Options{Seed: seedA})
+	predOut, err := g.Forward(&b, model.Options{Seed: seedA, Instances: inst})
 	if err != nil {
 		return err
 	}
@@ -214,7 +216,7 @@ func (a *accum) batch(g *model.Generator, exs []*data.Example, objIDs, predIDs, 
 	a.values += len(trueOut.Img.Data)
 	if cfg.LayoutNoiseDim > 0 || cfg.AppearanceDim > 0 {
 		seedB := splitmix(opt.Seed^noiseSaltB) + uint64(lo)
-		other, err := g.Forward(&b, model.Options{Seed: seedB})
+		other, err := g.Forward(&b, model.Options{Seed: seedB, Instances: inst})
 		if err != nil {
 			return err
 		}
@@ -245,6 +247,7 @@ func (a *accum) batch(g *model.Generator, exs []*data.Example, objIDs, predIDs, 
 			}
 		}
 		a.rel.Add(boxes, masks, M, ex.Triples)
+		a.layout.add(boxes, ex.Boxes, worldObjs[base:base+n])
 		base += n
 	}
 	a.objects += len(real)
@@ -264,9 +267,9 @@ func (a *accum) batch(g *model.Generator, exs []*data.Example, objIDs, predIDs, 
 	pReal, fReal := c.PredictFeatures(CropBoxes(tb.Images, trueBoxes, objToImg, S))
 	pTrue, fTrue := c.PredictFeatures(CropBoxes(trueOut.Img, trueBoxes, objToImg, S))
 	pPred, fPred := c.PredictFeatures(CropBoxes(predOut.Img, predBoxes, objToImg, S))
-	a.fidReal.add(fReal)
-	a.fidTrue.add(fTrue)
-	a.fidPred.add(fPred)
+	a.fidReal.add(c.fidFeatures(fReal))
+	a.fidTrue.add(c.fidFeatures(fTrue))
+	a.fidPred.add(c.fidFeatures(fPred))
 	for r, k := range real {
 		cat := worldObjs[k]
 		want := labels[cat]
@@ -274,6 +277,16 @@ func (a *accum) batch(g *model.Generator, exs []*data.Example, objIDs, predIDs, 
 		a.real[cat] += b2i(pReal[r] == want)
 		a.trueLay[cat] += b2i(pTrue[r] == want)
 		a.predLay[cat] += b2i(pPred[r] == want)
+	}
+	return nil
+}
+
+// instances numbers the objects of one category in a scene from left to
+// right, as a graph's author names them ("flower" left of "flower#2") and
+// as training does, for models with instance embeddings (nil otherwise).
+func instances(g *model.Generator, b *model.Batch, trueBoxes *nn.Tensor) []int {
+	if k := g.Config.InstanceEmbeddings; k > 0 {
+		return model.InstanceIndex(b, trueBoxes, k)
 	}
 	return nil
 }

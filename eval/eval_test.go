@@ -85,7 +85,7 @@ func TestRunRandomModel(t *testing.T) {
 	// Random weights draw crops far from the real ones; the real crops of
 	// other scenes are close.
 	f := r.ObjectFID
-	if f == nil || f.Crops != r.Objects || f.ReferenceCrops < 8*3 || f.Features != c.FeatureDim() ||
+	if f == nil || f.Crops != r.Objects || f.ReferenceCrops < 8*3 || f.Features != 256 ||
 		!(f.RealFloor >= 0) || !(f.PredLayout > 2*f.RealFloor) || !(f.TrueLayout > 2*f.RealFloor) {
 		t.Errorf("object FID %+v", f)
 	}

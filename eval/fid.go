@@ -130,9 +130,56 @@ func eigenvalues(c *mat.SymDense) ([]float64, error) {
 	return eig.Values(nil), nil
 }
 
+// fidCells is the side of the grid the FID averages the classifier's last
+// stage over: its penultimate layer (64 channels of 4x4 for the shipped
+// classifier) in 2x2 cells, 256 features, which keep where in the crop
+// things are and few enough that a few thousand crops estimate their
+// covariance (1024 would need many more, and eigendecompositions 64 times
+// the work).
+const fidCells = 2
+
+// fidDim is the width of the FID's features.
+func (c *Classifier) fidDim() int {
+	cells := c.fidGrid()
+	return c.Config.Channels[len(c.Config.Channels)-1] * cells * cells
+}
+
+// fidGrid is the cells of a side: fidCells when it divides the last
+// stage's side, else 1 (a global average).
+func (c *Classifier) fidGrid() int {
+	if side := c.Config.CropSize >> len(c.Config.Channels); side%fidCells == 0 {
+		return fidCells
+	}
+	return 1
+}
+
+// fidFeatures averages penultimate features (O, C*s*s) over the cells of
+// fidGrid: (O, C*cells*cells).
+func (c *Classifier) fidFeatures(f *nn.Tensor) *nn.Tensor {
+	O := f.Shape[0]
+	C := c.Config.Channels[len(c.Config.Channels)-1]
+	side := c.Config.CropSize >> len(c.Config.Channels)
+	cells := c.fidGrid()
+	k := side / cells
+	out := nn.New(O, C*cells*cells)
+	for o := 0; o < O; o++ {
+		src := f.Data[o*C*side*side : (o+1)*C*side*side]
+		dst := out.Data[o*C*cells*cells : (o+1)*C*cells*cells]
+		for ch := 0; ch < C; ch++ {
+			for y := 0; y < side; y++ {
+				for x := 0; x < side; x++ {
+					dst[(ch*cells+y/k)*cells+x/k] += src[(ch*side+y)*side+x] / float32(k*k)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // ObjectFID is the object-level FID, in the spirit of SceneFID (Sylvain et
-// al., 2020): the Fréchet distance between the classifier's penultimate
-// features of object crops. The reference is the real crops (true boxes)
+// al., 2020): the Fréchet distance between Gaussians fitted to features of
+// object crops (fidFeatures: the classifier's penultimate layer averaged
+// over 2x2 cells). The reference is the real crops (true boxes)
 // of another set of as many held-out scenes, disjoint from the evaluated
 // ones; the floor is the evaluated scenes' own real crops against that
 // reference, the figure of a perfect generator.
@@ -153,7 +200,7 @@ func (a *accum) objectFID(opt Options, wopts world.Options) (*ObjectFID, error) 
 	if err != nil {
 		return nil, err
 	}
-	r := &ObjectFID{Features: c.FeatureDim(), Crops: a.fidReal.n, ReferenceCrops: ref.n}
+	r := &ObjectFID{Features: c.fidDim(), Crops: a.fidReal.n, ReferenceCrops: ref.n}
 	for _, d := range []struct {
 		dst *float64
 		s   *featureStats
@@ -173,7 +220,7 @@ func referenceFeatures(c *Classifier, opt Options, wopts world.Options) (*featur
 	if err != nil {
 		return nil, fmt.Errorf("eval: %v", err)
 	}
-	s := newFeatureStats(c.FeatureDim())
+	s := newFeatureStats(c.fidDim())
 	rng := rand.New(rand.NewPCG(opt.Seed^tripleSalt, 0))
 	for lo := opt.N; lo < 2*opt.N; lo += opt.BatchSize {
 		hi := min(lo+opt.BatchSize, 2*opt.N)
@@ -195,7 +242,7 @@ func referenceFeatures(c *Classifier, opt Options, wopts world.Options) (*featur
 			}
 		}
 		_, f := c.PredictFeatures(CropBoxes(tb.Images, nn.FromData(boxes, len(objToImg), 4), objToImg, c.Config.CropSize))
-		s.add(f)
+		s.add(c.fidFeatures(f))
 	}
 	return s, nil
 }

@@ -49,3 +49,24 @@ func TestFrechetDistanceClosedForm(t *testing.T) {
 		t.Errorf("distance to itself %g (%v), want 0", self, err)
 	}
 }
+
+// TestFIDFeaturesAverageCells: the shipped classifier's 64x4x4 last stage
+// becomes 64 channels of 2x2 cell means.
+func TestFIDFeaturesAverageCells(t *testing.T) {
+	c, _ := shippedClassifier(t)
+	if c.fidDim() != 256 {
+		t.Fatalf("fidDim %d, want 256", c.fidDim())
+	}
+	f := nn.New(1, 64*16)
+	for i := range f.Data {
+		f.Data[i] = float32(i % 16) // row-major 4x4 positions 0..15 in every channel
+	}
+	out := c.fidFeatures(f)
+	// Cell (0, 0) holds positions 0, 1, 4, 5; cell (1, 1) 10, 11, 14, 15.
+	if got := out.Data[:4]; got[0] != 2.5 || got[1] != 4.5 || got[2] != 10.5 || got[3] != 12.5 {
+		t.Errorf("channel 0 cells %v, want [2.5 4.5 10.5 12.5]", got)
+	}
+	if out.Data[255] != 12.5 {
+		t.Errorf("last channel's last cell %g, want 12.5", out.Data[255])
+	}
+}

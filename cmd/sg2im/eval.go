@@ -38,6 +38,9 @@ from the graph alone. Reported:
   diversity                  mean |a - b| in [0,1] pixels between images of one
                              graph from two noise seeds
   box IoU                    predicted boxes against the scene's boxes
+  layout                     predicted boxes reaching past the frame; pairs of
+                             objects of one category whose boxes merge (IoU > 0.5),
+                             predicted and real
   object FID                 Frechet distance between the classifier's penultimate
                              features of generated object crops (true and predicted
                              layout) and of the real crops of as many other
