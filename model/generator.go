@@ -124,7 +124,7 @@ type Output struct {
 	BoxesPred *nn.Tensor // (O, 4)
 	MasksPred *nn.Tensor // (O, M, M); nil without masks
 	RelScores *nn.Tensor // (T, num_preds)
-	Layout    *nn.Tensor // (N, D, H, W), before the noise is appended
+	Layout    *nn.Tensor // (N, D+AppearanceDim, H, W), before the noise is appended
 	Noise     *nn.Tensor // (N, Z, H, W); nil when Z = 0
 	ObjVecs   *nn.Tensor // (O, D) after graph convolution
 	PredVecs  *nn.Tensor // (T, D) after graph convolution
