@@ -37,6 +37,11 @@ type Config struct {
 	// (a conditional VAE), at inference drawn N(0, I) from the seed, so
 	// the noise decides what the graph leaves open.
 	AppearanceDim int `json:"appearance_dim,omitempty"`
+	// AppearanceScale is the standard deviation of the appearance vectors
+	// drawn at inference (0 means 1): below 1 trades variety for
+	// faithfulness (the "truncation" of sampling). Training ignores it, so
+	// it can be set on a trained model (sg2im convert --appearance_scale).
+	AppearanceScale float64 `json:"appearance_scale,omitempty"`
 	// BoxSigmoid ends the box net in a sigmoid instead of the release's
 	// ReLU, so that every predicted box lies inside the image.
 	BoxSigmoid bool `json:"box_sigmoid,omitempty"`
@@ -192,6 +197,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AppearanceDim < 0 || c.AppearanceDim > maxDim {
 		return fmt.Errorf("model: appearance_dim = %d: must be in [0, %d]", c.AppearanceDim, maxDim)
+	}
+	if !(c.AppearanceScale >= 0 && c.AppearanceScale <= 10) {
+		return fmt.Errorf("model: appearance_scale = %g: must be in [0, 10] (0 means 1)", c.AppearanceScale)
 	}
 	if c.InstanceEmbeddings < 0 || c.InstanceEmbeddings > maxInstances {
 		return fmt.Errorf("model: instance_embeddings = %d: must be in [0, %d]", c.InstanceEmbeddings, maxInstances)

@@ -106,7 +106,8 @@ type Options struct {
 	Noise *nn.Tensor
 	Seed  uint64
 	// Appearance (O, AppearanceDim) are the objects' appearance vectors;
-	// when nil, image i's are drawn from Seed+i (see AppearanceNoise).
+	// when nil, image i's are drawn from Seed+i (see AppearanceNoise),
+	// times Config.AppearanceScale.
 	Appearance *nn.Tensor
 	// Instances are the objects' instance indices (see InstanceIndex);
 	// when nil, the graph's order gives them.
@@ -245,7 +246,13 @@ func (g *Generator) layoutVecs(tp *nn.Tape, objVecs *nn.Var, b *Batch, opt *Opti
 	case opt.Appearance != nil:
 		z = nn.Const(opt.Appearance)
 	default:
-		z = nn.Const(AppearanceNoise(opt.Seed, b.ObjToImg, b.NumImages, A))
+		t := AppearanceNoise(opt.Seed, b.ObjToImg, b.NumImages, A)
+		if sc := float32(g.Config.AppearanceScale); sc != 0 && sc != 1 {
+			for i := range t.Data {
+				t.Data[i] *= sc
+			}
+		}
+		z = nn.Const(t)
 	}
 	return tp.Concat(1, objVecs, z)
 }

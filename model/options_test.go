@@ -182,3 +182,24 @@ func TestTrainStepWithOptions(t *testing.T) {
 		t.Error("the appearance encoder did not learn")
 	}
 }
+
+// TestAppearanceScale: a scale of one half draws the vectors of scale 1
+// halved.
+func TestAppearanceScale(t *testing.T) {
+	g := optionsGenerator(t)
+	g.Config.AppearanceScale = 0.5
+	b := encodeOne(t, g, `{"objects": ["sky", "grass", "car"]}`)
+	z := AppearanceNoise(9, b.ObjToImg, b.NumImages, 3)
+	for i := range z.Data {
+		z.Data[i] *= 0.5
+	}
+	drawn, _ := g.Forward(b, Options{Seed: 9})
+	given, _ := g.Forward(b, Options{Seed: 9, Appearance: z})
+	if d := maxAbsDiff(drawn.Img, given.Img); d != 0 {
+		t.Errorf("scaled draw differs from the halved vectors by %g", d)
+	}
+	g.Config.AppearanceScale = 11
+	if err := g.Config.Validate(); err == nil || !strings.Contains(err.Error(), "appearance_scale") {
+		t.Errorf("appearance_scale 11: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/weights"
 )
 
@@ -16,6 +17,7 @@ func convert(args []string, stdout, stderr io.Writer) error {
 		"discriminators when present, unless --generator_only drops them (what generating\n"+
 		"needs: the app's and the widget's model file).", stderr)
 	genOnly := fs.Bool("generator_only", false, "leave the discriminators out")
+	appScale := fs.Float64("appearance_scale", -1, "models with appearance vectors: record this standard deviation for the vectors drawn at inference (default: keep the file's)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -33,6 +35,11 @@ func convert(args []string, stdout, stderr io.Writer) error {
 	}
 	if *genOnly {
 		ck.DImg, ck.DObj, ck.DImgKwargs, ck.DObjKwargs = nil, nil, nil, nil
+	}
+	if *appScale >= 0 {
+		if err := setAppearanceScale(ck, g, *appScale); err != nil {
+			return err
+		}
 	}
 	if err := ck.Save(out); err != nil {
 		return err
@@ -89,4 +96,27 @@ func countValues(ts []weights.Tensor) int {
 		n += t.T.Numel()
 	}
 	return n
+}
+
+// setAppearanceScale records the inference scale of the appearance
+// vectors in the checkpoint's model_kwargs.
+func setAppearanceScale(ck *weights.Checkpoint, g *model.Generator, scale float64) error {
+	if g.Config.AppearanceDim == 0 {
+		return usageErr("--appearance_scale: this model has no appearance vectors (appearance_dim 0)")
+	}
+	if scale == 0 {
+		return usageErr("--appearance_scale 0: want a standard deviation above 0 (1 draws N(0, I))")
+	}
+	cfg := g.Config
+	cfg.AppearanceScale = scale
+	if err := cfg.Validate(); err != nil {
+		return usageErr("--appearance_scale %g: %v", scale, err)
+	}
+	var kw map[string]json.RawMessage
+	if err := json.Unmarshal(ck.ModelKwargs, &kw); err != nil {
+		return modelErr(fmt.Errorf("model_kwargs: %v", err))
+	}
+	kw["appearance_scale"], _ = json.Marshal(scale)
+	ck.ModelKwargs, _ = json.Marshal(kw)
+	return nil
 }

@@ -275,3 +275,32 @@ func fileSize(t *testing.T, path string) int64 {
 	}
 	return st.Size()
 }
+
+// TestConvertAppearanceScale: recorded in a model with appearance vectors,
+// refused for one without.
+func TestConvertAppearanceScale(t *testing.T) {
+	dir := t.TempDir()
+	g, err := model.New(model.Config{
+		ImageSize: [2]int{16, 16}, EmbeddingDim: 8, GconvDim: 8, GconvHiddenDim: 8, GconvNumLayers: 1,
+		GconvPooling: "avg", RefinementDims: []int{4}, Normalization: "batch", Activation: "leakyrelu-0.2",
+		MLPNormalization: "none", Vocab: model.NewVocab([]string{"sky"}, []string{"above"}), AppearanceDim: 2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kw, _ := json.Marshal(g.Config)
+	in, out := filepath.Join(dir, "a.safetensors"), filepath.Join(dir, "b.safetensors")
+	if err := (&weights.Checkpoint{ModelKwargs: kw, Model: g.State()}).Save(in); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := sg2im("convert", "--appearance_scale", "0.7", in, out); code != 0 {
+		t.Fatalf("convert: %d %s", code, errs)
+	}
+	if _, info, _ := sg2im("inspect", out); !strings.Contains(info, `"appearance_scale": 0.7`) {
+		t.Errorf("inspect does not show the scale:\n%s", info)
+	}
+	full := filepath.Join("..", "..", "weights", "shipped", "model.safetensors")
+	if code, _, errs := sg2im("convert", "--appearance_scale", "0.7", full, out); code != exitUsage || !strings.Contains(errs, "no appearance vectors") {
+		t.Errorf("scale for a model without appearance vectors: %d %s", code, errs)
+	}
+}
