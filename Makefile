@@ -11,7 +11,7 @@ WASMPKGS := ./nn ./model ./weights ./engine ./protocol ./data
 # runs: make fuzz FUZZTIME=10m
 FUZZTIME ?= 20000x
 
-.PHONY: all build app run test check test-native test-wasm fuzz bench bench-train clean train-demo
+.PHONY: all build app run test check test-native test-wasm fuzz bench bench-train clean train-demo demo-docs
 
 # The browser app is built into the server's embedded directory.
 DIST  := server/static/dist
@@ -169,3 +169,19 @@ train-demo:
 	else \
 	  echo "train-demo: stopped before $(DEMO_ITERS) iterations; run make train-demo again to resume"; \
 	fi
+
+# demo-docs regenerates docs/demo/ from the finished run: the shipped
+# model's eval (text, JSON, sheet of held-out graphs) on DEMO_EVAL_SEED,
+# beside the first demo model's (weights/shipped at DEMO_BASELINE) measured
+# by the same code, and the run's logs, loss curves and last sample sheet.
+# Tune on seed 7 (docs/demo/recipe2.md); report on another.
+DEMO_EVAL_SEED ?= 0
+DEMO_BASELINE  ?= f28e23e
+demo-docs: build
+	git show $(DEMO_BASELINE):$(SHIPPED_MODEL) > $(DEMO_DIR)/first-demo-model.safetensors
+	bin/sg2im eval --model $(DEMO_DIR)/first-demo-model.safetensors --n 500 --seed $(DEMO_EVAL_SEED) > docs/demo/eval-first.txt
+	bin/sg2im eval --model $(SHIPPED_MODEL) --n 500 --seed $(DEMO_EVAL_SEED) --sheet docs/demo/sheet.png > docs/demo/eval.txt
+	bin/sg2im eval --model $(SHIPPED_MODEL) --n 500 --seed $(DEMO_EVAL_SEED) --json > docs/demo/eval.json
+	cp $(DEMO_DIR)/losses.jsonl $(DEMO_DIR)/val.jsonl $(DEMO_DIR)/losses.png $(DEMO_DIR)/train.log docs/demo/
+	cp "$$(ls $(DEMO_DIR)/samples/*.png | tail -n 1)" docs/demo/samples.png
+
