@@ -91,7 +91,7 @@ func TestRunRandomModel(t *testing.T) {
 	}
 	var text strings.Builder
 	if err := r.WriteText(&text); err != nil || !strings.Contains(text.String(), "relationship satisfaction") ||
-		!strings.Contains(text.String(), "object FID") {
+		!strings.Contains(text.String(), "object FID") || !strings.Contains(text.String(), "noisy estimate") {
 		t.Errorf("text report (%v):\n%s", err, text.String())
 	}
 

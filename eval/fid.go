@@ -192,6 +192,10 @@ type ObjectFID struct {
 	RealFloor      float64 `json:"fid_real_floor"`
 }
 
+// MinFIDCrops is the fewest crops for a trustworthy object FID (the
+// report says when there are fewer).
+const MinFIDCrops = 2000
+
 // objectFID measures the generated and real crops gathered by the batches
 // against the real crops of held-out scenes [N, 2N) of the same seed.
 func (a *accum) objectFID(opt Options, wopts world.Options) (*ObjectFID, error) {

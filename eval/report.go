@@ -174,6 +174,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		p("  %-34s%.2f  (%d crops)\n", "generated, predicted layout", f.PredLayout, f.Crops)
 		p("  %-34s%.2f\n", "generated, true layout", f.TrueLayout)
 		p("  %-34s%.2f  (floor: real crops of these scenes)\n", "real vs real", f.RealFloor)
+		if f.Crops < MinFIDCrops {
+			p("  (%d crops: fewer than %d make a noisy estimate; evaluate more scenes, --n 300 or more)\n", f.Crops, MinFIDCrops)
+		}
 	}
 	return err
 }
