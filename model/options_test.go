@@ -203,3 +203,25 @@ func TestAppearanceScale(t *testing.T) {
 		t.Errorf("appearance_scale 11: %v", err)
 	}
 }
+
+// FuzzParseConfig: any model_kwargs gives a valid config or an error,
+// never a panic; a valid one survives a round trip through JSON.
+func FuzzParseConfig(f *testing.F) {
+	base, _ := json.Marshal(smallConfig())
+	f.Add(base)
+	opts := smallConfig()
+	opts.AppearanceDim, opts.AppearanceScale, opts.BoxSigmoid, opts.InstanceEmbeddings = 4, 0.5, true, 3
+	withOpts, _ := json.Marshal(opts)
+	f.Add(withOpts)
+	f.Add([]byte(`{"image_size": 64, "embedding_dim": 8, "gconv_dim": 8, "gconv_hidden_dim": 8, "gconv_num_layers": 1, "refinement_dims": [4], "vocab": {}, "appearance_dim": -1}`))
+	f.Fuzz(func(t *testing.T, kwargs []byte) {
+		cfg, _, err := ParseConfig(kwargs)
+		if err != nil {
+			return
+		}
+		again, _ := json.Marshal(cfg)
+		if _, _, err := ParseConfig(again); err != nil {
+			t.Fatalf("a parsed config does not parse again: %v\n%s", err, again)
+		}
+	})
+}
