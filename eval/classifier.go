@@ -153,13 +153,21 @@ func (c *Classifier) Logits(tp *nn.Tape, crops *nn.Var) *nn.Var {
 	if s := crops.Shape(); len(s) != 4 || s[1] != 3 || s[2] != S || s[3] != S {
 		panic(fmt.Sprintf("eval: classifier wants crops (O, 3, %d, %d), got %v", S, S, s))
 	}
+	return tp.Linear(c.features(tp, crops), c.fcW, c.fcB)
+}
+
+// features is the penultimate layer: the last stage flattened, (O, F),
+// the input of the linear layer.
+func (c *Classifier) features(tp *nn.Tape, crops *nn.Var) *nn.Var {
 	x := crops
 	for i := range c.convW {
 		x = tp.AvgPool2d(tp.ReLU(tp.Conv2d(x, c.convW[i], c.convB[i], 1, 1)), 2)
 	}
-	x = tp.Reshape(x, x.Shape()[0], c.fcW.Value.Shape[1])
-	return tp.Linear(x, c.fcW, c.fcB)
+	return tp.Reshape(x, x.Shape()[0], c.fcW.Value.Shape[1])
 }
+
+// FeatureDim is the width of the penultimate features.
+func (c *Classifier) FeatureDim() int { return c.fcW.Value.Shape[1] }
 
 // predictChunk bounds the crops of one inference pass, so that memory
 // stays small for any number of objects.
@@ -167,13 +175,24 @@ const predictChunk = 256
 
 // Predict returns the top-1 class index of every crop (O, 3, S, S).
 func (c *Classifier) Predict(crops *nn.Tensor) []int {
+	classes, _ := c.PredictFeatures(crops)
+	return classes
+}
+
+// PredictFeatures returns the top-1 class index of every crop (O, 3, S, S)
+// and its penultimate features (O, FeatureDim).
+func (c *Classifier) PredictFeatures(crops *nn.Tensor) ([]int, *nn.Tensor) {
 	O := crops.Shape[0]
 	per := crops.Numel() / max(O, 1)
 	out := make([]int, 0, O)
+	F := c.FeatureDim()
+	feats := nn.New(O, F)
 	for lo := 0; lo < O; lo += predictChunk {
 		hi := min(lo+predictChunk, O)
 		x := nn.FromData(crops.Data[lo*per:hi*per], append([]int{hi - lo}, crops.Shape[1:]...)...)
-		logits := c.Logits(nil, nn.Const(x)).Value
+		f := c.features(nil, nn.Const(x))
+		copy(feats.Data[lo*F:hi*F], f.Value.Data)
+		logits := nn.Linear(f.Value, c.fcW.Value, c.fcB.Value)
 		k := logits.Shape[1]
 		for r := 0; r < hi-lo; r++ {
 			row := logits.Data[r*k : (r+1)*k]
@@ -186,7 +205,7 @@ func (c *Classifier) Predict(crops *nn.Tensor) []int {
 			out = append(out, best)
 		}
 	}
-	return out
+	return out, feats
 }
 
 // ClassIndex returns the index of a class name, or -1.

@@ -9,7 +9,8 @@
 // semantic fact per object, the __in_image__ triples), the words mapped to
 // the model's ids by name. The generator runs three times per batch of
 // graphs: with the true layout (the scene's boxes and masks) and from the
-// graph alone (predicted boxes and masks) with two noise seeds.
+// graph alone (predicted boxes and masks) with two noise seeds (which also
+// draw the appearance vectors of models that have them).
 //
 //   - Relationship satisfaction: the share of the graphs' geometric
 //     triples (left of, right of, above, below, inside, surrounding) for
@@ -35,6 +36,22 @@
 //     predicted boxes do not depend on the noise).
 //   - Box IoU: the mean intersection over union of the predicted boxes
 //     with the scenes' boxes, over the real objects.
+//   - Layout (LayoutStats): predicted boxes reaching more than 1% of the
+//     side past the frame, and pairs of objects of one category in a
+//     scene whose predicted (and, for reference, real) boxes overlap with
+//     IoU above one half.
+//   - Object FID (ObjectFID): the Fréchet distance between Gaussians fitted
+//     to the classifier's penultimate layer (its last stage, averaged over
+//     2x2 cells: 256 features) on crops of generated objects (true boxes
+//     for the true layout, predicted boxes for the predicted one) and on
+//     the real crops of held-out scenes N..2N-1, disjoint from the
+//     evaluated ones; its floor is the evaluated scenes' real crops against
+//     the same reference. The matrix square root's eigendecompositions are
+//     gonum's.
+//
+// Models with instance embeddings get the instance indices a graph's
+// author would write: the objects of one category numbered from left to
+// right by their true boxes, as training numbers them.
 //
 // Scene i's triples and noise depend only on the seed and i, so a report
 // is the same for any batch size and deterministic for a seed.

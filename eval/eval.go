@@ -121,7 +121,7 @@ func Run(g *model.Generator, opt Options) (*Report, error) {
 			labels = append(labels, k)
 		}
 	}
-	acc := newAccum(opt.Classifier != nil)
+	acc := newAccum(opt.Classifier)
 	for lo := 0; lo < opt.N; lo += opt.BatchSize {
 		hi := min(lo+opt.BatchSize, opt.N)
 		exs := make([]*data.Example, 0, hi-lo)
@@ -140,6 +140,11 @@ func Run(g *model.Generator, opt Options) (*Report, error) {
 		}
 	}
 	r := acc.report(opt.Classifier)
+	if opt.Classifier != nil {
+		if r.ObjectFID, err = acc.objectFID(opt, wopts); err != nil {
+			return nil, err
+		}
+	}
 	r.Scenes, r.Seed, r.ImageSize = opt.N, opt.Seed, cfg.ImageSize[0]
 	r.Relationships.Centres = "box centres"
 	if cfg.MaskSize > 0 {
@@ -157,11 +162,20 @@ type accum struct {
 	values, divValues         int
 	recog                     bool
 	n, real, trueLay, predLay []int // per world category
+	layout                    layoutAccum
+	// Classifier features of the real crops and of the generated ones
+	// (true and predicted layout), for the object FID.
+	fidReal, fidTrue, fidPred *featureStats
 }
 
-func newAccum(recog bool) *accum {
+func newAccum(c *Classifier) *accum {
 	k := len(world.Categories())
-	return &accum{recog: recog, n: make([]int, k), real: make([]int, k), trueLay: make([]int, k), predLay: make([]int, k)}
+	a := &accum{recog: c != nil, n: make([]int, k), real: make([]int, k), trueLay: make([]int, k), predLay: make([]int, k)}
+	if c != nil {
+		F := c.fidDim()
+		a.fidReal, a.fidTrue, a.fidPred = newFeatureStats(F), newFeatureStats(F), newFeatureStats(F)
+	}
+	return a
 }
 
 // batch generates the examples' images three ways (true layout; predicted
@@ -180,7 +194,8 @@ func (a *accum) batch(g *model.Generator, exs []*data.Example, objIDs, predIDs, 
 		b.Triples[k] = [3]int{t[0], predIDs[t[1]], t[2]}
 	}
 	seedA := splitmix(opt.Seed^noiseSaltA) + uint64(lo)
-	trueOpt := model.Options{Boxes: tb.Boxes, Seed: seedA}
+	inst := instances(g, &b, tb.Boxes)
+	trueOpt := model.Options{Boxes: tb.Boxes, Seed: seedA, Instances: inst}
 	if cfg.MaskSize > 0 {
 		trueOpt.Masks = tb.Masks
 	}
@@ -188,7 +203,7 @@ func (a *accum) batch(g *model.Generator, exs []*data.Example, objIDs, predIDs, 
 	if err != nil {
 		return err
 	}
-	predOut, err := g.Forward(&b, model.Options{Seed: seedA})
+	predOut, err := g.Forward(&b, model.Options{Seed: seedA, Instances: inst})
 	if err != nil {
 		return err
 	}
@@ -199,9 +214,9 @@ func (a *accum) batch(g *model.Generator, exs []*data.Example, objIDs, predIDs, 
 	}
 	a.l1Pix += pixelL1(trueOut.Img, tb.Images)
 	a.values += len(trueOut.Img.Data)
-	if cfg.LayoutNoiseDim > 0 {
+	if cfg.LayoutNoiseDim > 0 || cfg.AppearanceDim > 0 {
 		seedB := splitmix(opt.Seed^noiseSaltB) + uint64(lo)
-		other, err := g.Forward(&b, model.Options{Seed: seedB})
+		other, err := g.Forward(&b, model.Options{Seed: seedB, Instances: inst})
 		if err != nil {
 			return err
 		}
@@ -232,6 +247,7 @@ func (a *accum) batch(g *model.Generator, exs []*data.Example, objIDs, predIDs, 
 			}
 		}
 		a.rel.Add(boxes, masks, M, ex.Triples)
+		a.layout.add(boxes, ex.Boxes, worldObjs[base:base+n])
 		base += n
 	}
 	a.objects += len(real)
@@ -248,9 +264,12 @@ func (a *accum) batch(g *model.Generator, exs []*data.Example, objIDs, predIDs, 
 		copy(trueBoxes.Data[4*r:], tb.Boxes.Data[4*k:4*k+4])
 		copy(predBoxes.Data[4*r:], predOut.BoxesPred.Data[4*k:4*k+4])
 	}
-	pReal := c.Predict(CropBoxes(tb.Images, trueBoxes, objToImg, S))
-	pTrue := c.Predict(CropBoxes(trueOut.Img, trueBoxes, objToImg, S))
-	pPred := c.Predict(CropBoxes(predOut.Img, predBoxes, objToImg, S))
+	pReal, fReal := c.PredictFeatures(CropBoxes(tb.Images, trueBoxes, objToImg, S))
+	pTrue, fTrue := c.PredictFeatures(CropBoxes(trueOut.Img, trueBoxes, objToImg, S))
+	pPred, fPred := c.PredictFeatures(CropBoxes(predOut.Img, predBoxes, objToImg, S))
+	a.fidReal.add(c.fidFeatures(fReal))
+	a.fidTrue.add(c.fidFeatures(fTrue))
+	a.fidPred.add(c.fidFeatures(fPred))
 	for r, k := range real {
 		cat := worldObjs[k]
 		want := labels[cat]
@@ -258,6 +277,16 @@ func (a *accum) batch(g *model.Generator, exs []*data.Example, objIDs, predIDs, 
 		a.real[cat] += b2i(pReal[r] == want)
 		a.trueLay[cat] += b2i(pTrue[r] == want)
 		a.predLay[cat] += b2i(pPred[r] == want)
+	}
+	return nil
+}
+
+// instances numbers the objects of one category in a scene from left to
+// right, as a graph's author names them ("flower" left of "flower#2") and
+// as training does, for models with instance embeddings (nil otherwise).
+func instances(g *model.Generator, b *model.Batch, trueBoxes *nn.Tensor) []int {
+	if k := g.Config.InstanceEmbeddings; k > 0 {
+		return model.InstanceIndex(b, trueBoxes, k)
 	}
 	return nil
 }

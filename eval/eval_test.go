@@ -82,8 +82,16 @@ func TestRunRandomModel(t *testing.T) {
 	if !inUnit(r.BoxIoU) || math.IsNaN(r.BoxIoU) {
 		t.Errorf("box IoU %v", r.BoxIoU)
 	}
+	// Random weights draw crops far from the real ones; the real crops of
+	// other scenes are close.
+	f := r.ObjectFID
+	if f == nil || f.Crops != r.Objects || f.ReferenceCrops < 8*3 || f.Features != 256 ||
+		!(f.RealFloor >= 0) || !(f.PredLayout > 2*f.RealFloor) || !(f.TrueLayout > 2*f.RealFloor) {
+		t.Errorf("object FID %+v", f)
+	}
 	var text strings.Builder
-	if err := r.WriteText(&text); err != nil || !strings.Contains(text.String(), "relationship satisfaction") {
+	if err := r.WriteText(&text); err != nil || !strings.Contains(text.String(), "relationship satisfaction") ||
+		!strings.Contains(text.String(), "object FID") || !strings.Contains(text.String(), "noisy estimate") {
 		t.Errorf("text report (%v):\n%s", err, text.String())
 	}
 
@@ -95,6 +103,7 @@ func TestRunRandomModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(r.Relationships, r3.Relationships) || !reflect.DeepEqual(r.Recognisability, r3.Recognisability) ||
+		math.Abs(r.ObjectFID.PredLayout-r3.ObjectFID.PredLayout) > 1e-6*max(1, r.ObjectFID.PredLayout) ||
 		math.Abs(r.Image.L1Normalized-r3.Image.L1Normalized) > 1e-6 || math.Abs(r.BoxIoU-r3.BoxIoU) > 1e-6 {
 		t.Errorf("batch size 16 and 3 differ:\n%+v\n%+v", r, r3)
 	}

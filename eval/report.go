@@ -23,6 +23,11 @@ type Report struct {
 	// BoxIoU is the mean IoU of the predicted boxes with the scenes' true
 	// boxes over the real objects.
 	BoxIoU float64 `json:"box_iou"`
+	// Layout is where the predicted boxes go: past the frame, and onto
+	// each other for objects of one category.
+	Layout LayoutStats `json:"layout"`
+	// ObjectFID is nil when no classifier was given.
+	ObjectFID *ObjectFID `json:"object_fid,omitempty"`
 }
 
 // Relationships is the share of the graphs' geometric triples that the
@@ -101,6 +106,7 @@ func (a *accum) report(c *Classifier) *Report {
 		}
 	}
 	r.BoxIoU = a.iou / float64(max(a.objects, 1))
+	r.Layout = a.layout.stats()
 	r.Image = ImageStats{
 		L1Normalized: a.l1Norm / float64(max(a.values, 1)),
 		L1Pixels:     a.l1Pix / float64(max(a.values, 1)),
@@ -158,5 +164,19 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("\n%-36s%.4f (ImageNet-normalised), %.4f ([0,1] pixels)\n", "L1 to real, true layout", r.Image.L1Normalized, r.Image.L1Pixels)
 	p("%-36s%.4f ([0,1] pixels)\n", "diversity, two noise seeds", r.Image.Diversity)
 	p("%-36s%.3f\n", "mean box IoU vs true boxes", r.BoxIoU)
+	l := r.Layout
+	p("%-36s%d of %d (most %.3f of the side)\n", "predicted boxes past the frame", l.BoxesOutside, r.Objects, l.MaxOverflow)
+	p("%-36s%d of %d pairs (IoU > %.1f); real boxes: %d\n", "same-category instances merged", l.MergedPred, l.SameCategoryPairs, mergedIoU, l.MergedTrue)
+	p("%-36s%.3f predicted, %.3f real\n", "same-category pair IoU, mean", l.PairIoUPred, l.PairIoUTrue)
+	if f := r.ObjectFID; f != nil {
+		p("\nobject FID (%d features: the classifier's penultimate layer over 2x2 cells; reference: real crops of %d other held-out scenes, %d crops)\n",
+			f.Features, r.Scenes, f.ReferenceCrops)
+		p("  %-34s%.2f  (%d crops)\n", "generated, predicted layout", f.PredLayout, f.Crops)
+		p("  %-34s%.2f\n", "generated, true layout", f.TrueLayout)
+		p("  %-34s%.2f  (floor: real crops of these scenes)\n", "real vs real", f.RealFloor)
+		if f.Crops < MinFIDCrops {
+			p("  (%d crops: fewer than %d make a noisy estimate; evaluate more scenes, --n 300 or more)\n", f.Crops, MinFIDCrops)
+		}
+	}
 	return err
 }

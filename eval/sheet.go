@@ -10,6 +10,7 @@ import (
 
 	"github.com/sg2im-go/sg2im/data/world"
 	"github.com/sg2im-go/sg2im/model"
+	"github.com/sg2im-go/sg2im/nn"
 	"github.com/sg2im-go/sg2im/viz"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
@@ -59,7 +60,11 @@ func Sheet(g *model.Generator, n int, seed uint64) (*image.RGBA, error) {
 		if err != nil {
 			return nil, err
 		}
-		out, err := g.Forward(b, model.Options{Seed: uint64(i)})
+		boxes := nn.New(len(ex.Boxes), 4)
+		for j, bx := range ex.Boxes {
+			copy(boxes.Data[4*j:], bx[:])
+		}
+		out, err := g.Forward(b, model.Options{Seed: uint64(i), Instances: instances(g, b, boxes)})
 		if err == nil {
 			err = model.CheckFinite(out.Img)
 		}

@@ -26,6 +26,30 @@ type Config struct {
 	MLPNormalization string `json:"mlp_normalization"`
 	LayoutNoiseDim   int    `json:"layout_noise_dim"`
 	Vocab            *Vocab `json:"vocab,omitempty"`
+
+	// Options of this program beyond the release, all off at zero (and
+	// then left out of model_kwargs, so the release's checkpoints read and
+	// write exactly as before).
+
+	// AppearanceDim gives every object an appearance vector z of this
+	// width, painted into the layout beside its graph vector (Ashual and
+	// Wolf, 2019): at training it is encoded from the real object's crop
+	// (a conditional VAE), at inference drawn N(0, I) from the seed, so
+	// the noise decides what the graph leaves open.
+	AppearanceDim int `json:"appearance_dim,omitempty"`
+	// AppearanceScale is the standard deviation of the appearance vectors
+	// drawn at inference (0 means 1): below 1 trades variety for
+	// faithfulness (the "truncation" of sampling). Training ignores it, so
+	// it can be set on a trained model (sg2im convert --appearance_scale).
+	AppearanceScale float64 `json:"appearance_scale,omitempty"`
+	// BoxSigmoid ends the box net in a sigmoid instead of the release's
+	// ReLU, so that every predicted box lies inside the image.
+	BoxSigmoid bool `json:"box_sigmoid,omitempty"`
+	// InstanceEmbeddings adds a learned embedding of each object's
+	// instance index (its rank among the objects of its category in its
+	// graph, capped at InstanceEmbeddings-1) to its object embedding, so
+	// that "flower" and "flower#2" can be placed apart.
+	InstanceEmbeddings int `json:"instance_embeddings,omitempty"`
 }
 
 // DefaultConfig is the release's training default (the coco64 model's
@@ -183,6 +207,7 @@ const (
 	// (ActivationBytes), for one image of a graph of MaxObjectsPerGraph
 	// objects when a config is validated, for a whole batch before it runs.
 	MaxActivationBytes = 1 << 30
+	maxInstances       = 1 << 10
 )
 
 // ActivationBytes estimates, from above, the bytes of the activations an
@@ -203,18 +228,20 @@ func (c *Config) activationsPer() (perImage, perObject, perTriple float64) {
 	H, W := float64(c.ImageSize[0]), float64(c.ImageSize[1])
 	D, Z, M := float64(c.GconvDim), float64(c.LayoutNoiseDim), float64(c.MaskSize)
 	E, Hd := float64(c.EmbeddingDim), float64(c.GconvHiddenDim)
+	L := D + float64(c.AppearanceDim) // layout channels: graph vectors and appearance vectors
+
 	preds := 0.0
 	if c.Vocab != nil {
 		preds = float64(len(c.Vocab.PredIdxToName))
 	}
 	gconv := 2 * (E + 4*Hd + 4*D) // one layer's inputs, hidden and outputs, two alive
-	perObject = 3*H*W + 2*D*M*M + M*M + gconv
+	perObject = 3*H*W + 2*L*M*M + M*M + gconv
 	perTriple = gconv + 2*preds + 2*E + 16
-	perImage = (D + 2*Z + 3) * H * W
+	perImage = (L + 2*Z + 3) * H * W
 	k := len(c.RefinementDims)
 	for i, d := range c.RefinementDims {
 		scale := float64(int64(1) << min(2*(k-1-i), 62))
-		perImage += (2*float64(d) + D + Z) * H * W / scale
+		perImage += (2*float64(d) + L + Z) * H * W / scale
 	}
 	if k > 0 {
 		perImage += float64(c.RefinementDims[k-1]) * H * W // the output convolution's input
@@ -287,6 +314,15 @@ func (c *Config) Validate() error {
 	}
 	if c.LayoutNoiseDim < 0 || c.LayoutNoiseDim > maxDim {
 		return fmt.Errorf("model: layout_noise_dim = %d: must be in [0, %d]", c.LayoutNoiseDim, maxDim)
+	}
+	if c.AppearanceDim < 0 || c.AppearanceDim > maxDim {
+		return fmt.Errorf("model: appearance_dim = %d: must be in [0, %d]", c.AppearanceDim, maxDim)
+	}
+	if !(c.AppearanceScale >= 0 && c.AppearanceScale <= 10) {
+		return fmt.Errorf("model: appearance_scale = %g: must be in [0, 10] (0 means 1)", c.AppearanceScale)
+	}
+	if c.InstanceEmbeddings < 0 || c.InstanceEmbeddings > maxInstances {
+		return fmt.Errorf("model: instance_embeddings = %d: must be in [0, %d]", c.InstanceEmbeddings, maxInstances)
 	}
 	switch c.GconvPooling {
 	case "avg", "sum":
@@ -365,9 +401,13 @@ func (c *Config) numParams() int64 {
 	if c.MaskSize > 0 {
 		add(20, D, D, 9)
 	}
+	add(c.InstanceEmbeddings, E)
+	if A := c.AppearanceDim; A > 0 {
+		add(appearanceParams(A))
+	}
 	prev := 1
 	for _, d := range c.RefinementDims {
-		add(D+c.LayoutNoiseDim+prev, d, 9)
+		add(D+c.AppearanceDim+c.LayoutNoiseDim+prev, d, 9)
 		add(d, d, 9)
 		prev = d
 	}

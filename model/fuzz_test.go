@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -26,6 +27,13 @@ func FuzzParseConfig(f *testing.F) {
 		f.Add([]byte(ck.ModelKwargs))
 	}
 	f.Add([]byte(`{"image_size": 64, "embedding_dim": 8, "gconv_dim": 8, "gconv_hidden_dim": 8, "gconv_num_layers": 0, "refinement_dims": [4], "vocab": {"object_idx_to_name": ["__image__", "a"], "pred_idx_to_name": ["__in_image__"]}, "mask_size": null, "vec_noise_dim": 3, "x": 1}`))
+	base, _ := json.Marshal(smallConfig())
+	f.Add(base)
+	opts := smallConfig()
+	opts.AppearanceDim, opts.AppearanceScale, opts.BoxSigmoid, opts.InstanceEmbeddings = 4, 0.5, true, 3
+	withOpts, _ := json.Marshal(opts)
+	f.Add(withOpts)
+	f.Add([]byte(`{"image_size": 64, "embedding_dim": 8, "gconv_dim": 8, "gconv_hidden_dim": 8, "gconv_num_layers": 1, "refinement_dims": [4], "vocab": {}, "appearance_dim": -1}`))
 	f.Fuzz(func(t *testing.T, kwargs []byte) {
 		cfg, _, err := ParseConfig(kwargs)
 		if err != nil {
@@ -33,6 +41,10 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		if err := cfg.Validate(); err != nil {
 			t.Fatalf("ParseConfig accepted an invalid config: %v", err)
+		}
+		again, _ := json.Marshal(cfg)
+		if _, _, err := ParseConfig(again); err != nil {
+			t.Fatalf("a parsed config does not parse again: %v\n%s", err, again)
 		}
 		if need := cfg.ActivationBytes(1, fullGraphObjects, fullGraphTriples); need > MaxActivationBytes {
 			t.Fatalf("accepted a config needing %.0f bytes of activations", need)

@@ -22,6 +22,8 @@ type Generator struct {
 	maskNet  *maskNet // nil without masks
 	crn      crn
 	numPreds int
+	appEnc   *appearanceEncoder // nil without appearance vectors
+	instEmb  *nn.Var            // (InstanceEmbeddings, E); nil without
 }
 
 // New builds a generator for a valid config. Weights are zero and batch
@@ -60,6 +62,14 @@ func (g *Generator) build() {
 	}
 	g.relNet = r.mlp("rel_aux_net", []int{2*E + 8, Hd, g.numPreds}, bn)
 	g.crn = r.crn(cfg, slope)
+	// This program's options register after the release's tensors, so that
+	// a model without them keeps the release's parameter order.
+	if k := cfg.InstanceEmbeddings; k > 0 {
+		g.instEmb = r.param("instance_embed.weight", k, E)
+	}
+	if A := cfg.AppearanceDim; A > 0 {
+		g.appEnc = r.appearanceEncoder(A)
+	}
 }
 
 // stateSize is the number of values a state dict for a generator of c
@@ -118,6 +128,15 @@ type Options struct {
 	// drawn from Seed+i (see Noise).
 	Noise *nn.Tensor
 	Seed  uint64
+	// Appearance (O, AppearanceDim) are the objects' appearance vectors;
+	// when nil, image i's are drawn from Seed+i (see AppearanceNoise),
+	// times Config.AppearanceScale.
+	Appearance *nn.Tensor
+	// Instances are the objects' instance indices (see InstanceIndex);
+	// when nil, the graph's order gives them.
+	Instances []int
+	// appearance, set by the trainer, is the encoded z on its tape.
+	appearance *nn.Var
 	// Profile, when set, accumulates wall time and FLOPs per layer type
 	// of eval-mode passes (Forward); passes on a tape record nothing.
 	Profile *Profile
@@ -129,7 +148,7 @@ type Output struct {
 	BoxesPred *nn.Tensor // (O, 4)
 	MasksPred *nn.Tensor // (O, M, M); nil without masks
 	RelScores *nn.Tensor // (T, num_preds)
-	Layout    *nn.Tensor // (N, D, H, W), before the noise is appended
+	Layout    *nn.Tensor // (N, D+AppearanceDim, H, W), before the noise is appended
 	Noise     *nn.Tensor // (N, Z, H, W); nil when Z = 0
 	ObjVecs   *nn.Tensor // (O, D) after graph convolution
 	PredVecs  *nn.Tensor // (T, D) after graph convolution
@@ -187,6 +206,13 @@ func (g *Generator) ForwardTape(tp *nn.Tape, train bool, b *Batch, opt Options) 
 	out := &VarOutput{}
 	objOrig := tp.Gather(g.objEmb, b.Objs)
 	objVecs, predVecs := objOrig, tp.Gather(g.predEmb, pr)
+	if g.instEmb != nil {
+		inst := opt.Instances
+		if inst == nil {
+			inst = InstanceIndex(b, nil, cfg.InstanceEmbeddings)
+		}
+		objVecs = tp.Add(objVecs, tp.Gather(g.instEmb, inst))
+	}
 	if g.gconv0 != nil {
 		objVecs = g.gconv0.forward(p, objVecs)
 	}
@@ -194,7 +220,11 @@ func (g *Generator) ForwardTape(tp *nn.Tape, train bool, b *Batch, opt Options) 
 		objVecs, predVecs = gc.forward(p, objVecs, predVecs, s, o)
 	}
 	out.ObjVecs, out.PredVecs = objVecs, predVecs
-	out.BoxesPred = g.boxNet.forward(p, objVecs)
+	if cfg.BoxSigmoid {
+		out.BoxesPred = g.boxNet.forwardSigmoid(p, objVecs)
+	} else {
+		out.BoxesPred = g.boxNet.forward(p, objVecs)
+	}
 	if g.maskNet != nil {
 		out.MasksPred = g.maskNet.forward(p, objVecs)
 	}
@@ -210,7 +240,7 @@ func (g *Generator) ForwardTape(tp *nn.Tape, train bool, b *Batch, opt Options) 
 		masks = nn.Const(opt.Masks)
 	}
 	t0 := p.prof.start()
-	out.Layout = sceneLayout(tp, objVecs, boxes.Value, masks, b.ObjToImg, b.NumImages, H, W)
+	out.Layout = sceneLayout(tp, g.layoutVecs(tp, objVecs, b, &opt), boxes.Value, masks, b.ObjToImg, b.NumImages, H, W)
 	p.prof.add(paint, t0, 0)
 	crnIn := []*nn.Var{out.Layout}
 	if Z > 0 {
@@ -237,6 +267,31 @@ func pinBoxes(given, pred *nn.Tensor, pinned []bool) *nn.Tensor {
 		}
 	}
 	return out
+}
+
+// layoutVecs are the vectors painted into the layout: the objects' graph
+// vectors, and their appearance vectors beside them when the model has
+// them.
+func (g *Generator) layoutVecs(tp *nn.Tape, objVecs *nn.Var, b *Batch, opt *Options) *nn.Var {
+	A := g.Config.AppearanceDim
+	if A == 0 {
+		return objVecs
+	}
+	z := opt.appearance
+	switch {
+	case z != nil:
+	case opt.Appearance != nil:
+		z = nn.Const(opt.Appearance)
+	default:
+		t := AppearanceNoise(opt.Seed, b.ObjToImg, b.NumImages, A)
+		if sc := float32(g.Config.AppearanceScale); sc != 0 && sc != 1 {
+			for i := range t.Data {
+				t.Data[i] *= sc
+			}
+		}
+		z = nn.Const(t)
+	}
+	return tp.Concat(1, objVecs, z)
 }
 
 // Noise draws standard normal layout noise (n, z, h, w): image i of the
@@ -303,6 +358,27 @@ func (g *Generator) checkBatch(b *Batch, opt *Options) error {
 		}
 		if !nn.AllFinite(opt.Masks.Data) {
 			return fmt.Errorf("model: masks contain NaN or infinite values")
+		}
+	}
+	if opt.Appearance != nil {
+		if cfg.AppearanceDim == 0 {
+			return fmt.Errorf("model: appearance vectors given, but this model has none (appearance_dim 0)")
+		}
+		if !nn.SameShape(opt.Appearance.Shape, []int{O, cfg.AppearanceDim}) {
+			return fmt.Errorf("model: appearance vectors have shape %v, want (%d, %d): one per object, __image__ objects included", opt.Appearance.Shape, O, cfg.AppearanceDim)
+		}
+		if !nn.AllFinite(opt.Appearance.Data) {
+			return fmt.Errorf("model: appearance vectors contain NaN or infinite values")
+		}
+	}
+	if opt.Instances != nil {
+		if len(opt.Instances) != O {
+			return fmt.Errorf("model: %d instance indices for %d objects", len(opt.Instances), O)
+		}
+		for i, k := range opt.Instances {
+			if k < 0 || k >= max(cfg.InstanceEmbeddings, 1) {
+				return fmt.Errorf("model: object %d has instance index %d, outside [0, %d)", i, k, max(cfg.InstanceEmbeddings, 1))
+			}
 		}
 	}
 	if opt.Noise != nil {

@@ -78,7 +78,16 @@ func cutLast(name string) (prefix, last string, ok bool) {
 // 0.75) keeps those output units alive early in training, where PyTorch's
 // default initialisation can let an early step drive one below zero for
 // every input and stop it learning.
+//
+// With BoxSigmoid the bias is the logit of b, so that the initial boxes
+// are b again.
 func (g *Generator) SetBoxBias(b [4]float32) {
 	last := g.boxNet.lins[len(g.boxNet.lins)-1]
+	if g.Config.BoxSigmoid {
+		for i, v := range b {
+			v = min(max(v, 1e-3), 1-1e-3)
+			b[i] = float32(math.Log(float64(v) / float64(1-v)))
+		}
+	}
 	copy(last.B.Value.Data, b[:])
 }

@@ -30,7 +30,12 @@ func (r *registry) mlp(prefix string, dims []int, withBN bool) mlp {
 	return m
 }
 
-func (m mlp) forward(p pass, x *nn.Var) *nn.Var {
+func (m mlp) forward(p pass, x *nn.Var) *nn.Var { return m.run(p, x, p.tp.ReLU) }
+
+// forwardSigmoid is forward with a sigmoid in place of the last ReLU.
+func (m mlp) forwardSigmoid(p pass, x *nn.Var) *nn.Var { return m.run(p, x, p.tp.Sigmoid) }
+
+func (m mlp) run(p pass, x *nn.Var, last func(*nn.Var) *nn.Var) *nn.Var {
 	for i, l := range m.lins {
 		x = l.forward(p, x)
 		if m.bns[i] != nil {
@@ -38,7 +43,11 @@ func (m mlp) forward(p pass, x *nn.Var) *nn.Var {
 			x = m.bns[i].forward(p, x)
 			p.prof.add(normLayer, t0, 0)
 		}
-		x = p.tp.ReLU(x)
+		if i == len(m.lins)-1 {
+			x = last(x)
+		} else {
+			x = p.tp.ReLU(x)
+		}
 	}
 	return x
 }
@@ -167,7 +176,7 @@ type crn struct {
 
 func (r *registry) crn(cfg *Config, slope float32) crn {
 	c := crn{slope: slope}
-	layoutDim := cfg.GconvDim + cfg.LayoutNoiseDim
+	layoutDim := cfg.GconvDim + cfg.AppearanceDim + cfg.LayoutNoiseDim
 	in := 1
 	for k, out := range cfg.RefinementDims {
 		p := "refinement_net.refinement_modules." + strconv.Itoa(k) + ".net."

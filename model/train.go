@@ -19,6 +19,9 @@ type TrainConfig struct {
 	DImgWeight              float32
 	ACLossWeight            float32
 	GANLossType             string // gan, lsgan or wgan
+	// AppearanceKLWeight weighs the appearance vectors' KL divergence
+	// from N(0, I) (models with AppearanceDim > 0).
+	AppearanceKLWeight float32
 }
 
 // DefaultTrainConfig is the release's defaults.
@@ -92,11 +95,6 @@ func (t *Trainer) Step(in *StepInput, train bool) (*StepResult, error) {
 	b := in.Batch
 	losses := Losses{}
 	tp := nn.NewTape()
-	out, err := t.G.ForwardTape(tp, train, b, Options{Boxes: in.Boxes, Masks: in.Masks, Noise: in.Noise, Seed: in.Seed})
-	if err != nil {
-		return nil, err
-	}
-	res := &StepResult{Losses: losses, Fake: out.Img.Value, BoxesPred: out.BoxesPred.Value}
 	var terms []*nn.Var
 	var weights []float32
 	add := func(name string, v *nn.Var, w float32) {
@@ -104,6 +102,13 @@ func (t *Trainer) Step(in *StepInput, train bool) (*StepResult, error) {
 		terms = append(terms, v)
 		weights = append(weights, w)
 	}
+	opt := Options{Boxes: in.Boxes, Masks: in.Masks, Noise: in.Noise, Seed: in.Seed}
+	t.trainingOptions(tp, in, &opt, add)
+	out, err := t.G.ForwardTape(tp, train, b, opt)
+	if err != nil {
+		return nil, err
+	}
+	res := &StepResult{Losses: losses, Fake: out.Img.Value, BoxesPred: out.BoxesPred.Value}
 	real := nn.Const(in.Images)
 	add("L1_pixel_loss", tp.L1Loss(out.Img, real), c.L1PixelLossWeight)
 	add("bbox_pred", tp.MSELoss(out.BoxesPred, nn.Const(in.Boxes)), c.BBoxPredLossWeight)
@@ -161,6 +166,23 @@ func (t *Trainer) Step(in *StepInput, train bool) (*StepResult, error) {
 		t.OptImg.Step()
 	}
 	return res, nil
+}
+
+// trainingOptions sets what the options of this program take from the
+// real batch: the instance indices from the true boxes' left-to-right
+// order, and the appearance vectors encoded from the real crops (a sample
+// of the encoder's Gaussian, its KL divergence from N(0, I) a loss term).
+func (t *Trainer) trainingOptions(tp *nn.Tape, in *StepInput, opt *Options, add func(string, *nn.Var, float32)) {
+	g, b := t.G, in.Batch
+	if k := g.Config.InstanceEmbeddings; k > 0 {
+		opt.Instances = InstanceIndex(b, in.Boxes, k)
+	}
+	if A := g.Config.AppearanceDim; A > 0 {
+		mu, logvar := g.EncodeAppearance(tp, in.Images, in.Boxes, b.ObjToImg)
+		eps := AppearanceNoise(in.Seed, b.ObjToImg, b.NumImages, A)
+		opt.appearance = tp.Reparameterize(mu, logvar, eps)
+		add("appearance_kl", tp.KLStdNormal(mu, logvar), t.Config.AppearanceKLWeight)
+	}
 }
 
 // gLoss is the generator's adversarial loss on fake scores.

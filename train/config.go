@@ -33,6 +33,12 @@ type Config struct {
 	// BoxBiasInit, when set, replaces the initial bias of the box net's
 	// last layer (x0, y0, x1, y1); see model.Generator.SetBoxBias.
 	BoxBiasInit []float64 `json:"box_bias_init,omitempty"`
+	// Options of this program beyond the release (model.Config), off at
+	// zero.
+	AppearanceDim      int     `json:"appearance_dim,omitempty"`
+	AppearanceKLWeight float64 `json:"appearance_kl_weight,omitempty"`
+	BoxSigmoid         bool    `json:"box_sigmoid,omitempty"`
+	InstanceEmbeddings int     `json:"instance_embeddings,omitempty"`
 
 	// Generator losses.
 	L1PixelLossWeight  float64 `json:"l1_pixel_loss_weight"`
@@ -86,6 +92,7 @@ func (c *Config) ModelConfig(v *model.Vocab) model.Config {
 		RefinementDims: append([]int(nil), c.RefinementDims...), Normalization: c.Normalization,
 		Activation: c.Activation, MaskSize: c.MaskSize, MLPNormalization: c.MLPNormalization,
 		LayoutNoiseDim: c.LayoutNoiseDim, Vocab: v,
+		AppearanceDim: c.AppearanceDim, BoxSigmoid: c.BoxSigmoid, InstanceEmbeddings: c.InstanceEmbeddings,
 	}
 }
 
@@ -113,6 +120,7 @@ func (c *Config) TrainConfig() model.TrainConfig {
 		BBoxPredLossWeight: float32(c.BBoxPredLossWeight), MaskLossWeight: float32(c.MaskLossWeight),
 		DiscriminatorLossWeight: float32(c.DiscriminatorLossWeight), DObjWeight: float32(c.DObjWeight),
 		DImgWeight: float32(c.DImgWeight), ACLossWeight: float32(c.ACLossWeight), GANLossType: c.GANLossType,
+		AppearanceKLWeight: float32(c.AppearanceKLWeight),
 	}
 }
 
@@ -142,7 +150,8 @@ func (c *Config) Validate() error {
 		v    float64
 	}{{"l1_pixel_loss_weight", c.L1PixelLossWeight}, {"bbox_pred_loss_weight", c.BBoxPredLossWeight},
 		{"mask_loss_weight", c.MaskLossWeight}, {"discriminator_loss_weight", c.DiscriminatorLossWeight},
-		{"d_obj_weight", c.DObjWeight}, {"d_img_weight", c.DImgWeight}, {"ac_loss_weight", c.ACLossWeight}} {
+		{"d_obj_weight", c.DObjWeight}, {"d_img_weight", c.DImgWeight}, {"ac_loss_weight", c.ACLossWeight},
+		{"appearance_kl_weight", c.AppearanceKLWeight}} {
 		if w.v < 0 || w.v > 1e6 || w.v != w.v {
 			return fmt.Errorf("--%s %g: want a weight in [0, 1e6]", w.name, w.v)
 		}
@@ -151,6 +160,9 @@ func (c *Config) Validate() error {
 	case "gan", "lsgan", "wgan":
 	default:
 		return fmt.Errorf("--gan_loss_type %q: want gan, lsgan or wgan", c.GANLossType)
+	}
+	if c.AppearanceDim > 0 && c.AppearanceKLWeight == 0 {
+		return fmt.Errorf("--appearance_dim %d needs --appearance_kl_weight above 0 (e.g. 0.01), or the vectors drawn at inference will not be those the generator learned from", c.AppearanceDim)
 	}
 	if c.MaskLossWeight > 0 && c.MaskSize == 0 {
 		return fmt.Errorf("--mask_loss_weight %g needs masks: set --mask_size above 0", c.MaskLossWeight)

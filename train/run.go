@@ -300,7 +300,8 @@ func (r *run) adoptModelConfig(mc model.Config) {
 		{"gconv_hidden_dim", c.GconvHiddenDim, mc.GconvHiddenDim}, {"gconv_num_layers", c.GconvNumLayers, mc.GconvNumLayers},
 		{"refinement_network_dims", c.RefinementDims, mc.RefinementDims}, {"normalization", c.Normalization, mc.Normalization},
 		{"activation", c.Activation, mc.Activation}, {"layout_noise_dim", c.LayoutNoiseDim, mc.LayoutNoiseDim},
-		{"mlp_normalization", c.MLPNormalization, mc.MLPNormalization}} {
+		{"mlp_normalization", c.MLPNormalization, mc.MLPNormalization}, {"appearance_dim", c.AppearanceDim, mc.AppearanceDim},
+		{"box_sigmoid", c.BoxSigmoid, mc.BoxSigmoid}, {"instance_embeddings", c.InstanceEmbeddings, mc.InstanceEmbeddings}} {
 		if r.o.SetFlags[d.flag] && fmt.Sprint(d.have) != fmt.Sprint(d.got) {
 			r.logf("warning: --%s %v ignored: %s has %v", d.flag, d.have, r.o.StartFrom, d.got)
 		}
@@ -308,6 +309,7 @@ func (r *run) adoptModelConfig(mc model.Config) {
 	c.ImageSize, c.MaskSize, c.EmbeddingDim, c.GconvDim = mc.ImageSize, mc.MaskSize, mc.EmbeddingDim, mc.GconvDim
 	c.GconvHiddenDim, c.GconvNumLayers, c.RefinementDims = mc.GconvHiddenDim, mc.GconvNumLayers, mc.RefinementDims
 	c.Normalization, c.Activation, c.LayoutNoiseDim, c.MLPNormalization = mc.Normalization, mc.Activation, mc.LayoutNoiseDim, mc.MLPNormalization
+	c.AppearanceDim, c.BoxSigmoid, c.InstanceEmbeddings = mc.AppearanceDim, mc.BoxSigmoid, mc.InstanceEmbeddings
 }
 
 // build makes the networks of a fresh run: random, or the generator of a

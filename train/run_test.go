@@ -128,11 +128,23 @@ func sameLosses(t *testing.T, got, want []Record) {
 // and compares every loss. The eval-mode switch falls in the second half,
 // so the fresh generator optimiser and the eval-mode flag go through the
 // checkpoint too.
-func TestResumeMatchesUninterrupted(t *testing.T) {
+func TestResumeMatchesUninterrupted(t *testing.T) { checkResume(t, func(*Config) {}) }
+
+// TestResumeWithOptionsMatchesUninterrupted: the same with this program's
+// model options on (the appearance encoder's weights and moments go
+// through the checkpoint with the generator's).
+func TestResumeWithOptionsMatchesUninterrupted(t *testing.T) {
+	checkResume(t, func(c *Config) {
+		c.AppearanceDim, c.AppearanceKLWeight, c.BoxSigmoid, c.InstanceEmbeddings = 4, 0.01, true, 3
+	})
+}
+
+func checkResume(t *testing.T, set func(*Config)) {
 	const n = 14
 	straight := t.TempDir()
 	o := tinyOptions(t, straight, n)
 	o.Config.EvalModeAfter = 10
+	set(&o.Config)
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -140,6 +152,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	resumed := t.TempDir()
 	o = tinyOptions(t, resumed, n/2)
 	o.Config.EvalModeAfter = 10
+	set(&o.Config)
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}

@@ -11,11 +11,14 @@ import (
 )
 
 func convert(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("convert", "Usage: sg2im convert [--dtype f16] [--generator_only] IN OUT.safetensors\n\n"+
-		"Converts a release checkpoint (legacy or zip PyTorch serialisation) or a safetensors file\n"+
-		"to safetensors, keeping the release's state-dict names and the discriminators when present.", stderr)
+	fs := newFlags("convert", "Usage: sg2im convert [--dtype f16] [--generator_only] [--appearance_scale S] IN OUT.safetensors\n\n"+
+		"Converts a checkpoint (a release .pt, legacy or zip PyTorch serialisation, or an\n"+
+		"sg2im .safetensors) to safetensors, keeping the release's state-dict names and the\n"+
+		"discriminators when present, unless --generator_only drops them (what generating\n"+
+		"needs: the app's and the widget's model file).", stderr)
 	dtype := fs.String("dtype", "f32", "store the weights as `type` f32, f16 or bf16 (half the size; values are rounded to nearest and computed in float32 after loading)")
 	generatorOnly := fs.Bool("generator_only", false, "leave the discriminators out (all that generating images needs)")
+	appScale := fs.Float64("appearance_scale", -1, "models with appearance vectors: record this standard deviation for the vectors drawn at inference (default: keep the file's)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -44,6 +47,11 @@ func convert(args []string, stdout, stderr io.Writer) error {
 	if *generatorOnly {
 		ck.DropDiscriminators()
 	}
+	if *appScale >= 0 {
+		if err := setAppearanceScale(ck, g, *appScale); err != nil {
+			return err
+		}
+	}
 	if err := ck.StoreFloatsAs(stored); err != nil {
 		return err
 	}
@@ -51,7 +59,9 @@ func convert(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d generator parameters as %s", out, g.NumParams(), stored)
-	if ck.DImg != nil || ck.DObj != nil {
+	if *generatorOnly {
+		fmt.Fprintf(stdout, ", discriminators left out")
+	} else if ck.DImg != nil || ck.DObj != nil {
 		fmt.Fprintf(stdout, ", discriminators kept")
 	}
 	if len(retired) > 0 {
@@ -106,4 +116,27 @@ func countValues(ts []weights.Tensor) int {
 		n += t.T.Numel()
 	}
 	return n
+}
+
+// setAppearanceScale records the inference scale of the appearance
+// vectors in the checkpoint's model_kwargs.
+func setAppearanceScale(ck *weights.Checkpoint, g *model.Generator, scale float64) error {
+	if g.Config.AppearanceDim == 0 {
+		return usageErr("--appearance_scale: this model has no appearance vectors (appearance_dim 0)")
+	}
+	if scale == 0 {
+		return usageErr("--appearance_scale 0: want a standard deviation above 0 (1 draws N(0, I))")
+	}
+	cfg := g.Config
+	cfg.AppearanceScale = scale
+	if err := cfg.Validate(); err != nil {
+		return usageErr("--appearance_scale %g: %v", scale, err)
+	}
+	var kw map[string]json.RawMessage
+	if err := json.Unmarshal(ck.ModelKwargs, &kw); err != nil {
+		return modelErr(fmt.Errorf("model_kwargs: %v", err))
+	}
+	kw["appearance_scale"], _ = json.Marshal(scale)
+	ck.ModelKwargs, _ = json.Marshal(kw)
+	return nil
 }

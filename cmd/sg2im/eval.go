@@ -36,6 +36,15 @@ from the graph alone. Reported:
   diversity                  mean |a - b| in [0,1] pixels between images of one
                              graph from two noise seeds
   box IoU                    predicted boxes against the scene's boxes
+  layout                     predicted boxes reaching past the frame; pairs of
+                             objects of one category whose boxes merge (IoU > 0.5),
+                             predicted and real
+  object FID                 Frechet distance between the classifier's penultimate
+                             features of generated object crops (true and predicted
+                             layout) and of the real crops of as many other
+                             held-out scenes; its floor, the evaluated scenes' real
+                             crops against the same reference, is reported beside it
+                             (use --n 300 or more: at least 2000 crops)
 
 The model and the classifier default to the shipped ones, built into the
 binary. --train_classifier trains the object classifier on crops of real

@@ -370,3 +370,73 @@ func TestChunkEndBoundsMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestConvertGeneratorOnly drops the shipped model's discriminators: the
+// file shrinks, inspect lists none, and the images are the same.
+func TestConvertGeneratorOnly(t *testing.T) {
+	dir := t.TempDir()
+	full := filepath.Join("..", "..", "weights", "shipped", "model.safetensors")
+	gen := filepath.Join(dir, "g.safetensors")
+	code, out, errs := sg2im("convert", "--generator_only", full, gen)
+	if code != 0 || !strings.Contains(out, "discriminators left out") {
+		t.Fatalf("convert: %d %s %s", code, out, errs)
+	}
+	a, b := fileSize(t, full), fileSize(t, gen)
+	if b >= a {
+		t.Errorf("generator-only file %d bytes, the full one %d", b, a)
+	}
+	if _, out, _ := sg2im("inspect", gen); strings.Contains(out, "d_img") || strings.Contains(out, "d_obj") {
+		t.Errorf("inspect lists discriminators:\n%s", out)
+	}
+	draw := func(model, out string) []byte {
+		if code, _, errs := sg2im("generate", "--model", model, "--graphs", testdata("graphs/sheep.json"), "--out", out, "--seed", "3"); code != 0 {
+			t.Fatalf("generate: %d %s", code, errs)
+		}
+		img, err := os.ReadFile(filepath.Join(out, "img000000.png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img
+	}
+	if !bytes.Equal(draw(full, filepath.Join(dir, "a")), draw(gen, filepath.Join(dir, "b"))) {
+		t.Error("the generator-only file draws another image")
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
+}
+
+// TestConvertAppearanceScale: recorded in a model with appearance vectors,
+// refused for one without.
+func TestConvertAppearanceScale(t *testing.T) {
+	dir := t.TempDir()
+	g, err := model.New(model.Config{
+		ImageSize: [2]int{16, 16}, EmbeddingDim: 8, GconvDim: 8, GconvHiddenDim: 8, GconvNumLayers: 1,
+		GconvPooling: "avg", RefinementDims: []int{4}, Normalization: "batch", Activation: "leakyrelu-0.2",
+		MLPNormalization: "none", Vocab: model.NewVocab([]string{"sky"}, []string{"above"}), AppearanceDim: 2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kw, _ := json.Marshal(g.Config)
+	in, out := filepath.Join(dir, "a.safetensors"), filepath.Join(dir, "b.safetensors")
+	if err := (&weights.Checkpoint{ModelKwargs: kw, Model: g.State()}).Save(in); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := sg2im("convert", "--appearance_scale", "0.7", in, out); code != 0 {
+		t.Fatalf("convert: %d %s", code, errs)
+	}
+	if _, info, _ := sg2im("inspect", out); !strings.Contains(info, `"appearance_scale": 0.7`) {
+		t.Errorf("inspect does not show the scale:\n%s", info)
+	}
+	full := filepath.Join("..", "..", "weights", "shipped", "model.safetensors")
+	if code, _, errs := sg2im("convert", "--appearance_scale", "0.7", full, out); code != exitUsage || !strings.Contains(errs, "no appearance vectors") {
+		t.Errorf("scale for a model without appearance vectors: %d %s", code, errs)
+	}
+}

@@ -179,6 +179,15 @@ func mergeBoolValues(fs *flag.FlagSet, args []string) []string {
 	return out
 }
 
+// registerModelOptions adds the flags of the model options beyond the
+// release, all off by default.
+func registerModelOptions(fs *flag.FlagSet, cfg *train.Config) {
+	fs.IntVar(&cfg.AppearanceDim, "appearance_dim", 0, "per-object appearance vector width, encoded from the real crops at training, drawn from the seed at inference (0: none, as the release)")
+	fs.Float64Var(&cfg.AppearanceKLWeight, "appearance_kl_weight", 0, "weight of the appearance vectors' KL divergence from N(0, I), e.g. 0.01 (needed with --appearance_dim)")
+	fs.BoolVar(&cfg.BoxSigmoid, "box_sigmoid", false, "end the box net in a sigmoid, keeping boxes inside the image (default the release's ReLU)")
+	fs.IntVar(&cfg.InstanceEmbeddings, "instance_embeddings", 0, "learned embeddings of an object's instance index among its category (0: none)")
+}
+
 func trainCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("train", trainSynopsis, stderr)
 	cfg := train.DefaultConfig()
@@ -279,6 +288,7 @@ func registerTrainFlags(fs *flag.FlagSet, cfg *train.Config, tf *trainFlags, ima
 	fs.StringVar(&cfg.Normalization, "normalization", cfg.Normalization, "generator normalization: batch, instance or none")
 	fs.StringVar(&cfg.Activation, "activation", cfg.Activation, "generator activation: relu, leakyrelu or leakyrelu-<slope>")
 	fs.IntVar(&cfg.LayoutNoiseDim, "layout_noise_dim", cfg.LayoutNoiseDim, "layout noise channels")
+	registerModelOptions(fs, cfg)
 
 	fs.Float64Var(&cfg.L1PixelLossWeight, "l1_pixel_loss_weight", cfg.L1PixelLossWeight, "weight of the L1 pixel loss")
 	fs.Float64Var(&cfg.BBoxPredLossWeight, "bbox_pred_loss_weight", cfg.BBoxPredLossWeight, "weight of the box regression loss")
