@@ -67,7 +67,7 @@ func (e *Engine) Load(name string, data []byte) (*protocol.ModelInfo, error) {
 		Name: name, Format: ck.Format,
 		Objects: cfg.Vocab.Objects(), Predicates: cfg.Vocab.Predicates(),
 		ImageSize: cfg.ImageSize, MaskSize: cfg.MaskSize,
-		Params: g.NumParams(), Warnings: warnings,
+		Params: g.NumParams(), AppearanceDim: cfg.AppearanceDim, Warnings: warnings,
 	}
 	return e.info, nil
 }
@@ -152,6 +152,9 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 			}
 		}
 	}
+	if opt.Appearance, err = e.looks(req, b, count); err != nil {
+		return nil, err
+	}
 	tEncode := time.Now()
 	out, err := e.g.Forward(b, opt)
 	if err != nil {
@@ -189,6 +192,27 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 		"deprocess": ms(time.Since(tForward)),
 	}
 	return res, nil
+}
+
+// looks builds the appearance vectors of a request with per-object
+// appearance seeds (nil without them): each copy of the graph gets the
+// seeds, its __image__ the image's draw.
+func (e *Engine) looks(req *protocol.GenerateRequest, b *model.Batch, count int) (*nn.Tensor, error) {
+	if req.AppearanceSeeds == nil {
+		return nil, nil
+	}
+	if e.g.Config.AppearanceDim == 0 {
+		return nil, &InputError{"appearance_seeds", -1, fmt.Errorf("this model has no per-object appearance, so an object's look cannot be drawn anew; leave the appearance seeds out")}
+	}
+	nObj := len(b.Objs)/count - 1
+	if len(req.AppearanceSeeds) != nObj {
+		return nil, &InputError{"appearance_seeds", -1, fmt.Errorf("%d appearance seeds for %d objects; give one per object (null for the image's draw)", len(req.AppearanceSeeds), nObj)}
+	}
+	looks := make([]*uint64, len(b.Objs))
+	for i := 0; i < count; i++ {
+		copy(looks[i*(nObj+1):], req.AppearanceSeeds)
+	}
+	return e.g.AppearanceWithLooks(req.Seed, b, looks), nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -101,3 +101,44 @@ func InstanceIndex(b *Batch, boxes *nn.Tensor, k int) []int {
 	}
 	return idx
 }
+
+// lookStream tells an object's own appearance stream (ObjectAppearance)
+// from the image streams of AppearanceNoise.
+const lookStream = 0x10c5eed
+
+// ObjectAppearance draws one object's appearance vector of width a from
+// its own seed: an editor's "new look" for that object alone, whatever
+// the image's seed and the other objects.
+func ObjectAppearance(seed uint64, a int) []float32 {
+	r := rand.New(rand.NewPCG(seed, lookStream))
+	z := make([]float32, a)
+	for j := range z {
+		z[j] = float32(r.NormFloat64())
+	}
+	return z
+}
+
+// AppearanceWithLooks is the appearance vectors (O, AppearanceDim) of an
+// eval-mode pass with seed: as Forward draws them, except that an object o
+// with looks[o] set takes ObjectAppearance(*looks[o]) instead; the others
+// keep theirs. Both are scaled by Config.AppearanceScale. looks has one
+// entry per object of b (nil: the image's draw). It returns nil for a
+// model without appearance vectors.
+func (g *Generator) AppearanceWithLooks(seed uint64, b *Batch, looks []*uint64) *nn.Tensor {
+	A := g.Config.AppearanceDim
+	if A == 0 {
+		return nil
+	}
+	t := AppearanceNoise(seed, b.ObjToImg, b.NumImages, A)
+	for o, s := range looks {
+		if s != nil && o < len(b.ObjToImg) {
+			copy(t.Data[o*A:(o+1)*A], ObjectAppearance(*s, A))
+		}
+	}
+	if sc := float32(g.Config.AppearanceScale); sc != 0 && sc != 1 {
+		for i := range t.Data {
+			t.Data[i] *= sc
+		}
+	}
+	return t
+}

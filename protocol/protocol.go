@@ -68,6 +68,12 @@ type GenerateRequest struct {
 	// (true) and which objects keep their predicted box (false): an
 	// editor's pinned boxes. One per object. Optional, so Version stays 1.
 	Pinned []bool `json:"pinned,omitempty"`
+	// AppearanceSeeds, for a model with appearance vectors
+	// (ModelInfo.AppearanceDim > 0), give objects a look of their own: one
+	// entry per object of Graph, null for the look the image's seed draws,
+	// a number for the object's own (model.ObjectAppearance), the same in
+	// every image of the request. Optional, so Version stays 1.
+	AppearanceSeeds []*uint64 `json:"appearance_seeds,omitempty"`
 	// Replaceable marks a request that a newer replaceable generate request
 	// makes stale: the engine skips it if that one is already waiting,
 	// answering with kind "cancelled". Optional, so Version stays 1.
@@ -130,8 +136,8 @@ type Response struct {
 	Bench    *BenchResult `json:"bench,omitempty"`
 	Error    string       `json:"error,omitempty"`
 	// Field names the request field at fault, for inline display
-	// ("objects", "relationships", "text", "boxes", "model"); empty when
-	// unknown. Any fault in a graph given as Text is "text".
+	// ("objects", "relationships", "text", "boxes", "appearance_seeds",
+	// "model"); empty when unknown. Any fault in a graph given as Text is "text".
 	Field string `json:"field,omitempty"`
 	// Index, when set, is the object or relationship at fault within
 	// Field ("objects" or "relationships"), counted from 0.
@@ -156,7 +162,10 @@ type ModelInfo struct {
 	ImageSize  [2]int   `json:"image_size"` // H, W
 	MaskSize   int      `json:"mask_size"`
 	Params     int      `json:"params"`
-	Warnings   []string `json:"warnings,omitempty"`
+	// AppearanceDim > 0 says the model gives each object an appearance
+	// vector, so that one object's look can be drawn anew.
+	AppearanceDim int      `json:"appearance_dim,omitempty"`
+	Warnings      []string `json:"warnings,omitempty"`
 }
 
 // ImagesInfo holds generated images and the layout they were drawn from.
