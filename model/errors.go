@@ -35,7 +35,7 @@ const (
 // than guess from the message.
 type GraphError struct {
 	Kind  ErrorKind
-	Field string // FieldObjects, FieldRelationships, FieldText, or "" for the graph as a whole
+	Field string // FieldObjects, FieldRelationships, FieldText, a Scene's FieldSeed, FieldBoxes, FieldAppearanceSeeds, or "" for the graph as a whole
 	Graph int    // which graph of a list, -1 when there is one or it is not known
 	Index int    // the object or relationship at fault, -1 for none or in text
 	Err   error  // the problem in words
@@ -64,6 +64,10 @@ func (e *GraphError) itemName() string {
 		return "object"
 	case FieldRelationships:
 		return "relationship"
+	case FieldBoxes:
+		return "box"
+	case FieldAppearanceSeeds:
+		return "appearance seed"
 	}
 	return "item"
 }
@@ -146,6 +150,12 @@ func describeTypeError(te *json.UnmarshalTypeError) (field, msg string) {
 		return FieldObjects, fmt.Sprintf("each object must be a word in quotes, like \"sheep\"; found %s", found)
 	case last == FieldRelationships:
 		return FieldRelationships, fmt.Sprintf("\"relationships\" must be a list of [subject index, \"predicate\", object index]; found %s", found)
+	case last == FieldSeed:
+		return FieldSeed, fmt.Sprintf("\"seed\" must be a whole number from 0 to %d; found %s", uint64(1<<64-1), found)
+	case last == FieldBoxes:
+		return FieldBoxes, fmt.Sprintf("\"boxes\" must be a list of [x0, y0, x1, y1] or null, one per object; found %s", found)
+	case last == FieldAppearanceSeeds:
+		return FieldAppearanceSeeds, fmt.Sprintf("\"appearance_seeds\" must be a list of whole numbers or null, one per object; found %s", found)
 	}
 	return "", fmt.Sprintf("a scene graph must be a JSON object {\"objects\": [...], \"relationships\": [...]}; found %s", found)
 }

@@ -75,7 +75,17 @@ func ParseGraphs(data []byte) ([]SceneGraph, error) {
 	return graphs, nil
 }
 
-func parseGraphs(data []byte) ([]SceneGraph, error) {
+func parseGraphs(data []byte) ([]SceneGraph, error) { return parseList[SceneGraph](data) }
+
+// checked is a graph, or a Scene, that can check itself.
+type checked[T any] interface {
+	*T
+	Check() error
+}
+
+// parseList reads one T or a JSON list of them, strictly (no unknown
+// fields), and checks each.
+func parseList[T any, PT checked[T]](data []byte) ([]T, error) {
 	if len(data) > MaxGraphBytes {
 		return nil, graphErr(ErrTooMany, "", -1, "%d bytes, at most %d MiB at a time; split the file", len(data), MaxGraphBytes>>20)
 	}
@@ -83,15 +93,15 @@ func parseGraphs(data []byte) ([]SceneGraph, error) {
 	if len(data) == 0 {
 		return nil, graphErr(ErrEmpty, "", -1, "empty input; want a JSON object {\"objects\": [...], \"relationships\": [...]} or a list of them")
 	}
-	var graphs []SceneGraph
+	var graphs []T
 	var err error
 	list := data[0] == '['
 	if list {
-		graphs, err = decodeGraphList(data)
+		graphs, err = decodeList[T](data)
 	} else {
-		var g SceneGraph
+		var g T
 		err = strictUnmarshal(data, &g)
-		graphs = []SceneGraph{g}
+		graphs = []T{g}
 	}
 	if errors.Is(err, errTooManyGraphs) {
 		return nil, graphErr(ErrTooMany, "", -1, "%v", err)
@@ -103,7 +113,7 @@ func parseGraphs(data []byte) ([]SceneGraph, error) {
 		return nil, graphErr(ErrEmpty, "", -1, "the list is empty; give at least one graph")
 	}
 	for i := range graphs {
-		if err := graphs[i].Check(); err != nil {
+		if err := PT(&graphs[i]).Check(); err != nil {
 			if list {
 				return nil, inGraph(err, i)
 			}
@@ -116,20 +126,20 @@ func parseGraphs(data []byte) ([]SceneGraph, error) {
 // errTooManyGraphs stops decoding a list at its (MaxGraphs+1)-th graph.
 var errTooManyGraphs = fmt.Errorf("more than %d graphs, at most %d at a time", MaxGraphs, MaxGraphs)
 
-// decodeGraphList decodes a JSON list of graphs one by one, so that a list
+// decodeList decodes a JSON list of graphs one by one, so that a list
 // too long is refused before it is all in memory.
-func decodeGraphList(data []byte) ([]SceneGraph, error) {
+func decodeList[T any](data []byte) ([]T, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if _, err := dec.Token(); err != nil { // the '['
 		return nil, err
 	}
-	var graphs []SceneGraph
+	var graphs []T
 	for dec.More() {
 		if len(graphs) == MaxGraphs {
 			return nil, errTooManyGraphs
 		}
-		var g SceneGraph
+		var g T
 		if err := dec.Decode(&g); err != nil {
 			return nil, err
 		}
