@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"slices"
 	"strings"
 
 	"github.com/sg2im-go/sg2im/model"
@@ -37,6 +38,11 @@ import (
 // Graph is one scene graph: objects, and relationships
 // [subject index, "predicate", object index] between them.
 type Graph = model.SceneGraph
+
+// Scene is a Graph as the app's Export JSON saves it, with the seed it was
+// drawn with, its pinned boxes (null where the model places an object)
+// and its objects' own appearance seeds, each optional.
+type Scene = model.Scene
 
 // Relationship is one triple of a Graph.
 type Relationship = model.Relationship
@@ -134,6 +140,47 @@ func (m *Model) Parse(text string) ([]Graph, error) {
 	return []Graph{g}, nil
 }
 
+// ParseScenes reads what Parse reads, and also the app's exported scenes
+// (Scene: a graph with "seed", "boxes" and "appearance_seeds"), which
+// GenerateScenes draws as the app drew them. Faults are *GraphError.
+func (m *Model) ParseScenes(text string) ([]Scene, error) {
+	t := strings.TrimSpace(text)
+	if !strings.HasPrefix(t, "{") && !strings.HasPrefix(t, "[") {
+		g, err := m.g.Config.Vocab.ParseText(t)
+		if err != nil {
+			return nil, err
+		}
+		return []Scene{{SceneGraph: g}}, nil
+	}
+	scenes, err := model.ParseScenes([]byte(t))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := model.Encode(graphsOf(scenes), m.g.Config.Vocab); err != nil {
+		if len(scenes) == 1 {
+			return nil, alone(err)
+		}
+		return nil, err
+	}
+	if m.g.Config.AppearanceDim == 0 {
+		for i, s := range scenes {
+			if s.AppearanceSeeds != nil {
+				return nil, &GraphError{Kind: model.ErrShape, Field: model.FieldAppearanceSeeds, Graph: i, Index: -1,
+					Err: errors.New("this model has no per-object appearance; remove \"appearance_seeds\" or use the model the scene was made with")}
+			}
+		}
+	}
+	return scenes, nil
+}
+
+func graphsOf(scenes []Scene) []Graph {
+	gs := make([]Graph, len(scenes))
+	for i, s := range scenes {
+		gs[i] = s.SceneGraph
+	}
+	return gs
+}
+
 // Options change how Generate draws.
 type Options struct {
 	// Seed draws the layout noise: image i of a call uses Seed+i.
@@ -180,6 +227,19 @@ const batchSize = 8
 
 // Generate draws one image per graph.
 func (m *Model) Generate(graphs []Graph, opt Options) ([]Image, error) {
+	scenes := make([]Scene, len(graphs))
+	for i, g := range graphs {
+		scenes[i].SceneGraph = g
+	}
+	return m.GenerateScenes(scenes, opt)
+}
+
+// GenerateScenes draws one image per scene: scene i with its own seed
+// when it has one, else Options.Seed+i; with its pinned boxes and its
+// objects' own appearance seeds. The pixels are those the app draws for
+// the scene it exported. Options.Boxes, when set, replace all boxes.
+func (m *Model) GenerateScenes(scenes []Scene, opt Options) ([]Image, error) {
+	graphs := graphsOf(scenes)
 	if opt.Noise != nil && len(opt.Noise) != len(graphs) {
 		return nil, fmt.Errorf("sg2im: %d noise entries for %d graphs", len(opt.Noise), len(graphs))
 	}
@@ -192,7 +252,7 @@ func (m *Model) Generate(graphs []Graph, opt Options) ([]Image, error) {
 	out := make([]Image, 0, len(graphs))
 	for start := 0; start < len(graphs); start += batchSize {
 		end := min(start+batchSize, len(graphs))
-		imgs, err := m.generateBatch(graphs[start:end], start, opt)
+		imgs, err := m.generateBatch(scenes[start:end], start, opt)
 		if err != nil {
 			return nil, err
 		}
@@ -202,12 +262,23 @@ func (m *Model) Generate(graphs []Graph, opt Options) ([]Image, error) {
 }
 
 // generateBatch draws graphs, which start at index start of the call.
-func (m *Model) generateBatch(graphs []Graph, start int, opt Options) ([]Image, error) {
+func (m *Model) generateBatch(scenes []Scene, start int, opt Options) ([]Image, error) {
+	graphs := graphsOf(scenes)
 	b, err := model.Encode(graphs, m.g.Config.Vocab)
 	if err != nil {
 		return nil, inBatch(err, start)
 	}
-	mo := model.Options{Seed: opt.Seed + uint64(start)}
+	if err := m.checkScenes(scenes, start); err != nil {
+		return nil, err
+	}
+	seeds := make([]uint64, len(scenes))
+	for i, s := range scenes {
+		seeds[i] = opt.Seed + uint64(start+i)
+		if s.Seed != nil {
+			seeds[i] = *s.Seed
+		}
+	}
+	mo := m.g.SceneOptions(scenes, seeds, b)
 	if opt.Noise != nil {
 		if mo.Noise, err = m.noise(opt.Noise[start : start+len(graphs)]); err != nil {
 			return nil, err
@@ -217,6 +288,7 @@ func (m *Model) generateBatch(graphs []Graph, start int, opt Options) ([]Image, 
 		if mo.Boxes, err = boxes(graphs, opt.Boxes[start:start+len(graphs)], start); err != nil {
 			return nil, err
 		}
+		mo.Pinned = nil
 	}
 	out, err := m.g.Forward(b, mo)
 	if err != nil {
@@ -224,13 +296,18 @@ func (m *Model) generateBatch(graphs []Graph, start int, opt Options) ([]Image, 
 	}
 	layout := out.BoxesPred
 	if mo.Boxes != nil {
-		layout = mo.Boxes
+		layout = nn.FromData(slices.Clone(layout.Data), layout.Shape...)
+		for o := range len(b.Objs) {
+			if mo.Pinned == nil || mo.Pinned[o] {
+				copy(layout.Data[o*4:(o+1)*4], mo.Boxes.Data[o*4:])
+			}
+		}
 	}
 	M := m.g.Config.MaskSize
 	imgs := make([]Image, len(graphs))
 	o := 0 // the graph's first object in the batch
 	for i, rgba := range model.Deprocess(out.Img) {
-		im := Image{Graph: graphs[i], Seed: mo.Seed + uint64(i), RGBA: rgba, MaskSize: M}
+		im := Image{Graph: graphs[i], Seed: seeds[i], RGBA: rgba, MaskSize: M}
 		for j := range graphs[i].Objects {
 			im.Boxes = append(im.Boxes, [4]float32(layout.Data[(o+j)*4:][:4]))
 			if out.MasksPred != nil {
@@ -241,6 +318,24 @@ func (m *Model) generateBatch(graphs []Graph, start int, opt Options) ([]Image, 
 		o += len(graphs[i].Objects) + 1 // and its __image__
 	}
 	return imgs, nil
+}
+
+// checkScenes checks the scenes' boxes and appearance seeds, and refuses
+// appearance seeds for a model without appearance vectors.
+func (m *Model) checkScenes(scenes []Scene, start int) error {
+	for i := range scenes {
+		if err := scenes[i].Check(); err != nil {
+			var ge *GraphError
+			if errors.As(err, &ge) {
+				return ge.InGraph(start + i)
+			}
+			return err
+		}
+		if scenes[i].AppearanceSeeds != nil && m.g.Config.AppearanceDim == 0 {
+			return fmt.Errorf("sg2im: scene %d has appearance seeds, but this model has no per-object appearance; remove them or use the model the scene was made with", start+i)
+		}
+	}
+	return nil
 }
 
 // alone drops the graph number from the error of a single graph.

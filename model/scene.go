@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/sg2im-go/sg2im/nn"
 )
 
 // Scene is a scene graph as the app's Export JSON saves it: the release's
@@ -100,4 +102,48 @@ func (s *Scene) Pins() (boxes [][4]float32, pinned []bool) {
 		boxes[i], pinned[i] = *b, true
 	}
 	return boxes, pinned
+}
+
+// SceneOptions are the Options that draw scenes, encoded as one batch b
+// in order, scene i from seeds[i] (its layout noise and appearance
+// vectors as a pass with Seed seeds[i] draws them alone), with its pinned
+// boxes and its objects' own appearance seeds.
+func (g *Generator) SceneOptions(scenes []Scene, seeds []uint64, b *Batch) Options {
+	opt := Options{Seed: seeds[0]}
+	consecutive, looks, pins := true, false, false
+	for i, s := range scenes {
+		consecutive = consecutive && seeds[i] == seeds[0]+uint64(i)
+		looks = looks || s.AppearanceSeeds != nil
+		_, p := s.Pins()
+		pins = pins || p != nil
+	}
+	cfg := &g.Config
+	if Z := cfg.LayoutNoiseDim; Z > 0 && !consecutive {
+		per := make([]*nn.Tensor, len(scenes))
+		for i := range scenes {
+			per[i] = Noise(seeds[i], 1, Z, cfg.ImageSize[0], cfg.ImageSize[1])
+		}
+		opt.Noise = nn.Concat(0, per...)
+	}
+	if cfg.AppearanceDim > 0 && (looks || !consecutive) {
+		per := make([]*nn.Tensor, len(scenes))
+		for i, s := range scenes {
+			alone := &Batch{ObjToImg: make([]int, len(s.Objects)+1), NumImages: 1}
+			per[i] = g.AppearanceWithLooks(seeds[i], alone, s.AppearanceSeeds)
+		}
+		opt.Appearance = nn.Concat(0, per...)
+	}
+	if pins {
+		opt.Boxes, opt.Pinned = nn.New(len(b.Objs), 4), make([]bool, len(b.Objs))
+		o := 0 // the scene's first object in the batch
+		for _, s := range scenes {
+			boxes, pinned := s.Pins()
+			for j := range pinned {
+				copy(opt.Boxes.Data[(o+j)*4:], boxes[j][:])
+				opt.Pinned[o+j] = pinned[j]
+			}
+			o += len(s.Objects) + 1 // and its __image__, as predicted
+		}
+	}
+	return opt
 }

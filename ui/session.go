@@ -1,9 +1,9 @@
 package ui
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"reflect"
@@ -23,6 +23,9 @@ type Session struct {
 	// in its box; the others where the model puts them.
 	Boxes  [][4]float32
 	Pinned []bool
+	// Looks are the objects' own appearance seeds (models with appearance
+	// vectors): an object without one takes the look the seed draws.
+	Looks map[int]uint64
 }
 
 // Clone copies s deeply, so history entries never share slices.
@@ -32,6 +35,7 @@ func (s Session) Clone() Session {
 	c.Graph.Relationships = slices.Clone(s.Graph.Relationships)
 	c.Boxes = slices.Clone(s.Boxes)
 	c.Pinned = slices.Clone(s.Pinned)
+	c.Looks = maps.Clone(s.Looks)
 	return c
 }
 
@@ -39,7 +43,62 @@ func (s Session) Clone() Session {
 func (s Session) Equal(o Session) bool {
 	return s.Seed == o.Seed && slices.Equal(s.Graph.Objects, o.Graph.Objects) &&
 		slices.Equal(s.Graph.Relationships, o.Graph.Relationships) &&
-		reflect.DeepEqual(s.pins(), o.pins())
+		reflect.DeepEqual(s.pins(), o.pins()) && maps.Equal(s.Looks, o.Looks)
+}
+
+// NewLook gives object i a look of its own, drawn from seed.
+func (s *Session) NewLook(i int, seed uint64) {
+	if i < 0 || i >= len(s.Graph.Objects) {
+		return
+	}
+	if s.Looks == nil {
+		s.Looks = map[int]uint64{}
+	}
+	s.Looks[i] = seed
+}
+
+// SwapLooks follows objects i and j changing places.
+func (s *Session) SwapLooks(i, j int) {
+	li, iok := s.Looks[i]
+	lj, jok := s.Looks[j]
+	delete(s.Looks, i)
+	delete(s.Looks, j)
+	if iok {
+		s.NewLook(j, li)
+	}
+	if jok {
+		s.NewLook(i, lj)
+	}
+}
+
+// RemoveLook follows object i's removal: the objects after it move up.
+// Call it before the object is gone from the graph.
+func (s *Session) RemoveLook(i int) {
+	old := s.Looks
+	s.Looks = nil
+	for k, v := range old {
+		switch {
+		case k < i:
+			s.NewLook(k, v)
+		case k > i:
+			s.NewLook(k-1, v)
+		}
+	}
+}
+
+// AppearanceSeeds returns the looks as a generate request takes them: nil
+// without any, else one per object (nil for the seed's draw).
+func (s Session) AppearanceSeeds() []*uint64 {
+	var out []*uint64
+	for i := range s.Graph.Objects {
+		if v, ok := s.Looks[i]; ok {
+			if out == nil {
+				out = make([]*uint64, len(s.Graph.Objects))
+			}
+			out[i] = &v
+		}
+	}
+	return out
 }
 
 // pins maps pinned object indices to their boxes.
@@ -91,13 +150,13 @@ func (s *Session) Unpin(i int) {
 	}
 }
 
-// KeepPins carries the pins over after the objects changed from old (a
+// KeepPins carries the pins and looks over after the objects changed from old (a
 // scene retyped): a pin follows its object's name as the one-line syntax
 // writes it (sheep, sheep#2), wherever the object now stands.
 func (s *Session) KeepPins(old []string) {
-	pins := s.pins()
-	s.Boxes, s.Pinned = nil, nil
-	if len(pins) == 0 {
+	pins, looks := s.pins(), s.Looks
+	s.Boxes, s.Pinned, s.Looks = nil, nil, nil
+	if len(pins) == 0 && len(looks) == 0 {
 		return
 	}
 	now := map[string]int{}
@@ -105,11 +164,21 @@ func (s *Session) KeepPins(old []string) {
 		now[ref] = j
 	}
 	oldRefs := refsOf(old)
+	at := func(i int) (int, bool) {
+		if i >= len(oldRefs) {
+			return 0, false
+		}
+		j, ok := now[oldRefs[i]]
+		return j, ok
+	}
 	for i, b := range pins {
-		if i < len(oldRefs) {
-			if j, ok := now[oldRefs[i]]; ok {
-				s.Pin(j, b)
-			}
+		if j, ok := at(i); ok {
+			s.Pin(j, b)
+		}
+	}
+	for i, v := range looks {
+		if j, ok := at(i); ok {
+			s.NewLook(j, v)
 		}
 	}
 }
@@ -128,8 +197,9 @@ func (s Session) Request() ([][4]float32, []bool) {
 const maxFragment = 1 << 16
 
 // Fragment writes s for the address after '#': the scene in the one-line
-// syntax when that reads back exactly (else as JSON), the seed and the
-// pinned boxes, e.g. scene=sheep+inside+grass;sky+above+grass&seed=3&pin=0:0.100,0.500,0.400,0.900
+// syntax when that reads back exactly (else as JSON), the seed, the
+// pinned boxes and the objects' own looks, e.g.
+// scene=sheep+inside+grass;sky+above+grass&seed=3&pin=0:0.1,0.5,0.4,0.9&look=1:17
 func (s Session) Fragment(preds []string) string {
 	var parts []string
 	text := model.FormatText(s.Graph)
@@ -150,6 +220,15 @@ func (s Session) Fragment(preds []string) string {
 	}
 	if len(pins) > 0 {
 		parts = append(parts, "pin="+strings.Join(pins, ";"))
+	}
+	var looks []string
+	for i, v := range s.AppearanceSeeds() {
+		if v != nil {
+			looks = append(looks, fmt.Sprintf("%d:%d", i, *v))
+		}
+	}
+	if len(looks) > 0 {
+		parts = append(parts, "look="+strings.Join(looks, ";"))
 	}
 	return strings.Join(parts, "&")
 }
@@ -205,6 +284,11 @@ func ParseFragment(frag string, preds []string) (s Session, ok bool, err error) 
 			return s, false, fmt.Errorf("the pinned boxes in the address: %v", err)
 		}
 	}
+	if v := vals["look"]; v != "" {
+		if err := s.parseLooks(v); err != nil {
+			return s, false, fmt.Errorf("the objects' looks in the address: %v", err)
+		}
+	}
 	return s, true, nil
 }
 
@@ -236,6 +320,23 @@ func (s *Session) parsePins(v string) error {
 	return nil
 }
 
+// parseLooks reads "i:seed;j:seed".
+func (s *Session) parseLooks(v string) error {
+	for _, p := range strings.Split(v, ";") {
+		is, seed, ok := strings.Cut(p, ":")
+		i, err := strconv.Atoi(is)
+		if !ok || err != nil || i < 0 || i >= len(s.Graph.Objects) {
+			return fmt.Errorf("%q does not start with an object number (0 to %d) and ':'", p, len(s.Graph.Objects)-1)
+		}
+		n, err := strconv.ParseUint(seed, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q: %q is not a whole number ≥ 0", p, seed)
+		}
+		s.NewLook(i, n)
+	}
+	return nil
+}
+
 func checkBox(b [4]float32) error {
 	for _, v := range b {
 		if !(v >= 0 && v <= 1) {
@@ -248,18 +349,12 @@ func checkBox(b [4]float32) error {
 	return nil
 }
 
-// sessionFile is Export JSON's format: the release's scene graph with
-// the seed and the pinned boxes (null where the model places the object).
-type sessionFile struct {
-	Objects       []string             `json:"objects"`
-	Relationships []model.Relationship `json:"relationships"`
-	Seed          *uint64              `json:"seed,omitempty"`
-	Boxes         []*[4]float32        `json:"boxes,omitempty"`
-}
-
-// MarshalSession writes s as Export JSON saves it.
+// MarshalSession writes s as Export JSON saves it: the release's scene
+// graph with the seed, the pinned boxes (null where the model places the
+// object) and the objects' own looks (model.Scene, which `sg2im generate`
+// reads too).
 func MarshalSession(s Session) []byte {
-	f := sessionFile{Objects: s.Graph.Objects, Relationships: s.Graph.Relationships, Seed: &s.Seed}
+	f := model.Scene{SceneGraph: s.Graph, Seed: &s.Seed, AppearanceSeeds: s.AppearanceSeeds()}
 	if f.Relationships == nil {
 		f.Relationships = []model.Relationship{}
 	}
@@ -277,44 +372,27 @@ func MarshalSession(s Session) []byte {
 // scene graphs (the first graph is taken; n says how many there were).
 // hasSeed says whether the file set the seed.
 func ParseSession(data []byte) (s Session, n int, hasSeed bool, err error) {
-	data = bytes.TrimSpace(data)
-	if len(data) > 0 && data[0] == '{' {
-		var f sessionFile
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		if dec.Decode(&f) == nil && (f.Seed != nil || f.Boxes != nil) {
-			return f.session()
-		}
-	}
-	gs, err := model.ParseGraphs(data)
+	scenes, err := model.ParseScenes(data)
 	if err != nil {
 		return s, 0, false, err
 	}
-	return Session{Graph: gs[0]}, len(gs), false, nil
-}
-
-func (f sessionFile) session() (s Session, n int, hasSeed bool, err error) {
-	s.Graph = model.SceneGraph{Objects: f.Objects, Relationships: f.Relationships}
-	if err := s.Graph.Check(); err != nil {
-		return s, 0, false, fmt.Errorf("scene graphs: %v", err)
+	f := scenes[0]
+	s.Graph = f.SceneGraph
+	if s.Graph.Relationships == nil {
+		s.Graph.Relationships = []model.Relationship{}
 	}
 	if f.Seed != nil {
 		s.Seed, hasSeed = *f.Seed, true
 	}
-	if f.Boxes != nil && len(f.Boxes) != len(f.Objects) {
-		return s, 0, false, fmt.Errorf("boxes: %d for %d objects; give one per object (null where the model places it)", len(f.Boxes), len(f.Objects))
-	}
 	for i, b := range f.Boxes {
-		if b == nil {
-			continue
+		if b != nil {
+			s.Pin(i, *b)
 		}
-		if err := checkBox(*b); err != nil {
-			return s, 0, false, fmt.Errorf("box %d: %v", i, err)
+	}
+	for i, v := range f.AppearanceSeeds {
+		if v != nil {
+			s.NewLook(i, *v)
 		}
-		s.Pin(i, *b)
 	}
-	if s.Graph.Relationships == nil {
-		s.Graph.Relationships = []model.Relationship{}
-	}
-	return s, 1, hasSeed, nil
+	return s, len(scenes), hasSeed, nil
 }

@@ -62,6 +62,7 @@ func TestParseFragmentErrors(t *testing.T) {
 func FuzzParseFragment(f *testing.F) {
 	f.Add(sheepSession().Fragment(testPreds))
 	f.Add("graph=%7B%22objects%22%3A%5B%22sky%22%5D%7D&pin=0:0,0,1,1")
+	f.Add("scene=sky;+sea&look=1:17")
 	f.Fuzz(func(t *testing.T, frag string) {
 		s, ok, err := ParseFragment(frag, testPreds)
 		if err != nil || !ok {
@@ -70,6 +71,11 @@ func FuzzParseFragment(f *testing.F) {
 		for i, b := range s.pins() {
 			if i >= len(s.Graph.Objects) || checkBox(b) != nil {
 				t.Fatalf("accepted pin %d %v for %d objects", i, b, len(s.Graph.Objects))
+			}
+		}
+		for i := range s.Looks {
+			if i < 0 || i >= len(s.Graph.Objects) {
+				t.Fatalf("accepted a look for object %d of %d", i, len(s.Graph.Objects))
 			}
 		}
 	})
@@ -91,7 +97,7 @@ func TestSessionFile(t *testing.T) {
 		t.Errorf("plain file: %+v %d %v %v", got, n, hasSeed, err)
 	}
 	for in, want := range map[string]string{
-		`{"objects": ["sky"], "seed": 1, "boxes": [null, null]}`:       "2 for 1 objects",
+		`{"objects": ["sky"], "seed": 1, "boxes": [null, null]}`:       "2 boxes for 1 objects",
 		`{"objects": ["sky"], "seed": 1, "boxes": [[0.5, 0, 0.1, 1]]}`: "ends before",
 		`{"objects": [], "seed": 1}`:                                   "scene graphs",
 	} {
@@ -204,6 +210,63 @@ func TestForBrowser(t *testing.T) {
 	} {
 		if got := forBrowser(in); got != want {
 			t.Errorf("forBrowser(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestLooks: an object's own look travels in the address and the file,
+// follows its object through a retyped scene, a move and a removal, and
+// reaches the request as one seed per object.
+func TestLooks(t *testing.T) {
+	s := sheepSession()
+	s.NewLook(2, 17)
+	s.NewLook(0, 5)
+	if frag := s.Fragment(testPreds); !strings.Contains(frag, "look=0:5;2:17") {
+		t.Errorf("fragment %q lacks the looks", frag)
+	}
+	got, _, err := ParseFragment(s.Fragment(testPreds), testPreds)
+	if err != nil || !got.Equal(s) {
+		t.Errorf("address read back %+v, %v", got, err)
+	}
+	b := MarshalSession(s)
+	if !strings.Contains(string(b), `"appearance_seeds": [`) {
+		t.Errorf("exported %s", b)
+	}
+	if got, _, _, err := ParseSession(b); err != nil || !got.Equal(s) {
+		t.Errorf("file read back %+v, %v", got, err)
+	}
+	seeds := s.AppearanceSeeds()
+	if len(seeds) != 3 || *seeds[0] != 5 || seeds[1] != nil || *seeds[2] != 17 {
+		t.Errorf("request seeds %v", seeds)
+	}
+	other := s.Clone()
+	other.NewLook(2, 18)
+	if other.Equal(s) || s.Looks[2] != 17 {
+		t.Error("a new look is not an edit, or the clone shares its looks")
+	}
+	old := s.Graph.Objects
+	s.Graph.Objects = []string{"tree", "sheep", "sky"}
+	s.KeepPins(old)
+	if len(s.Looks) != 2 || s.Looks[1] != 17 || s.Looks[2] != 5 {
+		t.Errorf("looks did not follow their objects: %v", s.Looks)
+	}
+	s.SwapLooks(1, 0)
+	if s.Looks[0] != 17 || s.Looks[2] != 5 || len(s.Looks) != 2 {
+		t.Errorf("swapped looks %v", s.Looks)
+	}
+	s.RemoveLook(1)
+	if s.Looks[0] != 17 || s.Looks[1] != 5 || len(s.Looks) != 2 {
+		t.Errorf("looks after removing object 1: %v", s.Looks)
+	}
+	if (Session{Graph: s.Graph}).AppearanceSeeds() != nil {
+		t.Error("a session without looks sends appearance seeds")
+	}
+	for frag, want := range map[string]string{
+		"scene=sky&look=1:3":  "object number",
+		"scene=sky&look=0:-3": "whole number",
+	} {
+		if _, _, err := ParseFragment(frag, testPreds); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", frag, err, want)
 		}
 	}
 }
