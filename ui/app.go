@@ -173,7 +173,8 @@ func (a *App) generateNow() {
 	a.sentAt = now()
 	boxes, pinned := a.s.Request()
 	seed := a.s.Seed
-	req := &protocol.GenerateRequest{Graph: a.s.Graph, Seed: seed, Count: 1, Boxes: boxes, Pinned: pinned, Replaceable: true}
+	req := &protocol.GenerateRequest{Graph: a.s.Graph, Seed: seed, Count: 1, Boxes: boxes, Pinned: pinned,
+		AppearanceSeeds: a.looks(), Replaceable: true}
 	a.status("Drawing…")
 	a.latestVar = 0
 	id := a.c.send(protocol.Request{Kind: protocol.KindGenerate, Generate: req}, js.Undefined(), func(r *protocol.Response) {
@@ -195,6 +196,18 @@ func (a *App) generateNow() {
 	})
 	a.latest = id
 }
+
+// looks are the objects' own appearance seeds for a request: none for a
+// model without appearance vectors (a session may carry them from another).
+func (a *App) looks() []*uint64 {
+	if !a.hasLooks() {
+		return nil
+	}
+	return a.s.AppearanceSeeds()
+}
+
+// hasLooks says whether the model gives objects a look that can be drawn anew.
+func (a *App) hasLooks() bool { return a.info != nil && a.info.AppearanceDim > 0 }
 
 // stale says whether r answers a request other than the newest one.
 func (a *App) stale(r *protocol.Response, newest int) bool {
@@ -224,7 +237,8 @@ func (a *App) requestVariation(k int) {
 		return
 	}
 	boxes, pinned := a.s.Request()
-	req := &protocol.GenerateRequest{Graph: a.s.Graph, Seed: a.s.Seed + 1 + uint64(k), Count: 1, Boxes: boxes, Pinned: pinned, Replaceable: true}
+	req := &protocol.GenerateRequest{Graph: a.s.Graph, Seed: a.s.Seed + 1 + uint64(k), Count: 1, Boxes: boxes, Pinned: pinned,
+		AppearanceSeeds: a.looks(), Replaceable: true}
 	a.latestVar = a.c.send(protocol.Request{Kind: protocol.KindGenerate, Generate: req}, js.Undefined(), func(r *protocol.Response) {
 		if !a.stale(r, a.latestVar) && r.Kind == protocol.KindImages {
 			a.showVariation(k, r.Images)
@@ -237,6 +251,7 @@ func (a *App) requestVariation(k int) {
 var errorIDs = map[string]string{
 	"objects": IDObjectsError, "relationships": IDRelsError, "boxes": IDBoxesError,
 	"text": IDTextError, "graph": IDObjectsError, "": IDObjectsError, "count": IDObjectsError,
+	"appearance_seeds": IDObjectsError,
 }
 
 // showError shows msg by its field once typing has paused.

@@ -3,6 +3,7 @@
 package ui
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,7 +63,13 @@ func (a *App) renderLists() {
 		del := el("button", attrs{"type": "button", "data-key": k + "-del", "aria-label": "Remove object " + strconv.Itoa(i) + " (" + ref + ")"}, "✕")
 		setDisabled(up, i == 0)
 		setDisabled(down, i == n-1)
-		list.Call("appendChild", el("li", nil, el("span", attrs{"class": "index", "aria-hidden": "true"}, strconv.Itoa(i)), input, up, down, del))
+		row := el("li", nil, el("span", attrs{"class": "index", "aria-hidden": "true"}, strconv.Itoa(i)), input, up, down, del)
+		if a.hasLooks() {
+			look := el("button", attrs{"type": "button", "class": "look", "data-key": k + "-look", "aria-label": "New look for " + ref}, "New look")
+			row.Call("insertBefore", look, del)
+			a.objH.on(look, "click", func(js.Value) { a.newLook(i) })
+		}
+		list.Call("appendChild", row)
 		a.objH.on(input, "input", func(js.Value) {
 			a.lastKey = now()
 			name := nameOf(input.Get("value").String())
@@ -74,6 +81,20 @@ func (a *App) renderLists() {
 		a.objH.on(del, "click", func(js.Value) { a.removeObject(i) })
 	}
 	a.renderRels()
+}
+
+// newLook draws object i's appearance anew, leaving the others' as they
+// are: one undo step.
+func (a *App) newLook(i int) {
+	if !a.hasLooks() || i < 0 || i >= len(a.s.Graph.Objects) {
+		return
+	}
+	seed := uint64(rand.Uint32())
+	for seed == a.s.Looks[i] { // always a visible change
+		seed = uint64(rand.Uint32())
+	}
+	a.apply("", func() { a.s.NewLook(i, seed) })
+	a.note("New look for " + refsOf(a.s.Graph.Objects)[i] + ". Undo (Ctrl+Z) brings the old one back.")
 }
 
 // renderRels rebuilds the relationship rows. Their menus are clones of one
@@ -162,6 +183,7 @@ func (a *App) moveObject(i, j int) {
 			a.s.Boxes[i], a.s.Boxes[j] = a.s.Boxes[j], a.s.Boxes[i]
 			a.s.Pinned[i], a.s.Pinned[j] = a.s.Pinned[j], a.s.Pinned[i]
 		}
+		a.s.SwapLooks(i, j)
 	})
 	pos := "obj-" + strconv.Itoa(j)
 	focusKey(pos+dir, pos)
@@ -188,6 +210,7 @@ func (a *App) removeObject(i int) {
 		kept = append(kept, r)
 	}
 	a.apply("", func() {
+		a.s.RemoveLook(i)
 		if a.s.Pinned != nil {
 			a.s.Boxes = slices.Delete(a.s.Boxes, i, i+1)
 			a.s.Pinned = slices.Delete(a.s.Pinned, i, i+1)

@@ -76,7 +76,7 @@ func nodeList(v js.Value) []js.Value {
 }
 
 // boxNode makes object i's box; the keys move it (arrows), resize it
-// (Shift+arrows) or unpin it (U).
+// (Shift+arrows), unpin it (U) or draw its object's look anew (L).
 func (a *App) boxNode(i int) js.Value {
 	c := viz.Color(i)
 	ref := refsOf(a.s.Graph.Objects)[i]
@@ -88,6 +88,9 @@ func (a *App) boxNode(i int) js.Value {
 		cls += " pinned"
 	} else {
 		label += ", placed by the model; arrows move it and pin it, Shift+arrows resize"
+	}
+	if a.hasLooks() {
+		label += ", L draws a new look"
 	}
 	text := ref
 	if pinned {
@@ -115,7 +118,8 @@ func place(n js.Value, b [4]float32) {
 	style.Set("height", pct(b[3]-b[1]))
 }
 
-// boxKey moves, resizes or unpins a focused box. A run of arrow presses on
+// boxKey moves, resizes or unpins a focused box, or draws its object's
+// look anew (L). A run of arrow presses on
 // one box is one undo step.
 func (a *App) boxKey(ev js.Value, n js.Value, i int) {
 	const step = 0.02
@@ -132,6 +136,12 @@ func (a *App) boxKey(ev js.Value, n js.Value, i int) {
 	case "u", "U":
 		ev.Call("preventDefault")
 		a.apply("", func() { a.s.Unpin(i) })
+		return
+	case "l", "L":
+		if a.hasLooks() {
+			ev.Call("preventDefault")
+			a.newLook(i)
+		}
 		return
 	default:
 		return
