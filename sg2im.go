@@ -25,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"slices"
 	"strings"
 
 	"github.com/sg2im-go/sg2im/model"
@@ -294,15 +293,7 @@ func (m *Model) generateBatch(scenes []Scene, start int, opt Options) ([]Image, 
 	if err != nil {
 		return nil, err
 	}
-	layout := out.BoxesPred
-	if mo.Boxes != nil {
-		layout = nn.FromData(slices.Clone(layout.Data), layout.Shape...)
-		for o := range len(b.Objs) {
-			if mo.Pinned == nil || mo.Pinned[o] {
-				copy(layout.Data[o*4:(o+1)*4], mo.Boxes.Data[o*4:])
-			}
-		}
-	}
+	layout := mo.BoxesDrawn(out)
 	M := m.g.Config.MaskSize
 	imgs := make([]Image, len(graphs))
 	o := 0 // the graph's first object in the batch

@@ -147,3 +147,12 @@ func (g *Generator) SceneOptions(scenes []Scene, seeds []uint64, b *Batch) Optio
 	}
 	return opt
 }
+
+// BoxesDrawn are the boxes a pass with opt drew, out being its output:
+// the given ones where pinned, the predicted ones elsewhere.
+func (opt *Options) BoxesDrawn(out *Output) *nn.Tensor {
+	if opt.Boxes == nil {
+		return out.BoxesPred
+	}
+	return pinBoxes(opt.Boxes, out.BoxesPred, opt.Pinned)
+}

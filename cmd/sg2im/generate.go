@@ -45,9 +45,9 @@ func generate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("generate", "Usage: sg2im generate [--model FILE] --graphs FILE.json --out DIR [--seed N] [--noise FILE.safetensors] [--dump FILE.safetensors] [--layout]\n\n"+
 		"Writes img000000.png, img000001.png, ... one per scene graph.", stderr)
 	modelPath := fs.String("model", "", "model: a release `checkpoint` (.pt) or an sg2im .safetensors; default: the shipped model")
-	graphsPath := fs.String("graphs", "", "scene graphs: a JSON `file` holding one graph or a list")
+	graphsPath := fs.String("graphs", "", "scene graphs: a JSON `file` holding one graph or a list; the app's exported scenes too (a graph's own \"seed\", pinned \"boxes\" and \"appearance_seeds\" are used)")
 	outDir := fs.String("out", "", "output `directory` (created if missing)")
-	seed := fs.Uint64("seed", 0, "seed of the layout noise; image i uses seed+i")
+	seed := fs.Uint64("seed", 0, "seed of the layout noise; image i uses seed+i, unless its graph has a \"seed\" of its own")
 	noisePath := fs.String("noise", "", "safetensors `file` with a tensor \"noise\" (N, Z, H, W) to use instead of drawing noise")
 	dumpPath := fs.String("dump", "", "also write the raw outputs (img, boxes_pred, masks_pred, rel_scores, layout) to this safetensors `file`")
 	drawLayout := fs.Bool("layout", false, "also write layout000000.png, ...: each object's mask and labelled box")
@@ -63,12 +63,19 @@ func generate(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	graphs, err := readGraphs(*graphsPath)
+	scenes, err := readScenes(*graphsPath)
 	if err != nil {
 		return err
 	}
+	graphs := make([]model.SceneGraph, len(scenes))
+	for i, s := range scenes {
+		graphs[i] = s.SceneGraph
+	}
 	_, g, err := loadModel(*modelPath, stderr)
 	if err != nil {
+		return err
+	}
+	if err := checkLooks(scenes, g, *graphsPath); err != nil {
 		return err
 	}
 	// Encode everything first so a bad word fails before any work.
@@ -92,7 +99,7 @@ func generate(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return inputErr(err)
 		}
-		opt := model.Options{Seed: *seed + uint64(start)}
+		opt := g.SceneOptions(scenes[start:end], sceneSeeds(scenes[start:end], *seed+uint64(start)), b)
 		if noise != nil {
 			per := noise.Numel() / noise.Shape[0]
 			opt.Noise = nn.FromData(noise.Data[start*per:end*per], append([]int{end - start}, noise.Shape[1:]...)...)
@@ -110,7 +117,7 @@ func generate(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		if *drawLayout {
-			if err := writeLayouts(*outDir, start, graphs[start:end], out, &g.Config); err != nil {
+			if err := writeLayouts(*outDir, start, graphs[start:end], opt.BoxesDrawn(out), out, &g.Config); err != nil {
 				return err
 			}
 		}
@@ -127,9 +134,62 @@ func generate(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// readGraphs reads and parses a scene-graph file, refusing one larger than
-// model.MaxGraphBytes before reading it all.
+// sceneSeeds are the seeds of scenes that start at seed: each scene's own,
+// else seed plus its place.
+func sceneSeeds(scenes []model.Scene, seed uint64) []uint64 {
+	seeds := make([]uint64, len(scenes))
+	for i, s := range scenes {
+		seeds[i] = seed + uint64(i)
+		if s.Seed != nil {
+			seeds[i] = *s.Seed
+		}
+	}
+	return seeds
+}
+
+// checkLooks refuses appearance seeds for a model without appearance vectors.
+func checkLooks(scenes []model.Scene, g *model.Generator, path string) error {
+	if g.Config.AppearanceDim > 0 {
+		return nil
+	}
+	for i, s := range scenes {
+		if s.AppearanceSeeds != nil {
+			return inputErr(fmt.Errorf("%s: graph %d has \"appearance_seeds\", but the model has no per-object appearance; remove them or use the model the scene was made with", path, i))
+		}
+	}
+	return nil
+}
+
+// readScenes reads and parses a scene-graph file, or the app's exported
+// scenes (model.ParseScenes).
+func readScenes(path string) ([]model.Scene, error) {
+	raw, err := readGraphFile(path)
+	if err != nil {
+		return nil, err
+	}
+	scenes, err := model.ParseScenes(raw)
+	if err != nil {
+		return nil, inputErr(fmt.Errorf("%s: %w", path, err))
+	}
+	return scenes, nil
+}
+
+// readGraphs reads and parses a scene-graph file.
 func readGraphs(path string) ([]model.SceneGraph, error) {
+	raw, err := readGraphFile(path)
+	if err != nil {
+		return nil, err
+	}
+	graphs, err := model.ParseGraphs(raw)
+	if err != nil {
+		return nil, inputErr(fmt.Errorf("%s: %w", path, err))
+	}
+	return graphs, nil
+}
+
+// readGraphFile reads a scene-graph file, refusing one larger than
+// model.MaxGraphBytes before reading it all.
+func readGraphFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, inputErr(err)
@@ -142,11 +202,7 @@ func readGraphs(path string) ([]model.SceneGraph, error) {
 	if len(raw) > model.MaxGraphBytes {
 		return nil, inputErr(fmt.Errorf("%s: more than %d MiB; a scene-graph file may hold at most %d graphs, so split it", path, model.MaxGraphBytes>>20, model.MaxGraphs))
 	}
-	graphs, err := model.ParseGraphs(raw)
-	if err != nil {
-		return nil, inputErr(fmt.Errorf("%s: %w", path, err))
-	}
-	return graphs, nil
+	return raw, nil
 }
 
 func readNoise(path string, n int, cfg *model.Config) (*nn.Tensor, error) {
@@ -172,9 +228,9 @@ func readNoise(path string, n int, cfg *model.Config) (*nn.Tensor, error) {
 	return t.T, nil
 }
 
-// writeLayouts draws each image's boxes and masks, labelled with the
+// writeLayouts draws each image's boxes (as drawn: pinned or predicted) and masks, labelled with the
 // objects' names; the __image__ objects are left out.
-func writeLayouts(dir string, start int, graphs []model.SceneGraph, out *model.Output, cfg *model.Config) error {
+func writeLayouts(dir string, start int, graphs []model.SceneGraph, boxes *nn.Tensor, out *model.Output, cfg *model.Config) error {
 	H, W := cfg.ImageSize[0], cfg.ImageSize[1]
 	scale := max(1, (layoutSide+min(H, W)-1)/min(H, W))
 	M := cfg.MaskSize
@@ -185,7 +241,7 @@ func writeLayouts(dir string, start int, graphs []model.SceneGraph, out *model.O
 		if out.MasksPred != nil {
 			masks = out.MasksPred.Data[o*M*M:]
 		}
-		objs[gi] = viz.Objects(gr.Objects, out.BoxesPred.Data[o*4:], masks, M)
+		objs[gi] = viz.Objects(gr.Objects, boxes.Data[o*4:], masks, M)
 		o += len(gr.Objects) + 1 // and its __image__
 	}
 	for gi := range graphs {
