@@ -256,7 +256,7 @@ func (a *App) renderGallery() {
 			if err != nil {
 				return
 			}
-			a.apply("", func() { a.s.Graph, a.s.Boxes, a.s.Pinned = g, nil, nil })
+			a.apply("", func() { a.s.Graph, a.s.Boxes, a.s.Pinned, a.s.Looks = g, nil, nil, nil })
 		})
 	}
 }
