@@ -26,6 +26,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"v":1,"id":2,"kind":"generate","generate":{"graph":{"objects":[]},"text":"sheep inside grass; sky above grass","seed":1}}`,
 		`{"v":1,"id":3,"kind":"generate","generate":{"graph":{"objects":["sky","sheep"]},"boxes":[[0,0,1,0.5],[0.2,0.5,0.6,1]]}}`,
 		`{"v":1,"id":4,"kind":"load","load":{"name":"x"}}`,
+		`{"v":1,"id":6,"kind":"generate","generate":{"graph":{"objects":["sky","sheep"]},"appearance_seeds":[null,7]}}`,
 		`{"v":1,"id":5,"kind":"bench","bench":{"config":"loaded","reps":1}}`,
 	} {
 		f.Add([]byte(s))
