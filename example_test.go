@@ -104,3 +104,25 @@ func ExampleOptions_boxes() {
 	// grass [0 0.4 1 1]
 	// sheep [0.2 0.5 0.5 0.8]
 }
+
+// The app's Export JSON draws as the app drew it: the scene's own seed
+// (over Options.Seed) and its pinned boxes (null: placed by the model).
+func ExampleModel_GenerateScenes() {
+	m, err := sg2im.Load("testdata/tiny_masks.zip.pt")
+	if err != nil {
+		log.Fatal(err)
+	}
+	scenes, err := m.ParseScenes(`{"objects": ["sky", "grass", "sheep"],
+		"relationships": [[0, "above", 1], [2, "inside", 1]],
+		"seed": 3, "boxes": [null, null, [0.2, 0.5, 0.5, 0.8]]}`)
+	if err != nil {
+		log.Fatal(err)
+	}
+	imgs, err := m.GenerateScenes(scenes, sg2im.Options{Seed: 100})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("seed", imgs[0].Seed, "sheep", imgs[0].Boxes[2])
+	// Output:
+	// seed 3 sheep [0.2 0.5 0.5 0.8]
+}

@@ -15,7 +15,8 @@
 // seed, graph and model give the pixels `sg2im generate --seed`, the app and
 // the widget give. Options.Boxes replace the predicted layout;
 // Options.Noise replaces the noise (to reproduce another implementation's
-// output exactly).
+// output exactly). ParseScenes and GenerateScenes take the app's exported
+// scenes, whose own seed, pinned boxes and objects' looks they keep.
 //
 // The packages under this one hold the layers (model, weights, nn) and the
 // training code; a program that only draws needs none of them.
