@@ -119,8 +119,7 @@ func place(n js.Value, b [4]float32) {
 }
 
 // boxKey moves, resizes or unpins a focused box, or draws its object's
-// look anew (L). A run of arrow presses on
-// one box is one undo step.
+// look anew (L). A run of arrow presses on one box is one undo step.
 func (a *App) boxKey(ev js.Value, n js.Value, i int) {
 	const step = 0.02
 	var dx, dy float32
