@@ -149,40 +149,6 @@ func TestInstanceIndex(t *testing.T) {
 	}
 }
 
-// TestTrainStepWithOptions: the step adds the appearance KL and updates
-// the encoder, whose gradient comes through the generated image.
-func TestTrainStepWithOptions(t *testing.T) {
-	g := optionsGenerator(t)
-	tc := DefaultTrainConfig()
-	tc.AppearanceKLWeight = 0.01
-	tr, err := NewTrainer(tc, g, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := encodeOne(t, g, `[{"objects": ["sky", "grass"]}, {"objects": ["road", "car", "car"]}]`)
-	O := len(b.Objs)
-	boxes := nn.New(O, 4)
-	for o := 0; o < O; o++ {
-		copy(boxes.Data[4*o:], []float32{0.1 * float32(o%4), 0.2, 0.1*float32(o%4) + 0.5, 0.9})
-	}
-	images := nn.New(2, 3, 16, 16)
-	for i := range images.Data {
-		images.Data[i] = float32(math.Sin(float64(i)))
-	}
-	enc := g.appEnc.conv1.W.Value
-	before := append([]float32(nil), enc.Data...)
-	res, err := tr.Step(&StepInput{Batch: b, Images: images, Boxes: boxes, Seed: 3}, true)
-	if err != nil || res.Skipped {
-		t.Fatalf("step: %v, skipped %v", err, res != nil && res.Skipped)
-	}
-	if kl, ok := res.Losses["appearance_kl"]; !ok || !(kl > 0) {
-		t.Errorf("appearance_kl %v (present %v), want a positive loss", kl, ok)
-	}
-	if maxAbsDiff(nn.FromData(before, len(before)), nn.FromData(enc.Data, len(before))) == 0 {
-		t.Error("the appearance encoder did not learn")
-	}
-}
-
 // TestAppearanceScale: a scale of one half draws the vectors of scale 1
 // halved.
 func TestAppearanceScale(t *testing.T) {
