@@ -1,21 +1,23 @@
-package model
+package bench
 
 import (
 	"testing"
+
+	"github.com/sg2im-go/sg2im/model"
 )
 
 func benchGenerator(b *testing.B, config string) {
-	g, err := NewBenchGenerator(config)
+	g, err := NewGenerator(config)
 	if err != nil {
 		b.Fatal(err)
 	}
-	batch, err := Encode([]SceneGraph{BenchGraph}, g.Config.Vocab)
+	batch, err := model.Encode([]model.SceneGraph{Graph()}, g.Config.Vocab)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := g.Forward(batch, Options{Seed: 1}); err != nil {
+		if _, err := g.Forward(batch, model.Options{Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -27,3 +29,15 @@ func BenchmarkGeneratorCOCO64(b *testing.B) { benchGenerator(b, "coco64") }
 
 // vg128 size: the same network at 128 x 128.
 func BenchmarkGeneratorVG128(b *testing.B) { benchGenerator(b, "vg128") }
+
+// TestActivationBudgetAdmitsKnownConfigs: the activation bound of
+// model.Config.Validate admits every named configuration.
+func TestActivationBudgetAdmitsKnownConfigs(t *testing.T) {
+	for _, name := range Configs() {
+		cfg := model.DefaultConfig(Vocab())
+		cfg.ImageSize = [2]int{benchSides[name], benchSides[name]}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -1,51 +1,32 @@
-package model
+package bench
 
 import (
 	"fmt"
 	"io"
 	"time"
 
-	"github.com/sg2im-go/sg2im/nn"
+	"github.com/sg2im-go/sg2im/model"
 )
-
-// Layer types of a Profile, in the order of its table.
-const (
-	LayerConv3x3  = "conv3x3"       // CRN and mask-net 3x3 convolutions, with their fused input upsampling, batch norm, bias and activation
-	LayerConv1x1  = "conv1x1"       // the mask net's last convolution and the CRN's output convolution
-	LayerLinear   = "linear"        // the fully connected layers: graph convolution, box net, relationship net
-	LayerNorm     = "norm"          // norms that are not fused into a convolution: instance norm (with its activation), MLP batch norm
-	LayerResample = "upsample/pool" // the CRN's pooling of the layout (upsampling is fused into the convolutions)
-	LayerPaint    = "mask/paint"    // mask sigmoid, box grids, grid sampling and painting the layout
-	LayerOther    = "other"         // the rest of the pass: embeddings, gathers, pooling of the graph convolution, activations, noise, ...
-)
-
-// layer indexes the recorded types.
-type layer int
-
-const (
-	conv3x3 layer = iota
-	conv1x1
-	linearLayer
-	normLayer
-	resample
-	paint
-	numLayers // other is the remainder, not recorded
-)
-
-// layerNames are the table's rows in order, other last.
-var layerNames = [...]string{LayerConv3x3, LayerConv1x1, LayerLinear, LayerNorm, LayerResample, LayerPaint, LayerOther}
 
 // Profile accumulates wall time and floating-point operations per layer
-// type over eval-mode forward passes (Options.Profile). A nil *Profile
-// records nothing and costs one pointer comparison per layer. A Profile
-// is not safe for concurrent passes.
+// type over eval-mode forward passes: a model.Recorder for
+// model.Options.Profile. A nil *Profile records nothing. A Profile is not
+// safe for concurrent passes.
 type Profile struct {
-	ns     [numLayers]int64
-	flops  [numLayers]int64
-	calls  [numLayers]int64
+	layers map[string]*layerSum
 	passes int
-	total  int64 // ns of whole passes
+	total  time.Duration // of whole passes
 }
+
+// layerSum is what a Profile adds up for one layer type.
+type layerSum struct {
+	d            time.Duration
+	flops, calls int64
+}
+
+// LayerOther is the table's last row: the part of the passes' wall time
+// no layer type recorded.
+const LayerOther = "other"
 
 // LayerStat is one row of a profile table: per-pass averages.
 type LayerStat struct {
@@ -61,30 +42,30 @@ type LayerStat struct {
 	GFLOPs float64 `json:"gflops"`
 }
 
-// start returns the time a layer starts, the zero time for a nil profile.
-func (p *Profile) start() time.Time {
-	if p == nil {
-		return time.Time{}
-	}
-	return time.Now()
-}
-
-// add charges the time since t0 and flops to a layer type.
-func (p *Profile) add(l layer, t0 time.Time, flops int64) {
+// Layer charges one layer's wall time and FLOPs to its type.
+func (p *Profile) Layer(layer string, d time.Duration, flops int64) {
 	if p == nil {
 		return
 	}
-	p.ns[l] += time.Since(t0).Nanoseconds()
-	p.flops[l] += flops
-	p.calls[l]++
+	if p.layers == nil {
+		p.layers = map[string]*layerSum{}
+	}
+	l := p.layers[layer]
+	if l == nil {
+		l = &layerSum{}
+		p.layers[layer] = l
+	}
+	l.d += d
+	l.flops += flops
+	l.calls++
 }
 
-// pass charges one whole forward pass that started at t0.
-func (p *Profile) pass(t0 time.Time) {
+// Pass charges one whole forward pass.
+func (p *Profile) Pass(d time.Duration) {
 	if p == nil {
 		return
 	}
-	p.total += time.Since(t0).Nanoseconds()
+	p.total += d
 	p.passes++
 }
 
@@ -99,7 +80,7 @@ func (p *Profile) TotalMs() float64 {
 	if p.passes == 0 {
 		return 0
 	}
-	return float64(p.total) / 1e6 / float64(p.passes)
+	return float64(p.total.Nanoseconds()) / 1e6 / float64(p.passes)
 }
 
 // Table returns per-pass averages for every layer type in a fixed order,
@@ -112,13 +93,17 @@ func (p *Profile) Table() []LayerStat {
 	n := float64(p.passes)
 	var rows []LayerStat
 	rest := p.total
-	for i := range numLayers {
-		rest -= p.ns[i]
-		rows = append(rows, stat(layerNames[i], float64(p.calls[i])/n, float64(p.ns[i])/n, float64(p.flops[i])/n))
+	for _, name := range model.LayerTypes() {
+		l := p.layers[name]
+		if l == nil {
+			l = &layerSum{}
+		}
+		rest -= l.d
+		rows = append(rows, stat(name, float64(l.calls)/n, float64(l.d.Nanoseconds())/n, float64(l.flops)/n))
 	}
 	// Timer granularity can make the sum of the parts exceed the whole by
 	// a little; other never goes negative.
-	rows = append(rows, stat(LayerOther, 0, float64(max(rest, 0))/n, 0))
+	rows = append(rows, stat(LayerOther, 0, float64(max(rest, 0).Nanoseconds())/n, 0))
 	return rows
 }
 
@@ -159,25 +144,4 @@ func gf(v float64, format string) string {
 		return "-"
 	}
 	return fmt.Sprintf(format, v)
-}
-
-// addConv charges a convolution of shape s that started at t0.
-func (p *Profile) addConv(t0 time.Time, s nn.ConvShape) {
-	if p == nil {
-		return
-	}
-	p.add(convLayer(s.KH, s.KW), t0, convFlops(s.F, s.C, s.KH, s.KW, s.OutH, s.OutW, s.N))
-}
-
-// convFlops is 2*F*C*KH*KW*OutH*OutW*N for a convolution of this shape.
-func convFlops(F, C, KH, KW, OutH, OutW, N int) int64 {
-	return 2 * int64(F) * int64(C) * int64(KH) * int64(KW) * int64(OutH) * int64(OutW) * int64(N)
-}
-
-// convLayer is the profile type of a convolution with a kh x kw kernel.
-func convLayer(kh, kw int) layer {
-	if kh == 1 && kw == 1 {
-		return conv1x1
-	}
-	return conv3x3
 }

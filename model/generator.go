@@ -140,9 +140,9 @@ type Options struct {
 	// through which the gradients flow); it takes precedence over
 	// Appearance.
 	AppearanceVar *nn.Var
-	// Profile, when set, accumulates wall time and FLOPs per layer type
-	// of eval-mode passes (Forward); passes on a tape record nothing.
-	Profile *Profile
+	// Profile, when set, is told the wall time and FLOPs of each layer of
+	// eval-mode passes (Forward); passes on a tape tell it nothing.
+	Profile Recorder
 }
 
 // Output is everything a forward pass computes.
@@ -185,7 +185,7 @@ type VarOutput struct {
 func (g *Generator) ForwardTape(tp *nn.Tape, train bool, b *Batch, opt Options) (*VarOutput, error) {
 	p := pass{tp: tp, train: train}
 	if tp == nil && !train {
-		p.prof = opt.Profile
+		p.prof = newProfiler(opt.Profile)
 	}
 	tPass := p.prof.start()
 	if err := g.checkBatch(b, &opt); err != nil {
