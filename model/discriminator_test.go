@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/sg2im-go/sg2im/internal/fixture"
 	"github.com/sg2im-go/sg2im/nn"
 	"github.com/sg2im-go/sg2im/weights"
 )
@@ -31,14 +32,14 @@ func loadAll(t *testing.T, file string) (*Generator, *ImageDiscriminator, *Objec
 // TestDiscriminatorParity scores the reference's gt_layout images.
 func TestDiscriminatorParity(t *testing.T) {
 	for _, name := range parityCases {
-		c := loadCase(t, name)
+		c := fixture.Load(t, name)
 		t.Run(name, func(t *testing.T) {
 			g, dImg, dObj := loadAll(t, c.Checkpoints[0])
-			img := nn.Const(c.want(t, "gt_layout.img"))
-			assertClose(t, "eval.d_img_scores", dImg.Forward(nil, false, img).Value, c.want(t, "eval.d_img_scores"), parityTol)
-			scores, ac := dObj.Forward(nil, false, img, ints(c.want(t, "input.objs")), c.want(t, "input.boxes_gt"), ints(c.want(t, "input.obj_to_img")))
-			assertClose(t, "eval.d_obj_scores", scores.Value, c.want(t, "eval.d_obj_scores"), parityTol)
-			assertClose(t, "eval.d_obj_ac_loss", ac.Value, c.want(t, "eval.d_obj_ac_loss"), parityTol)
+			img := nn.Const(c.Want(t, "gt_layout.img"))
+			fixture.AssertClose(t, "eval.d_img_scores", dImg.Forward(nil, false, img).Value, c.Want(t, "eval.d_img_scores"), parityTol)
+			scores, ac := dObj.Forward(nil, false, img, ints(c.Want(t, "input.objs")), c.Want(t, "input.boxes_gt"), ints(c.Want(t, "input.obj_to_img")))
+			fixture.AssertClose(t, "eval.d_obj_scores", scores.Value, c.Want(t, "eval.d_obj_scores"), parityTol)
+			fixture.AssertClose(t, "eval.d_obj_ac_loss", ac.Value, c.Want(t, "eval.d_obj_ac_loss"), parityTol)
 			_ = g
 		})
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sg2im-go/sg2im/internal/fixture"
 )
 
 func tinyVocab() *Vocab {
@@ -122,7 +124,7 @@ func FuzzParseGraphs(f *testing.F) {
 	}
 	for _, c := range parityCases {
 		raw, err := os.ReadFile(filepath.Join("..", "testdata", c+".json"))
-		var fc fixtureCase
+		var fc fixture.Case
 		if err == nil && json.Unmarshal(raw, &fc) == nil {
 			f.Add([]byte(fc.Graphs))
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sg2im-go/sg2im/internal/fixture"
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/nn"
 	"github.com/sg2im-go/sg2im/weights"
@@ -47,7 +48,7 @@ func gradTol(ref *nn.Tensor) float64 { return 1e-4*maxAbs(ref) + 1e-7 }
 const afterStepTol = 3e-5
 
 func TestTrainStepParity(t *testing.T) {
-	c := loadCase(t, "tiny_masks")
+	c := fixture.Load(t, "tiny_masks")
 	raw, _ := os.ReadFile(filepath.Join("..", "testdata", "tiny_masks.json"))
 	var meta struct {
 		Losses map[string]float64 `json:"train_losses"`
@@ -63,8 +64,8 @@ func TestTrainStepParity(t *testing.T) {
 	graphs, _ := model.ParseGraphs(c.Graphs)
 	b, _ := model.Encode(graphs, g.Config.Vocab)
 	res, err := tr.Step(&StepInput{
-		Batch: b, Images: c.want(t, "train.imgs"), Boxes: c.want(t, "input.boxes_gt"),
-		Masks: c.want(t, "input.masks_gt"), Noise: c.want(t, "train.noise"),
+		Batch: b, Images: c.Want(t, "train.imgs"), Boxes: c.Want(t, "input.boxes_gt"),
+		Masks: c.Want(t, "input.masks_gt"), Noise: c.Want(t, "train.noise"),
 	}, true)
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +73,7 @@ func TestTrainStepParity(t *testing.T) {
 	if res.Skipped {
 		t.Fatal("step skipped")
 	}
-	assertClose(t, "train.img_pred", res.Fake, c.want(t, "train.img_pred"), parityTol)
+	fixture.AssertClose(t, "train.img_pred", res.Fake, c.Want(t, "train.img_pred"), fixture.ParityTol)
 
 	for name, want := range meta.Losses {
 		got, ok := res.Losses[name]
@@ -101,7 +102,7 @@ func TestTrainStepParity(t *testing.T) {
 			if got == nil {
 				got = nn.New(p.T.Shape...)
 			}
-			assertClose(t, "grad "+prefix+p.Name, got, want.T, gradTol(want.T))
+			fixture.AssertClose(t, "grad "+prefix+p.Name, got, want.T, gradTol(want.T))
 		}
 	}
 	checkGrads("", g.Params(), g.ParamVars())
@@ -120,7 +121,7 @@ func TestTrainStepParity(t *testing.T) {
 				tol = 2 * DefaultStepConfig().LearningRate * 1.01
 				noisy = append(noisy, p.Name)
 			}
-			assertClose(t, "after_step "+p.Name, p.T, want.T, tol)
+			fixture.AssertClose(t, "after_step "+p.Name, p.T, want.T, tol)
 		}
 	}
 	sort.Strings(noisy)
@@ -213,64 +214,4 @@ func maxAbs(t *nn.Tensor) float64 {
 		m = math.Max(m, math.Abs(float64(v)))
 	}
 	return m
-}
-
-// The step's fixture: the tiny_masks case of ../testdata, as the model
-// package's parity tests read it.
-
-// parityTol is model's bound on a forward tensor.
-const parityTol = 1e-4
-
-type fixtureCase struct {
-	Graphs   json.RawMessage `json:"scene_graphs"`
-	Expected *weights.File   `json:"-"`
-}
-
-func loadCase(t *testing.T, name string) *fixtureCase {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c fixtureCase
-	if err := json.Unmarshal(raw, &c); err != nil {
-		t.Fatal(err)
-	}
-	st, err := os.ReadFile(filepath.Join("..", "testdata", name+".expected.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Expected, err = weights.ReadSafetensors(st); err != nil {
-		t.Fatal(err)
-	}
-	return &c
-}
-
-func (c *fixtureCase) want(t *testing.T, name string) *nn.Tensor {
-	t.Helper()
-	e := c.Expected.Get(name)
-	if e == nil {
-		t.Fatalf("fixture has no tensor %q", name)
-	}
-	return e.T
-}
-
-// assertClose fails when got and want differ in shape or by more than tol
-// anywhere.
-func assertClose(t *testing.T, what string, got, want *nn.Tensor, tol float64) {
-	t.Helper()
-	if !nn.SameShape(got.Shape, want.Shape) {
-		t.Errorf("%s: shape %v, want %v", what, got.Shape, want.Shape)
-		return
-	}
-	worst, at := 0.0, 0
-	for i := range got.Data {
-		d := math.Abs(float64(got.Data[i]) - float64(want.Data[i]))
-		if d > worst || math.IsNaN(d) {
-			worst, at = d, i
-		}
-	}
-	if worst > tol || math.IsNaN(worst) {
-		t.Errorf("%s: max |diff| %.3g at %d (got %g, want %g), tolerance %g", what, worst, at, got.Data[at], want.Data[at], tol)
-	}
 }
