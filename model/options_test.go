@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -120,10 +121,10 @@ func TestBoxSigmoidInsideImage(t *testing.T) {
 func TestInstanceIndex(t *testing.T) {
 	// Two graphs: car, road, car, car | car, car.
 	b := &Batch{Objs: []int{8, 7, 8, 8, 8, 8}, ObjToImg: []int{0, 0, 0, 0, 1, 1}, NumImages: 2}
-	if got, want := InstanceIndex(b, nil, 4), []int{0, 0, 1, 2, 0, 1}; !equalInts(got, want) {
+	if got, want := InstanceIndex(b, nil, 4), []int{0, 0, 1, 2, 0, 1}; !slices.Equal(got, want) {
 		t.Errorf("graph order: %v, want %v", got, want)
 	}
-	if got, want := InstanceIndex(b, nil, 2), []int{0, 0, 1, 1, 0, 1}; !equalInts(got, want) {
+	if got, want := InstanceIndex(b, nil, 2), []int{0, 0, 1, 1, 0, 1}; !slices.Equal(got, want) {
 		t.Errorf("capped at 1: %v, want %v", got, want)
 	}
 	boxes := nn.FromData([]float32{
@@ -134,7 +135,7 @@ func TestInstanceIndex(t *testing.T) {
 		0.5, 0, 0.6, 1,
 		0.0, 0, 0.1, 1,
 	}, 6, 4)
-	if got, want := InstanceIndex(b, boxes, 4), []int{2, 0, 0, 1, 1, 0}; !equalInts(got, want) {
+	if got, want := InstanceIndex(b, boxes, 4), []int{2, 0, 0, 1, 1, 0}; !slices.Equal(got, want) {
 		t.Errorf("left to right: %v, want %v", got, want)
 	}
 	// The embeddings make two cars differ.
