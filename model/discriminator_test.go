@@ -1,7 +1,9 @@
 package model
 
 import (
+	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sg2im-go/sg2im/internal/fixture"
@@ -42,5 +44,53 @@ func TestDiscriminatorParity(t *testing.T) {
 			fixture.AssertClose(t, "eval.d_obj_ac_loss", ac.Value, c.Want(t, "eval.d_obj_ac_loss"), parityTol)
 			_ = g
 		})
+	}
+}
+
+// TestDiscriminatorInitRandom: PyTorch's default initialisation, the same
+// for a seed and another for another seed.
+func TestDiscriminatorInitRandom(t *testing.T) {
+	dc := DConfig{Arch: "C4-8-2,C4-16-2", Normalization: "batch", Activation: "leakyrelu-0.2", Padding: "valid", ObjectSize: 16}
+	build := func(seed uint64) *ObjectDiscriminator {
+		d, err := NewObjectDiscriminator(dc, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.InitRandom(seed)
+		return d
+	}
+	a, b, c := build(1), build(1), build(2)
+	fanIn := fanIns(a.Params())
+	same, differ := true, false
+	for i, p := range a.Params() {
+		prefix, kind, _ := cutLast(p.Name)
+		bound := 0.0
+		if n := fanIn[prefix]; n > 0 {
+			bound = 1 / math.Sqrt(float64(n))
+		}
+		for j, v := range p.T.Data {
+			switch {
+			case bound > 0 && math.Abs(float64(v)) > bound:
+				t.Fatalf("%s[%d] = %g, outside ±%g", p.Name, j, v, bound)
+			case bound == 0 && kind == "weight" && v != 1, bound == 0 && kind == "bias" && v != 0:
+				t.Fatalf("batch norm %s[%d] = %g", p.Name, j, v)
+			}
+			same = same && v == b.Params()[i].T.Data[j]
+			differ = differ || v != c.Params()[i].T.Data[j]
+		}
+	}
+	if !same || !differ {
+		t.Errorf("same seed gives the same weights: %v; another seed others: %v", same, differ)
+	}
+	for _, buf := range a.Buffers() {
+		want := float32(0)
+		if strings.HasSuffix(buf.Name, ".running_var") {
+			want = 1
+		}
+		for _, v := range buf.T.Data {
+			if v != want {
+				t.Fatalf("%s holds %g, want %g", buf.Name, v, want)
+			}
+		}
 	}
 }
