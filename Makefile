@@ -5,7 +5,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 # Go's runner plus the SIMD tile import of the WebAssembly build.
 SIMDEXEC := $(CURDIR)/tools/wasmexec/exec
 # Packages that must also work compiled to WebAssembly.
-WASMPKGS := ./nn ./model ./weights ./engine ./protocol ./data ./ui
+WASMPKGS := ./nn ./model ./bench ./weights ./engine ./protocol ./data ./ui
 # Each fuzz target runs this many inputs in `make test` (a count, not a
 # time, so a loaded machine cannot trip the fuzzer's deadline); longer
 # runs: make fuzz FUZZTIME=10m FUZZTIME_SLOW=10m

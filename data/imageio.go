@@ -10,14 +10,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/nn"
-)
-
-// ImageNet statistics the release normalises images with
-// (sg2im/data/utils.py).
-var (
-	imagenetMean = [3]float32{0.485, 0.456, 0.406}
-	imagenetStd  = [3]float32{0.229, 0.224, 0.225}
 )
 
 // maxImageFileBytes bounds the image files read: 2^28 bytes (256 MiB) is
@@ -113,12 +107,13 @@ func toRGB(img image.Image) *rgbImage {
 func imageTensor(img *rgbImage, normalize bool) *nn.Tensor {
 	t := nn.New(3, img.h, img.w)
 	hw := img.h * img.w
+	mean, std := model.ImageNetStats()
 	for c := 0; c < 3; c++ {
 		dst := t.Data[c*hw : (c+1)*hw]
 		for i := range dst {
 			v := float32(img.pix[3*i+c]) / 255
 			if normalize {
-				v = (v - imagenetMean[c]) / imagenetStd[c]
+				v = (v - mean[c]) / std[c]
 			}
 			dst[i] = v
 		}

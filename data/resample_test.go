@@ -115,8 +115,9 @@ func TestImageTensor(t *testing.T) {
 	}
 	// A solid colour stays solid; each channel is (v/255 - mean) / std in
 	// float32.
+	mean, std := [3]float32{0.485, 0.456, 0.406}, [3]float32{0.229, 0.224, 0.225}
 	for c, v := range []uint8{fixtureColour.R, fixtureColour.G, fixtureColour.B} {
-		want := (float32(v)/255 - imagenetMean[c]) / imagenetStd[c]
+		want := (float32(v)/255 - mean[c]) / std[c]
 		for _, got := range ten.Data[c*15 : (c+1)*15] {
 			if got != want {
 				t.Fatalf("channel %d: %v, want %v", c, got, want)

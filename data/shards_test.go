@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,25 +123,13 @@ func TestShardsDraws(t *testing.T) {
 	for e := 0; e < 4; e++ {
 		a := ts[3*int(st[3*e]) : 3*int(st[3*e+1])]
 		b := ts[3*int(st[3*e+1]) : 3*int(st[3*e+2])]
-		if !equalF(a, b) {
+		if !slices.Equal(a, b) {
 			differ++
 		}
 	}
 	if differ == 0 {
 		t.Error("every example has the same triples in draws 0 and 1; the draws should redraw relationships")
 	}
-}
-
-func equalF(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func weightsRead(raw []byte) (map[string]*nn.Tensor, error) {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/sg2im-go/sg2im/bench"
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/protocol"
 	"github.com/sg2im-go/sg2im/weights"
@@ -90,7 +91,7 @@ func runBenchPage(t *testing.T, url, query string, limit time.Duration) *benchSt
 
 // shippedProfile is one native profiled pass of the shipped model on the
 // benchmark graph: the FLOPs the page must report too.
-func shippedProfile(t *testing.T) []model.LayerStat {
+func shippedProfile(t *testing.T) []bench.LayerStat {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "weights", "shipped", "model.safetensors"))
 	if err != nil {
@@ -104,11 +105,11 @@ func shippedProfile(t *testing.T) []model.LayerStat {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := model.Encode([]model.SceneGraph{model.BenchGraphFor(g.Config.Vocab)}, g.Config.Vocab)
+	b, err := model.Encode([]model.SceneGraph{bench.GraphFor(g.Config.Vocab)}, g.Config.Vocab)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var prof model.Profile
+	var prof bench.Profile
 	if _, err := g.Forward(b, model.Options{Seed: 1, Profile: &prof}); err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +216,7 @@ func TestBrowserBench(t *testing.T) {
 	type row struct {
 		name           string
 		median, min    float64
-		layers         []model.LayerStat
+		layers         []bench.LayerStat
 		gflop, profile float64
 	}
 	var rows []row
@@ -308,7 +309,7 @@ func TestBrowserBench(t *testing.T) {
 	}
 	for _, r := range rows {
 		fmt.Printf("\n%s per layer type (timed passes' mean, %.1f ms):\n", r.name, r.profile)
-		model.WriteTable(os.Stdout, r.layers, 1)
+		bench.WriteTable(os.Stdout, r.layers, 1)
 	}
 	fmt.Println()
 	for _, r := range rows {

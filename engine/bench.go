@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sg2im-go/sg2im/bench"
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/nn"
 	"github.com/sg2im-go/sg2im/protocol"
@@ -30,16 +31,16 @@ func (e *Engine) Bench(req *protocol.BenchRequest, progress func(phase string, d
 		g, name = e.g, e.info.Name
 	} else {
 		var err error
-		if g, err = model.NewBenchGenerator(req.Config); err != nil {
+		if g, err = bench.NewGenerator(req.Config); err != nil {
 			return nil, err
 		}
 	}
-	graph := model.BenchGraphFor(g.Config.Vocab)
+	graph := bench.GraphFor(g.Config.Vocab)
 	batch, err := model.Encode([]model.SceneGraph{graph}, g.Config.Vocab)
 	if err != nil {
 		return nil, fmt.Errorf("the benchmark graph does not fit the model: %w", err)
 	}
-	pass := func(prof *model.Profile) (time.Duration, error) {
+	pass := func(prof model.Recorder) (time.Duration, error) {
 		t0 := time.Now()
 		_, err := g.Forward(batch, model.Options{Seed: 1, Profile: prof})
 		return time.Since(t0), err
@@ -63,7 +64,7 @@ func (e *Engine) Bench(req *protocol.BenchRequest, progress func(phase string, d
 	}
 	res.WarmupS = time.Since(start).Seconds()
 
-	var prof model.Profile
+	var prof bench.Profile
 	for i := range req.Reps {
 		d, err := pass(&prof)
 		if err != nil {

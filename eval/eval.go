@@ -299,7 +299,8 @@ func b2i(b bool) int {
 }
 
 // ImageNet statistics of the normalised images (as model.Deprocess undoes
-// them).
+// them), in float64 from the decimal values rather than
+// model.ImageNetStats' float32, so that the metrics stay as reported.
 var (
 	imagenetMean = [3]float64{0.485, 0.456, 0.406}
 	imagenetStd  = [3]float64{0.229, 0.224, 0.225}

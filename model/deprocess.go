@@ -8,11 +8,16 @@ import (
 	"github.com/sg2im-go/sg2im/nn"
 )
 
-// ImageNet statistics the release normalises images with.
+// ImageNet statistics the release normalises images with
+// (sg2im/data/utils.py).
 var (
 	imagenetMean = [3]float32{0.485, 0.456, 0.406}
 	imagenetStd  = [3]float32{0.229, 0.224, 0.225}
 )
+
+// ImageNetStats are the per-channel mean and standard deviation the
+// release normalises images with and Deprocess undoes.
+func ImageNetStats() (mean, std [3]float32) { return imagenetMean, imagenetStd }
 
 // ErrNotFinite is CheckFinite's error.
 var ErrNotFinite = errors.New("model: the generator computed NaN or infinite pixels: the model's weights are corrupt or out of range (finite but huge values overflow float32)")

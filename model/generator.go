@@ -135,11 +135,14 @@ type Options struct {
 	// Instances are the objects' instance indices (see InstanceIndex);
 	// when nil, the graph's order gives them.
 	Instances []int
-	// appearance, set by the trainer, is the encoded z on its tape.
-	appearance *nn.Var
-	// Profile, when set, accumulates wall time and FLOPs per layer type
-	// of eval-mode passes (Forward); passes on a tape record nothing.
-	Profile *Profile
+	// AppearanceVar, when set, are the appearance vectors as a variable
+	// on the pass's tape (the trainer's sample of the encoder's Gaussian,
+	// through which the gradients flow); it takes precedence over
+	// Appearance.
+	AppearanceVar *nn.Var
+	// Profile, when set, is told the wall time and FLOPs of each layer of
+	// eval-mode passes (Forward); passes on a tape tell it nothing.
+	Profile Recorder
 }
 
 // Output is everything a forward pass computes.
@@ -182,7 +185,7 @@ type VarOutput struct {
 func (g *Generator) ForwardTape(tp *nn.Tape, train bool, b *Batch, opt Options) (*VarOutput, error) {
 	p := pass{tp: tp, train: train}
 	if tp == nil && !train {
-		p.prof = opt.Profile
+		p.prof = newProfiler(opt.Profile)
 	}
 	tPass := p.prof.start()
 	if err := g.checkBatch(b, &opt); err != nil {
@@ -277,7 +280,7 @@ func (g *Generator) layoutVecs(tp *nn.Tape, objVecs *nn.Var, b *Batch, opt *Opti
 	if A == 0 {
 		return objVecs
 	}
-	z := opt.appearance
+	z := opt.AppearanceVar
 	switch {
 	case z != nil:
 	case opt.Appearance != nil:
@@ -370,6 +373,9 @@ func (g *Generator) checkBatch(b *Batch, opt *Options) error {
 		if !nn.AllFinite(opt.Appearance.Data) {
 			return fmt.Errorf("model: appearance vectors contain NaN or infinite values")
 		}
+	}
+	if v := opt.AppearanceVar; v != nil && cfg.AppearanceDim > 0 && !nn.SameShape(v.Value.Shape, []int{O, cfg.AppearanceDim}) {
+		return fmt.Errorf("model: appearance variable has shape %v, want (%d, %d)", v.Value.Shape, O, cfg.AppearanceDim)
 	}
 	if opt.Instances != nil {
 		if len(opt.Instances) != O {

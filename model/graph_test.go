@@ -5,8 +5,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sg2im-go/sg2im/internal/fixture"
 )
 
 func tinyVocab() *Vocab {
@@ -57,7 +60,7 @@ func TestEncodeAddsImageObjectAndTriples(t *testing.T) {
 	wantImg := []int{0, 0, 0, 1, 1}
 	above, in := v.PredNameToIdx["above"], v.PredNameToIdx[InImagePred]
 	wantTriples := [][3]int{{0, above, 1}, {0, in, 2}, {1, in, 2}, {3, in, 4}}
-	if !equalInts(b.Objs, wantObjs) || !equalInts(b.ObjToImg, wantImg) || b.NumImages != 2 {
+	if !slices.Equal(b.Objs, wantObjs) || !slices.Equal(b.ObjToImg, wantImg) || b.NumImages != 2 {
 		t.Errorf("objs %v obj_to_img %v, want %v %v", b.Objs, b.ObjToImg, wantObjs, wantImg)
 	}
 	if len(b.Triples) != len(wantTriples) {
@@ -68,18 +71,6 @@ func TestEncodeAddsImageObjectAndTriples(t *testing.T) {
 			t.Errorf("triple %d = %v, want %v", i, b.Triples[i], wantTriples[i])
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestUnknownWordSuggestions(t *testing.T) {
@@ -122,7 +113,7 @@ func FuzzParseGraphs(f *testing.F) {
 	}
 	for _, c := range parityCases {
 		raw, err := os.ReadFile(filepath.Join("..", "testdata", c+".json"))
-		var fc fixtureCase
+		var fc fixture.Case
 		if err == nil && json.Unmarshal(raw, &fc) == nil {
 			f.Add([]byte(fc.Graphs))
 		}

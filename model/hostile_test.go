@@ -66,16 +66,6 @@ func TestHostileImageSize(t *testing.T) {
 	}
 }
 
-func TestActivationBudgetAdmitsKnownConfigs(t *testing.T) {
-	for _, name := range BenchConfigs() {
-		cfg := DefaultConfig(BenchVocab())
-		cfg.ImageSize = [2]int{benchSides[name], benchSides[name]}
-		if err := cfg.Validate(); err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
-	}
-}
-
 func TestActivationBytesBoundsForward(t *testing.T) {
 	// The estimate holds what an inference pass allocates, for a small
 	// model with masks and noise at an image size where activations

@@ -13,12 +13,7 @@ import (
 // norms the identity with fresh running statistics.
 func (g *Generator) InitRandom(seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 0x1417))
-	fanIn := map[string]int{} // by module prefix, from the weights
-	for _, p := range g.reg.params {
-		if strings.HasSuffix(p.Name, ".weight") && len(p.T.Shape) >= 2 {
-			fanIn[strings.TrimSuffix(p.Name, ".weight")] = p.T.Numel() / p.T.Shape[0]
-		}
-	}
+	fanIn := fanIns(g.reg.params)
 	for _, p := range g.reg.params {
 		prefix, kind, _ := cutLast(p.Name)
 		data := p.T.Data
@@ -47,7 +42,60 @@ func (g *Generator) InitRandom(seed uint64) {
 			}
 		}
 	}
-	for _, b := range g.reg.buffers {
+	resetBuffers(g.reg.buffers)
+}
+
+// InitRandom initialises the image discriminator as PyTorch's defaults do
+// (see initDiscriminator).
+func (d *ImageDiscriminator) InitRandom(seed uint64) { initDiscriminator(&d.reg, seed) }
+
+// InitRandom initialises the object discriminator as PyTorch's defaults
+// do (see initDiscriminator).
+func (d *ObjectDiscriminator) InitRandom(seed uint64) { initDiscriminator(&d.reg, seed) }
+
+// initDiscriminator initialises a discriminator's parameters as PyTorch's
+// defaults do (the release applies no other initialisation to them):
+// Linear and Conv weights and biases uniform in ±1/sqrt(fan_in), where
+// fan_in is the weight's size over its first dimension; batch norms the
+// identity with fresh running statistics (spec section 7).
+func initDiscriminator(r *registry, seed uint64) {
+	// The second PCG word separates this stream from the generator's.
+	rng := rand.New(rand.NewPCG(seed, 0xd15c))
+	fanIn := fanIns(r.params)
+	for _, p := range r.params {
+		prefix, kind, _ := cutLast(p.Name)
+		n := fanIn[prefix]
+		for j := range p.T.Data {
+			switch {
+			case n > 0:
+				bound := 1 / math.Sqrt(float64(n))
+				p.T.Data[j] = float32((2*rng.Float64() - 1) * bound)
+			case kind == "weight": // batch norm
+				p.T.Data[j] = 1
+			default:
+				p.T.Data[j] = 0
+			}
+		}
+	}
+	resetBuffers(r.buffers)
+}
+
+// fanIns are the fan-ins of the modules by prefix, from their weights:
+// a weight's size over its first dimension.
+func fanIns(params []Named) map[string]int {
+	fanIn := map[string]int{}
+	for _, p := range params {
+		if strings.HasSuffix(p.Name, ".weight") && len(p.T.Shape) >= 2 {
+			fanIn[strings.TrimSuffix(p.Name, ".weight")] = p.T.Numel() / p.T.Shape[0]
+		}
+	}
+	return fanIn
+}
+
+// resetBuffers gives batch norms fresh running statistics: means 0,
+// variances 1.
+func resetBuffers(buffers []Named) {
+	for _, b := range buffers {
 		fill := float32(0)
 		if strings.HasSuffix(b.Name, ".running_var") {
 			fill = 1

@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -120,10 +121,10 @@ func TestBoxSigmoidInsideImage(t *testing.T) {
 func TestInstanceIndex(t *testing.T) {
 	// Two graphs: car, road, car, car | car, car.
 	b := &Batch{Objs: []int{8, 7, 8, 8, 8, 8}, ObjToImg: []int{0, 0, 0, 0, 1, 1}, NumImages: 2}
-	if got, want := InstanceIndex(b, nil, 4), []int{0, 0, 1, 2, 0, 1}; !equalInts(got, want) {
+	if got, want := InstanceIndex(b, nil, 4), []int{0, 0, 1, 2, 0, 1}; !slices.Equal(got, want) {
 		t.Errorf("graph order: %v, want %v", got, want)
 	}
-	if got, want := InstanceIndex(b, nil, 2), []int{0, 0, 1, 1, 0, 1}; !equalInts(got, want) {
+	if got, want := InstanceIndex(b, nil, 2), []int{0, 0, 1, 1, 0, 1}; !slices.Equal(got, want) {
 		t.Errorf("capped at 1: %v, want %v", got, want)
 	}
 	boxes := nn.FromData([]float32{
@@ -134,7 +135,7 @@ func TestInstanceIndex(t *testing.T) {
 		0.5, 0, 0.6, 1,
 		0.0, 0, 0.1, 1,
 	}, 6, 4)
-	if got, want := InstanceIndex(b, boxes, 4), []int{2, 0, 0, 1, 1, 0}; !equalInts(got, want) {
+	if got, want := InstanceIndex(b, boxes, 4), []int{2, 0, 0, 1, 1, 0}; !slices.Equal(got, want) {
 		t.Errorf("left to right: %v, want %v", got, want)
 	}
 	// The embeddings make two cars differ.
@@ -146,40 +147,6 @@ func TestInstanceIndex(t *testing.T) {
 	}
 	if _, err := g.Forward(enc, Options{Instances: []int{0, 5, 0}}); err == nil || !strings.Contains(err.Error(), "instance index 5") {
 		t.Errorf("bad instance index: %v", err)
-	}
-}
-
-// TestTrainStepWithOptions: the step adds the appearance KL and updates
-// the encoder, whose gradient comes through the generated image.
-func TestTrainStepWithOptions(t *testing.T) {
-	g := optionsGenerator(t)
-	tc := DefaultTrainConfig()
-	tc.AppearanceKLWeight = 0.01
-	tr, err := NewTrainer(tc, g, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := encodeOne(t, g, `[{"objects": ["sky", "grass"]}, {"objects": ["road", "car", "car"]}]`)
-	O := len(b.Objs)
-	boxes := nn.New(O, 4)
-	for o := 0; o < O; o++ {
-		copy(boxes.Data[4*o:], []float32{0.1 * float32(o%4), 0.2, 0.1*float32(o%4) + 0.5, 0.9})
-	}
-	images := nn.New(2, 3, 16, 16)
-	for i := range images.Data {
-		images.Data[i] = float32(math.Sin(float64(i)))
-	}
-	enc := g.appEnc.conv1.W.Value
-	before := append([]float32(nil), enc.Data...)
-	res, err := tr.Step(&StepInput{Batch: b, Images: images, Boxes: boxes, Seed: 3}, true)
-	if err != nil || res.Skipped {
-		t.Fatalf("step: %v, skipped %v", err, res != nil && res.Skipped)
-	}
-	if kl, ok := res.Losses["appearance_kl"]; !ok || !(kl > 0) {
-		t.Errorf("appearance_kl %v (present %v), want a positive loss", kl, ok)
-	}
-	if maxAbsDiff(nn.FromData(before, len(before)), nn.FromData(enc.Data, len(before))) == 0 {
-		t.Error("the appearance encoder did not learn")
 	}
 }
 

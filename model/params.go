@@ -64,7 +64,7 @@ func (r *registry) buffer(name string, shape ...int) *nn.Tensor {
 type pass struct {
 	tp    *nn.Tape
 	train bool
-	prof  *Profile // eval passes only; nil records nothing
+	prof  *profiler // eval passes only; nil records nothing
 }
 
 // linear is a fully connected layer: weight (Out, In), bias (Out).

@@ -7,6 +7,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 )
 
 // Tensor is a dense float32 array in row-major order.
@@ -68,17 +69,7 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 }
 
 // SameShape reports whether a and b have identical shapes.
-func SameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func SameShape(a, b []int) bool { return slices.Equal(a, b) }
 
 // AllFinite reports whether every value of data is neither NaN nor infinite.
 func AllFinite(data []float32) bool {

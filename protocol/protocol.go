@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sg2im-go/sg2im/bench"
 	"github.com/sg2im-go/sg2im/model"
 )
 
@@ -84,7 +85,7 @@ type GenerateRequest struct {
 const MaxCount = 16
 
 // BenchRequest times the generator as `sg2im bench` does: a named
-// configuration (BenchLoaded or one of model.BenchConfigs: the release's
+// configuration (BenchLoaded or one of bench.Configs: the release's
 // architecture with random weights) on torch_anchor.py's 6-object graph,
 // one image a pass. The engine runs passes for WarmupS seconds untimed,
 // then Reps timed passes, profiling each layer type over the timed ones.
@@ -120,7 +121,7 @@ type BenchResult struct {
 	MinMs        float64   `json:"min_ms"`
 	// Layers are the timed passes' means per layer type; their Ms add up
 	// to ProfileMs, the mean pass as the profiler saw it.
-	Layers    []model.LayerStat `json:"layers"`
+	Layers    []bench.LayerStat `json:"layers"`
 	ProfileMs float64           `json:"profile_ms"`
 	GFLOP     float64           `json:"gflop"` // products of one pass
 }
@@ -219,8 +220,8 @@ func DecodeRequest(data []byte) (*Request, error) {
 		if b == nil {
 			return &r, fmt.Errorf("protocol: bench request without a bench field")
 		}
-		if b.Config != BenchLoaded && !model.IsBenchConfig(b.Config) {
-			return &r, fmt.Errorf("protocol: bench config %q, want %q or one of %v", b.Config, BenchLoaded, model.BenchConfigs())
+		if b.Config != BenchLoaded && !bench.IsConfig(b.Config) {
+			return &r, fmt.Errorf("protocol: bench config %q, want %q or one of %v", b.Config, BenchLoaded, bench.Configs())
 		}
 		if b.Reps < 1 || b.Reps > MaxBenchReps {
 			return &r, fmt.Errorf("protocol: bench reps %d, want 1 to %d", b.Reps, MaxBenchReps)

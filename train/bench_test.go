@@ -50,14 +50,14 @@ func benchTrainStep(b *testing.B, c Config) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	InitDiscriminator(dImg.Params(), dImg.Buffers(), 2)
+	dImg.InitRandom(2)
 	oc, _ := c.DObjConfig()
 	dObj, err := model.NewObjectDiscriminator(oc, len(vocab.ObjectIdxToName))
 	if err != nil {
 		b.Fatal(err)
 	}
-	InitDiscriminator(dObj.Params(), dObj.Buffers(), 3)
-	tr, err := model.NewTrainer(c.TrainConfig(), g, dImg, dObj)
+	dObj.InitRandom(3)
+	tr, err := NewTrainer(c.StepConfig(), g, dImg, dObj)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -99,12 +99,12 @@ func numParams(ps []model.Named) int {
 
 // syntheticStep makes a batch of n images of benchObjects random boxes
 // with full masks, each object related to the next, then __image__.
-func syntheticStep(c Config, v *model.Vocab, n int) *model.StepInput {
+func syntheticStep(c Config, v *model.Vocab, n int) *StepInput {
 	rng := rand.New(rand.NewPCG(1, 2))
 	H, W, M := c.ImageSize[0], c.ImageSize[1], c.MaskSize
 	per := benchObjects + 1
 	O := n * per
-	in := &model.StepInput{Batch: &model.Batch{NumImages: n}, Images: nn.New(n, 3, H, W), Boxes: nn.New(O, 4)}
+	in := &StepInput{Batch: &model.Batch{NumImages: n}, Images: nn.New(n, 3, H, W), Boxes: nn.New(O, 4)}
 	if M > 0 {
 		in.Masks = nn.New(O, M, M)
 		for i := range in.Masks.Data {

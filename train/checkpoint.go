@@ -53,7 +53,7 @@ type nets struct {
 	g    *model.Generator
 	dImg *model.ImageDiscriminator
 	dObj *model.ObjectDiscriminator
-	tr   *model.Trainer
+	tr   *Trainer
 }
 
 func (n *nets) modelKwargs() json.RawMessage { return mustJSON(n.g.Config) }
@@ -226,7 +226,7 @@ func readState(path string) (*saved, error) {
 			return fail(err)
 		}
 	}
-	if n.tr, err = model.NewTrainer(s.cfg.TrainConfig(), n.g, n.dImg, n.dObj); err != nil {
+	if n.tr, err = NewTrainer(s.cfg.StepConfig(), n.g, n.dImg, n.dObj); err != nil {
 		return fail(err)
 	}
 	if err := loadOpt(n.tr.OptG, n.g.Params(), byPrefix[prefixOptG]); err != nil {

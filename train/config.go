@@ -112,10 +112,10 @@ func (c *Config) DImgConfig() (d model.DConfig, ok bool) {
 	return d, c.DiscriminatorLossWeight != 0 && c.DImgWeight != 0
 }
 
-// TrainConfig is the loss weights and optimiser settings model.Trainer
+// StepConfig is the loss weights and optimiser settings Trainer
 // takes.
-func (c *Config) TrainConfig() model.TrainConfig {
-	return model.TrainConfig{
+func (c *Config) StepConfig() StepConfig {
+	return StepConfig{
 		LearningRate: c.LearningRate, L1PixelLossWeight: float32(c.L1PixelLossWeight),
 		BBoxPredLossWeight: float32(c.BBoxPredLossWeight), MaskLossWeight: float32(c.MaskLossWeight),
 		DiscriminatorLossWeight: float32(c.DiscriminatorLossWeight), DObjWeight: float32(c.DObjWeight),

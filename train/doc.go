@@ -1,13 +1,13 @@
 // Package train runs the release's training loop (scripts/train.py of
 // github.com/google/sg2im) natively: the generator and both discriminators
-// stepped by model.Trainer on batches from a data.Loader, with
+// stepped by Trainer on batches from a data.Loader, with
 // checkpoints, exact resumption, progress reporting, sample sheets, loss
 // plots and validation.
 //
 // # Determinism
 //
 // Everything random is a pure function of the seed and the iteration: the
-// initial weights (model.Generator.InitRandom and InitDiscriminator with
+// initial weights (the InitRandom methods of model.Generator and the discriminators, with
 // seeds derived from Config.Seed), the batches (data.Loader, which is
 // deterministic for a seed and resumes at any batch with
 // data.NewLoaderAt), the scene graphs' relationships (drawn by the dataset

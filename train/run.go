@@ -347,7 +347,7 @@ func (r *run) build(vocab *model.Vocab, start *weights.Checkpoint, g *model.Gene
 			if err != nil {
 				return err
 			}
-			InitDiscriminator(d.Params(), d.Buffers(), deriveSeed(r.cfg.Seed, seedInitDImg, 0))
+			d.InitRandom(deriveSeed(r.cfg.Seed, seedInitDImg, 0))
 			n.dImg = d
 		}
 	}
@@ -360,12 +360,12 @@ func (r *run) build(vocab *model.Vocab, start *weights.Checkpoint, g *model.Gene
 			if err != nil {
 				return err
 			}
-			InitDiscriminator(d.Params(), d.Buffers(), deriveSeed(r.cfg.Seed, seedInitDObj, 0))
+			d.InitRandom(deriveSeed(r.cfg.Seed, seedInitDObj, 0))
 			n.dObj = d
 		}
 	}
 	var err error
-	if n.tr, err = model.NewTrainer(r.cfg.TrainConfig(), n.g, n.dImg, n.dObj); err != nil {
+	if n.tr, err = NewTrainer(r.cfg.StepConfig(), n.g, n.dImg, n.dObj); err != nil {
 		return err
 	}
 	r.n = n
@@ -514,7 +514,7 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 			n.tr.OptG = nn.NewAdam(n.g.ParamVars(), c.LearningRate)
 		}
 		st.T++
-		in := &model.StepInput{Batch: &b.Batch, Images: b.Images, Boxes: b.Boxes, Masks: b.Masks, Seed: NoiseSeed(c.Seed, st.T)}
+		in := &StepInput{Batch: &b.Batch, Images: b.Images, Boxes: b.Boxes, Masks: b.Masks, Seed: NoiseSeed(c.Seed, st.T)}
 		if n.g.Config.MaskSize == 0 {
 			in.Masks = nil
 		}

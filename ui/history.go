@@ -37,24 +37,20 @@ func (h *History) Record(before Session, kind string, now float64) {
 }
 
 // Undo returns the session before the last step, given the current one.
-func (h *History) Undo(cur Session) (Session, bool) {
-	if len(h.past) == 0 {
-		return cur, false
-	}
-	e := h.past[len(h.past)-1]
-	h.past = h.past[:len(h.past)-1]
-	h.future = append(h.future, entry{s: cur.Clone(), kind: noMergeKind})
-	return e.s.Clone(), true
-}
+func (h *History) Undo(cur Session) (Session, bool) { return step(&h.past, &h.future, cur) }
 
 // Redo steps forward again after an Undo.
-func (h *History) Redo(cur Session) (Session, bool) {
-	if len(h.future) == 0 {
+func (h *History) Redo(cur Session) (Session, bool) { return step(&h.future, &h.past, cur) }
+
+// step takes the last session off from and puts cur on to, so that the
+// opposite step comes back to it; without a session in from it keeps cur.
+func step(from, to *[]entry, cur Session) (Session, bool) {
+	if len(*from) == 0 {
 		return cur, false
 	}
-	e := h.future[len(h.future)-1]
-	h.future = h.future[:len(h.future)-1]
-	h.past = append(h.past, entry{s: cur.Clone(), kind: noMergeKind})
+	e := (*from)[len(*from)-1]
+	*from = (*from)[:len(*from)-1]
+	*to = append(*to, entry{s: cur.Clone(), kind: noMergeKind})
 	return e.s.Clone(), true
 }
 

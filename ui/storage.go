@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall/js"
 
+	"github.com/sg2im-go/sg2im/internal/jsutil"
 	"github.com/sg2im-go/sg2im/protocol"
 )
 
@@ -77,7 +78,7 @@ func newStorage(a *App) *storage {
 	// count again once it has stored the app.
 	if sw := js.Global().Get("navigator").Get("serviceWorker"); sw.Truthy() {
 		go guard(func() {
-			if _, err := await(sw.Get("ready")); err == nil {
+			if _, err := jsutil.Await(sw.Get("ready")); err == nil {
 				s.refresh()
 			}
 		})
@@ -117,9 +118,9 @@ func (s *storage) absolute(url string) string {
 // its own URL, where the service worker finds it offline.
 func (s *storage) keepURL(url string) {
 	go guard(func() {
-		c, err := await(js.Global().Get("caches").Call("open", keptCache))
+		c, err := jsutil.Await(js.Global().Get("caches").Call("open", keptCache))
 		if err == nil {
-			_, err = await(c.Call("add", url))
+			_, err = jsutil.Await(c.Call("add", url))
 		}
 		if err != nil {
 			setText(byID(IDStorageUsage), "Could not keep "+url+": "+err.Error())
@@ -141,11 +142,11 @@ func (s *storage) keepPicked() {
 		return
 	}
 	go guard(func() {
-		c, err := await(js.Global().Get("caches").Call("open", keptCache))
+		c, err := jsutil.Await(js.Global().Get("caches").Call("open", keptCache))
 		if err == nil {
 			hdr := js.ValueOf(map[string]any{"Content-Type": "application/octet-stream"})
 			resp := js.Global().Get("Response").New(f, js.ValueOf(map[string]any{"headers": hdr}))
-			_, err = await(c.Call("put", keptURL(name), resp))
+			_, err = jsutil.Await(c.Call("put", keptURL(name), resp))
 		}
 		if err != nil {
 			setText(byID(IDStorageUsage), "Could not keep "+name+": "+err.Error()+" (the browser may allow this site no more space).")
@@ -223,22 +224,22 @@ func megabytes(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
 // cacheContents sums the bodies of a cache's entries, and returns each
 // entry's size by its URL.
 func cacheContents(name string) (int64, map[string]int64, error) {
-	c, err := await(js.Global().Get("caches").Call("open", name))
+	c, err := jsutil.Await(js.Global().Get("caches").Call("open", name))
 	if err != nil {
 		return 0, nil, err
 	}
-	keys, err := await(c.Call("keys"))
+	keys, err := jsutil.Await(c.Call("keys"))
 	if err != nil {
 		return 0, nil, err
 	}
 	var total int64
 	sizes := map[string]int64{}
 	for i := 0; i < keys.Length(); i++ {
-		resp, err := await(c.Call("match", keys.Index(i)))
+		resp, err := jsutil.Await(c.Call("match", keys.Index(i)))
 		if err != nil || !resp.Truthy() {
 			continue
 		}
-		blob, err := await(resp.Call("blob"))
+		blob, err := jsutil.Await(resp.Call("blob"))
 		if err != nil {
 			continue
 		}
@@ -252,13 +253,13 @@ func cacheContents(name string) (int64, map[string]int64, error) {
 // openKept loads a kept model into the engine.
 func (s *storage) openKept(name string) {
 	go guard(func() {
-		resp, err := await(js.Global().Get("caches").Call("match", keptURL(name), js.ValueOf(map[string]any{"cacheName": keptCache})))
+		resp, err := jsutil.Await(js.Global().Get("caches").Call("match", keptURL(name), js.ValueOf(map[string]any{"cacheName": keptCache})))
 		if err != nil || !resp.Truthy() {
 			setText(byID(IDStorageUsage), name+" is no longer stored; pick the file again.")
 			s.refresh()
 			return
 		}
-		buf, err := await(resp.Call("arrayBuffer"))
+		buf, err := jsutil.Await(resp.Call("arrayBuffer"))
 		if err != nil {
 			setText(byID(IDStorageUsage), "Could not read "+name+": "+err.Error())
 			return
@@ -271,8 +272,8 @@ func (s *storage) openKept(name string) {
 // removeKept deletes the kept entry at url.
 func (s *storage) removeKept(url string) {
 	go guard(func() {
-		if c, err := await(js.Global().Get("caches").Call("open", keptCache)); err == nil {
-			await(c.Call("delete", url))
+		if c, err := jsutil.Await(js.Global().Get("caches").Call("open", keptCache)); err == nil {
+			jsutil.Await(c.Call("delete", url))
 		}
 		s.refresh()
 	})
@@ -283,48 +284,13 @@ func (s *storage) removeKept(url string) {
 func (s *storage) clearAll() {
 	go guard(func() {
 		for _, name := range []string{appCache, keptCache} {
-			await(js.Global().Get("caches").Call("delete", name))
+			jsutil.Await(js.Global().Get("caches").Call("delete", name))
 		}
 		if sw := js.Global().Get("navigator").Get("serviceWorker"); sw.Truthy() {
-			if reg, err := await(sw.Call("getRegistration")); err == nil && reg.Truthy() {
-				await(reg.Call("unregister"))
+			if reg, err := jsutil.Await(sw.Call("getRegistration")); err == nil && reg.Truthy() {
+				jsutil.Await(reg.Call("unregister"))
 			}
 		}
 		s.refresh()
 	})
-}
-
-// await blocks the calling goroutine (never the event loop's) until a
-// promise settles.
-func await(p js.Value) (js.Value, error) {
-	type result struct {
-		v   js.Value
-		err error
-	}
-	ch := make(chan result, 1)
-	var ok, fail js.Func
-	ok = js.FuncOf(func(_ js.Value, args []js.Value) any {
-		ch <- result{v: firstArg(args)}
-		return nil
-	})
-	fail = js.FuncOf(func(_ js.Value, args []js.Value) any {
-		e, msg := firstArg(args), "failed"
-		if e.Type() == js.TypeObject && e.Get("message").Type() == js.TypeString {
-			msg = e.Get("message").String()
-		}
-		ch <- result{err: fmt.Errorf("%s", msg)}
-		return nil
-	})
-	p.Call("then", ok, fail)
-	r := <-ch
-	ok.Release()
-	fail.Release()
-	return r.v, r.err
-}
-
-func firstArg(args []js.Value) js.Value {
-	if len(args) == 0 {
-		return js.Undefined()
-	}
-	return args[0]
 }

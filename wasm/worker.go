@@ -11,6 +11,7 @@ import (
 	"syscall/js"
 
 	"github.com/sg2im-go/sg2im/engine"
+	"github.com/sg2im-go/sg2im/internal/jsutil"
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/protocol"
 )
@@ -82,7 +83,7 @@ func yieldToEvents() {
 		ch.Get("port2").Call("postMessage", js.Null())
 		return nil
 	})
-	Await(js.Global().Get("Promise").New(fn))
+	jsutil.Await(js.Global().Get("Promise").New(fn))
 	fn.Release()
 }
 
@@ -237,7 +238,7 @@ func handle(e *engine.Engine, m message, preloaded *string, newer func() bool) {
 // download fetches url, posting progress for request id (none when id < 0)
 // as the body streams in.
 func download(id int, url string) ([]byte, error) {
-	resp, err := Await(js.Global().Call("fetch", url))
+	resp, err := jsutil.Await(js.Global().Call("fetch", url))
 	if err != nil {
 		return nil, fmt.Errorf("downloading %s: %v (is the server running, or the page cached for offline use?)", url, err)
 	}
@@ -247,7 +248,7 @@ func download(id int, url string) ([]byte, error) {
 	if id < 0 {
 		// No progress to show: the whole body in one step, not a Go-to-JS
 		// round trip per chunk.
-		ab, err := Await(resp.Call("arrayBuffer"))
+		ab, err := jsutil.Await(resp.Call("arrayBuffer"))
 		if err != nil {
 			return nil, fmt.Errorf("downloading %s: %v", url, err)
 		}
@@ -271,7 +272,7 @@ func download(id int, url string) ([]byte, error) {
 		buf = make([]byte, 0, total)
 	}
 	for {
-		chunk, err := Await(reader.Call("read"))
+		chunk, err := jsutil.Await(reader.Call("read"))
 		if err != nil {
 			return nil, fmt.Errorf("downloading %s: %v", url, err)
 		}

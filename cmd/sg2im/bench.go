@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sg2im-go/sg2im/bench"
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/nn"
 )
@@ -15,7 +16,7 @@ import (
 // benchWarmup passes run untimed first, as torch_anchor.py does.
 const benchWarmup = 2
 
-func bench(args []string, stdout, stderr io.Writer) error {
+func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", "Usage: sg2im bench [--config coco64|vg128|FILE] [--threads N] [--reps N] [--graphs FILE.json]\n\n"+
 		"Times the generator on torch_anchor.py's 6-object graph (../shared/bench/) after\n"+
 		"two warm-up passes and prints one line per pass, the time and GFLOP/s of each\n"+
@@ -39,8 +40,8 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	graphs := []model.SceneGraph{model.BenchGraphFor(g.Config.Vocab)}
-	if *graphsPath == "" && !reflect.DeepEqual(graphs[0], model.BenchGraph) {
+	graphs := []model.SceneGraph{bench.GraphFor(g.Config.Vocab)}
+	if *graphsPath == "" && !reflect.DeepEqual(graphs[0], bench.Graph()) {
 		fmt.Fprintf(stderr, "sg2im bench: the model lacks some of torch_anchor's words; timing the same graph in its words: %v\n", graphs[0].Objects)
 	}
 	if *graphsPath != "" {
@@ -65,13 +66,13 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "config=%s threads=%d graphs=%d image=%dx%d gemm=%s\n", *config, *threads, len(graphs),
 		g.Config.ImageSize[0], g.Config.ImageSize[1], nn.GemmKernel())
 	times := make([]float64, 0, *reps)
-	var prof *model.Profile
+	var prof *bench.Profile
 	if *profile {
-		prof = new(model.Profile)
+		prof = new(bench.Profile)
 	}
 	for i := -benchWarmup; i < *reps; i++ {
 		opt := model.Options{Seed: 1}
-		if i >= 0 {
+		if i >= 0 && prof != nil { // a nil *bench.Profile in the interface would still time every layer
 			opt.Profile = prof
 		}
 		start := time.Now()
@@ -87,19 +88,19 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	}
 	if prof != nil {
 		fmt.Fprintf(stdout, "per layer type, mean of the %d timed passes:\n", *reps)
-		model.WriteTable(stdout, prof.Table(), len(graphs))
+		bench.WriteTable(stdout, prof.Table(), len(graphs))
 	}
 	slices.Sort(times)
 	fmt.Fprintf(stdout, "median_ms=%.2f min_ms=%.2f\n", times[len(times)/2], times[0])
 	return nil
 }
 
-// benchModel builds a named configuration (model.NewBenchGenerator) or
+// benchModel builds a named configuration (bench.NewGenerator) or
 // loads a model file.
 func benchModel(config string, stderr io.Writer) (*model.Generator, error) {
-	if !model.IsBenchConfig(config) {
+	if !bench.IsConfig(config) {
 		_, g, err := loadModel(config, stderr)
 		return g, err
 	}
-	return model.NewBenchGenerator(config)
+	return bench.NewGenerator(config)
 }

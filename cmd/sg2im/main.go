@@ -70,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	case "inspect":
 		err = inspect(args[1:], stdout, stderr)
 	case "bench":
-		err = bench(args[1:], stdout, stderr)
+		err = benchCmd(args[1:], stdout, stderr)
 	case "train":
 		err = trainCmd(args[1:], stdout, stderr)
 	case "shards":

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sg2im-go/sg2im/bench"
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/nn"
 	"github.com/sg2im-go/sg2im/weights"
@@ -340,7 +341,7 @@ func TestCLIErrors(t *testing.T) {
 }
 
 func TestChunkEndBoundsMemory(t *testing.T) {
-	cfg := model.DefaultConfig(model.BenchVocab())
+	cfg := model.DefaultConfig(bench.Vocab())
 	cfg.ImageSize = [2]int{256, 256}
 	small := model.SceneGraph{Objects: []string{"sky"}}
 	var full model.SceneGraph

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/sg2im-go/sg2im/model"
+	"github.com/sg2im-go/sg2im/bench"
 	"github.com/sg2im-go/sg2im/weights"
 )
 
@@ -83,7 +83,7 @@ func TestLoadPeakMemory(t *testing.T) {
 // (random weights) as safetensors.
 func writeBenchModel(t *testing.T, path string) {
 	t.Helper()
-	g, err := model.NewBenchGenerator("coco64")
+	g, err := bench.NewGenerator("coco64")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/sg2im-go/sg2im/data/world"
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/nn"
+	"github.com/sg2im-go/sg2im/train"
 	"github.com/sg2im-go/sg2im/weights"
 )
 
@@ -76,7 +77,7 @@ func ints(t *nn.Tensor) []int {
 // tiny model, steps it once and generates with it. Here:
 //   - the batch PyTorch read equals the Go dataset's examples collated
 //     (the shards carry them exactly);
-//   - one step of model.Trainer (what sg2im train runs) from PyTorch's
+//   - one step of train.Trainer (what sg2im train runs) from PyTorch's
 //     initial checkpoint, on that batch with the same layout noise, gives
 //     PyTorch's losses (relative 1e-5: float32 sums in another order) and
 //     updated weights (3e-5 absolute as against the release's fixtures:
@@ -120,11 +121,11 @@ func TestPyTorchParity(t *testing.T) {
 	if err != nil || dImg == nil || dObj == nil {
 		t.Fatalf("discriminators: %v", err)
 	}
-	trainer, err := model.NewTrainer(model.DefaultTrainConfig(), g, dImg, dObj)
+	trainer, err := train.NewTrainer(train.DefaultStepConfig(), g, dImg, dObj)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := trainer.Step(&model.StepInput{Batch: b, Images: batch["imgs"], Boxes: batch["boxes"],
+	res, err := trainer.Step(&train.StepInput{Batch: b, Images: batch["imgs"], Boxes: batch["boxes"],
 		Masks: batch["masks"], Noise: batch["noise"]}, true)
 	if err != nil || res.Skipped {
 		t.Fatalf("step: %v (skipped %v)", err, res != nil && res.Skipped)
@@ -197,7 +198,7 @@ func intsTensor(xs []int) *nn.Tensor {
 	return t
 }
 
-func checkLosses(t *testing.T, path string, got model.Losses) {
+func checkLosses(t *testing.T, path string, got train.Losses) {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {

@@ -69,11 +69,7 @@ func shardsCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "sg2im shards: Visual Genome has no masks; writing --mask_size 0")
 		*maskSize = 0
 	}
-	open, ok := trainDatasets[tf.dataset]
-	if !ok {
-		return usageErr("--dataset %q: want coco, vg or world", tf.dataset)
-	}
-	opener, dataArgs, err := open(&tf)
+	opener, dataArgs, err := openDataset(&tf)
 	if err != nil {
 		return err
 	}

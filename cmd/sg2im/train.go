@@ -198,11 +198,7 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	open, ok := trainDatasets[tf.dataset]
-	if !ok {
-		return usageErr("--dataset %q: want coco, vg or world", tf.dataset)
-	}
-	opener, dataArgs, err := open(&tf)
+	opener, dataArgs, err := openDataset(&tf)
 	if err != nil {
 		return err
 	}

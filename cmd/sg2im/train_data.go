@@ -24,6 +24,15 @@ var trainDatasets = map[string]func(tf *trainFlags) (opener, map[string]any, err
 	"world": openWorldFlags,
 }
 
+// openDataset opens the data set --dataset names, with its flags.
+func openDataset(tf *trainFlags) (opener, map[string]any, error) {
+	open, ok := trainDatasets[tf.dataset]
+	if !ok {
+		return nil, nil, usageErr("--dataset %q: want coco, vg or world", tf.dataset)
+	}
+	return open(tf)
+}
+
 // worldValScenes is the size of the held-out world split used for
 // validation; its scenes never occur in training.
 const worldValScenes = 256

@@ -2,7 +2,7 @@
 forward passes within 1e-5 for all four cases; for tiny_masks one training
 step of pytorch/trainer.py, with PyTorch's batch norm and with --sync_bn 1's
 arithmetic: losses (relative 1e-5), every gradient (1e-4 of
-the largest reference value plus 1e-7, model/train_test.go's bound) and the
+the largest reference value plus 1e-7, train/step_test.go's bound) and the
 parameters after Adam (3e-5, ditto; biases that feed a train-mode batch norm
 have float-noise gradients whose first Adam step is +-lr, so 2*lr there)."""
 import types
@@ -44,7 +44,7 @@ def forward_case(name):
 
 
 def noise_bias(G, name):
-    """A conv bias directly followed by a batch norm (model/train_test.go's noiseBias)."""
+    """A conv bias directly followed by a batch norm (train/step_test.go's noiseBias)."""
     if not name.endswith('.bias'):
         return False
     prefix, _, idx = name[:-len('.bias')].rpartition('.')

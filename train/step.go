@@ -1,15 +1,16 @@
-package model
+package train
 
 import (
 	"fmt"
 	"math"
 
+	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/nn"
 )
 
-// TrainConfig holds the release's loss weights and optimiser settings
+// StepConfig holds the release's loss weights and optimiser settings
 // (train.py's flags of the same names).
-type TrainConfig struct {
+type StepConfig struct {
 	LearningRate            float64
 	L1PixelLossWeight       float32
 	BBoxPredLossWeight      float32
@@ -24,9 +25,9 @@ type TrainConfig struct {
 	AppearanceKLWeight float32
 }
 
-// DefaultTrainConfig is the release's defaults.
-func DefaultTrainConfig() TrainConfig {
-	return TrainConfig{
+// DefaultStepConfig is the release's defaults.
+func DefaultStepConfig() StepConfig {
+	return StepConfig{
 		LearningRate: 1e-4, L1PixelLossWeight: 1, BBoxPredLossWeight: 10, MaskLossWeight: 0,
 		DiscriminatorLossWeight: 0.01, DObjWeight: 1, DImgWeight: 1, ACLossWeight: 0.1, GANLossType: "gan",
 	}
@@ -35,21 +36,21 @@ func DefaultTrainConfig() TrainConfig {
 // Trainer runs the release's training step: the generator on real boxes
 // and masks, then each discriminator on the detached fakes and the reals.
 type Trainer struct {
-	Config TrainConfig
-	G      *Generator
-	DImg   *ImageDiscriminator  // nil without an image discriminator
-	DObj   *ObjectDiscriminator // nil without an object discriminator
+	Config StepConfig
+	G      *model.Generator
+	DImg   *model.ImageDiscriminator  // nil without an image discriminator
+	DObj   *model.ObjectDiscriminator // nil without an object discriminator
 	OptG   *nn.Adam
 	OptImg *nn.Adam
 	OptObj *nn.Adam
 }
 
 // NewTrainer makes optimisers for the networks given.
-func NewTrainer(cfg TrainConfig, g *Generator, dImg *ImageDiscriminator, dObj *ObjectDiscriminator) (*Trainer, error) {
+func NewTrainer(cfg StepConfig, g *model.Generator, dImg *model.ImageDiscriminator, dObj *model.ObjectDiscriminator) (*Trainer, error) {
 	switch cfg.GANLossType {
 	case "gan", "lsgan", "wgan":
 	default:
-		return nil, fmt.Errorf("model: gan_loss_type %q: want gan, lsgan or wgan", cfg.GANLossType)
+		return nil, fmt.Errorf("train: gan_loss_type %q: want gan, lsgan or wgan", cfg.GANLossType)
 	}
 	t := &Trainer{Config: cfg, G: g, DImg: dImg, DObj: dObj, OptG: nn.NewAdam(g.ParamVars(), cfg.LearningRate)}
 	if dImg != nil {
@@ -63,7 +64,7 @@ func NewTrainer(cfg TrainConfig, g *Generator, dImg *ImageDiscriminator, dObj *O
 
 // StepInput is one training batch.
 type StepInput struct {
-	Batch  *Batch
+	Batch  *model.Batch
 	Images *nn.Tensor // (N, 3, H, W), ImageNet-normalised
 	Boxes  *nn.Tensor // (O, 4)
 	Masks  *nn.Tensor // (O, M, M); nil for datasets without masks
@@ -102,7 +103,7 @@ func (t *Trainer) Step(in *StepInput, train bool) (*StepResult, error) {
 		terms = append(terms, v)
 		weights = append(weights, w)
 	}
-	opt := Options{Boxes: in.Boxes, Masks: in.Masks, Noise: in.Noise, Seed: in.Seed}
+	opt := model.Options{Boxes: in.Boxes, Masks: in.Masks, Noise: in.Noise, Seed: in.Seed}
 	t.trainingOptions(tp, in, &opt, add)
 	out, err := t.G.ForwardTape(tp, train, b, opt)
 	if err != nil {
@@ -172,15 +173,15 @@ func (t *Trainer) Step(in *StepInput, train bool) (*StepResult, error) {
 // real batch: the instance indices from the true boxes' left-to-right
 // order, and the appearance vectors encoded from the real crops (a sample
 // of the encoder's Gaussian, its KL divergence from N(0, I) a loss term).
-func (t *Trainer) trainingOptions(tp *nn.Tape, in *StepInput, opt *Options, add func(string, *nn.Var, float32)) {
+func (t *Trainer) trainingOptions(tp *nn.Tape, in *StepInput, opt *model.Options, add func(string, *nn.Var, float32)) {
 	g, b := t.G, in.Batch
 	if k := g.Config.InstanceEmbeddings; k > 0 {
-		opt.Instances = InstanceIndex(b, in.Boxes, k)
+		opt.Instances = model.InstanceIndex(b, in.Boxes, k)
 	}
 	if A := g.Config.AppearanceDim; A > 0 {
 		mu, logvar := g.EncodeAppearance(tp, in.Images, in.Boxes, b.ObjToImg)
-		eps := AppearanceNoise(in.Seed, b.ObjToImg, b.NumImages, A)
-		opt.appearance = tp.Reparameterize(mu, logvar, eps)
+		eps := model.AppearanceNoise(in.Seed, b.ObjToImg, b.NumImages, A)
+		opt.AppearanceVar = tp.Reparameterize(mu, logvar, eps)
 		add("appearance_kl", tp.KLStdNormal(mu, logvar), t.Config.AppearanceKLWeight)
 	}
 }

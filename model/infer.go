@@ -16,7 +16,7 @@ import (
 // (nn.ConvInput), its bias and ReLU while it writes its output
 // (nn.Epilogue), and the objects make one product per block. prof, when
 // set, records each convolution and the sigmoid.
-func (m *maskNet) forwardEval(prof *Profile, vecs *nn.Tensor) *nn.Tensor {
+func (m *maskNet) forwardEval(prof *profiler, vecs *nn.Tensor) *nn.Tensor {
 	O, D := vecs.Shape[0], vecs.Shape[1]
 	x, side := vecs.Data, 1
 	for i, cv := range m.convs {
@@ -51,7 +51,7 @@ func (m *maskNet) forwardEval(prof *Profile, vecs *nn.Tensor) *nn.Tensor {
 // large garbage. Instance norm, which needs statistics of the whole
 // output, runs unfused. The layout is given as parts (N, Ci, H, W) to
 // concatenate along the channels. prof, when set, records each layer.
-func (c crn) forwardEval(prof *Profile, layout ...*nn.Tensor) *nn.Tensor {
+func (c crn) forwardEval(prof *profiler, layout ...*nn.Tensor) *nn.Tensor {
 	N, H, W := layout[0].Shape[0], layout[0].Shape[2], layout[0].Shape[3]
 	bufs := crnBufs.Get().(*crnBuffers)
 	defer crnBufs.Put(bufs)
@@ -93,7 +93,7 @@ var crnBufs = sync.Pool{New: func() any { return new(crnBuffers) }}
 
 // conv runs cv over the inputs (N images of h x w) with its norm and the
 // CRN's LeakyReLU into *buf, grown as needed, and returns the output.
-func (c crn) conv(prof *Profile, buf *[]float32, cv conv, norm norm2d, ins []nn.ConvInput, N, h, w int) []float32 {
+func (c crn) conv(prof *profiler, buf *[]float32, cv conv, norm norm2d, ins []nn.ConvInput, N, h, w int) []float32 {
 	t0 := prof.start()
 	s := convShape(cv, N, h, w)
 	size := N * s.F * s.OutH * s.OutW

@@ -1,4 +1,4 @@
-package model
+package bench
 
 import (
 	"bytes"
@@ -7,12 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/nn"
 )
 
 // expectedFlops counts the products of one pass from the config alone:
 // O objects and T triples in N images.
-func expectedFlops(cfg *Config, O, T, N int) map[string]int64 {
+func expectedFlops(cfg *model.Config, O, T, N int) map[string]int64 {
 	E, D, Hd, Z := int64(cfg.EmbeddingDim), int64(cfg.GconvDim), int64(cfg.GconvHiddenDim), int64(cfg.LayoutNoiseDim)
 	o, t := int64(O), int64(T)
 	lin := func(in, out, rows int64) int64 { return 2 * in * out * rows }
@@ -42,10 +43,21 @@ func expectedFlops(cfg *Config, O, T, N int) map[string]int64 {
 	}
 	c3 += 2 * prev * prev * 9 * H * W * int64(N)
 	c1 += 2 * 3 * prev * H * W * int64(N)
-	return map[string]int64{LayerConv3x3: c3, LayerConv1x1: c1, LayerLinear: linear}
+	return map[string]int64{model.LayerConv3x3: c3, model.LayerConv1x1: c1, model.LayerLinear: linear}
 }
 
 func s2(m int) int64 { return int64(m) * int64(m) }
+
+// smallConfig is a small model with the release's architecture.
+func smallConfig() model.Config {
+	return model.Config{
+		ImageSize: [2]int{16, 16}, EmbeddingDim: 8, GconvDim: 8, GconvHiddenDim: 12,
+		GconvNumLayers: 2, GconvPooling: "avg", RefinementDims: []int{8, 4},
+		Normalization: "batch", Activation: "leakyrelu-0.2", MaskSize: 4,
+		MLPNormalization: "none", LayoutNoiseDim: 2,
+		Vocab: model.NewVocab([]string{"sky", "grass", "sheep", "tree"}, []string{"left of", "right of", "above", "below"}),
+	}
+}
 
 func TestProfile(t *testing.T) {
 	for _, norm := range []string{"batch", "instance"} {
@@ -56,20 +68,27 @@ func TestProfile(t *testing.T) {
 			if norm == "instance" {
 				cfg.MLPNormalization = "none"
 			}
-			g, err := New(cfg)
+			g, err := model.New(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			g.InitRandom(5)
-			batch := encodeOne(t, g, `[{"objects": ["sky", "sheep", "grass"], "relationships": [[0, "above", 1], [1, "above", 2]]},
-				{"objects": ["tree"], "relationships": []}]`)
-			plain, err := g.Forward(batch, Options{Seed: 2})
+			graphs, err := model.ParseGraphs([]byte(`[{"objects": ["sky", "sheep", "grass"], "relationships": [[0, "above", 1], [1, "above", 2]]},
+				{"objects": ["tree"], "relationships": []}]`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch, err := model.Encode(graphs, g.Config.Vocab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := g.Forward(batch, model.Options{Seed: 2})
 			if err != nil {
 				t.Fatal(err)
 			}
 			var prof Profile
 			for range 3 {
-				out, err := g.Forward(batch, Options{Seed: 2, Profile: &prof})
+				out, err := g.Forward(batch, model.Options{Seed: 2, Profile: &prof})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -92,7 +111,7 @@ func TestProfile(t *testing.T) {
 					t.Errorf("row %+v has a negative value", r)
 				}
 			}
-			if want := layerNames[:]; !reflect.DeepEqual(names, want) {
+			if want := append(model.LayerTypes(), LayerOther); !reflect.DeepEqual(names, want) {
 				t.Errorf("rows %v, want %v", names, want)
 			}
 			if math.Abs(sum-prof.TotalMs()) > 1e-6*prof.TotalMs() {
@@ -103,7 +122,7 @@ func TestProfile(t *testing.T) {
 					t.Errorf("%s: %.0f FLOPs per pass, want %d", layer, g, flops)
 				}
 			}
-			if got[LayerConv3x3].Ms <= 0 {
+			if got[model.LayerConv3x3].Ms <= 0 {
 				t.Error("no time recorded for the 3x3 convolutions")
 			}
 			K := len(cfg.RefinementDims)
@@ -112,15 +131,15 @@ func TestProfile(t *testing.T) {
 				masks++
 			}
 			wantCalls := map[string]float64{
-				LayerConv3x3: float64(masks + 2*K + 1), LayerConv1x1: 2,
-				LayerLinear: float64(4*cfg.GconvNumLayers + 4), LayerResample: float64(K),
-				LayerPaint: 2,
+				model.LayerConv3x3: float64(masks + 2*K + 1), model.LayerConv1x1: 2,
+				model.LayerLinear: float64(4*cfg.GconvNumLayers + 4), model.LayerResample: float64(K),
+				model.LayerPaint: 2,
 			}
 			switch norm {
 			case "batch":
-				wantCalls[LayerNorm] = float64(4*cfg.GconvNumLayers + 4) // one per linear layer
+				wantCalls[model.LayerNorm] = float64(4*cfg.GconvNumLayers + 4) // one per linear layer
 			case "instance":
-				wantCalls[LayerNorm] = float64(2*K + 1 - 1) // every CRN 3x3 but the output conv
+				wantCalls[model.LayerNorm] = float64(2*K + 1 - 1) // every CRN 3x3 but the output conv
 			}
 			for layer, n := range wantCalls {
 				if got[layer].Calls != n {
@@ -130,7 +149,7 @@ func TestProfile(t *testing.T) {
 
 			// A pass on a tape records nothing.
 			prof.Reset()
-			if _, err := g.ForwardTape(nn.NewTape(), false, batch, Options{Seed: 2, Profile: &prof}); err != nil {
+			if _, err := g.ForwardTape(nn.NewTape(), false, batch, model.Options{Seed: 2, Profile: &prof}); err != nil {
 				t.Fatal(err)
 			}
 			if prof.Passes() != 0 || prof.Table() != nil {
@@ -142,7 +161,7 @@ func TestProfile(t *testing.T) {
 
 func TestWriteTable(t *testing.T) {
 	var buf bytes.Buffer
-	WriteTable(&buf, []LayerStat{{Layer: LayerConv3x3, Ms: 3, GFLOP: 0.006, GFLOPs: 2}, {Layer: LayerOther, Ms: 1}}, 1)
+	WriteTable(&buf, []LayerStat{{Layer: model.LayerConv3x3, Ms: 3, GFLOP: 0.006, GFLOPs: 2}, {Layer: LayerOther, Ms: 1}}, 1)
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 4 {
 		t.Fatalf("table:\n%s", buf.String())
@@ -154,12 +173,12 @@ func TestWriteTable(t *testing.T) {
 	}
 }
 
-func TestBenchGraphFor(t *testing.T) {
-	if g := BenchGraphFor(BenchVocab()); !reflect.DeepEqual(g, BenchGraph) {
+func TestGraphFor(t *testing.T) {
+	if g := GraphFor(Vocab()); !reflect.DeepEqual(g, Graph()) {
 		t.Errorf("in its own vocabulary the graph changed: %+v", g)
 	}
-	v := NewVocab([]string{"bird", "grass", "sea", "sheep", "sky", "tree"}, []string{"above", "below", "on"})
-	g := BenchGraphFor(v)
+	v := model.NewVocab([]string{"bird", "grass", "sea", "sheep", "sky", "tree"}, []string{"above", "below", "on"})
+	g := GraphFor(v)
 	if want := []string{"sky", "grass", "sheep", "sheep", "tree", "bird"}; !reflect.DeepEqual(g.Objects, want) {
 		t.Errorf("objects %v, want %v", g.Objects, want)
 	}
@@ -170,19 +189,20 @@ func TestBenchGraphFor(t *testing.T) {
 	if want := []string{"above", "below", "above", "above", "above"}; !reflect.DeepEqual(preds, want) {
 		t.Errorf("predicates %v, want %v", preds, want)
 	}
-	if _, err := Encode([]SceneGraph{g}, v); err != nil {
+	if _, err := model.Encode([]model.SceneGraph{g}, v); err != nil {
 		t.Error(err)
 	}
-	if BenchGraph.Objects[5] != "ocean" || BenchGraph.Relationships[2].Predicate != "left of" {
-		t.Error("BenchGraphFor changed BenchGraph")
+	g.Objects[0], g.Relationships[0].Predicate = "changed", "changed"
+	if !reflect.DeepEqual(GraphFor(Vocab()), Graph()) || Graph().Objects[0] != "sky" || Graph().Relationships[0].Predicate != "above" {
+		t.Error("changing a returned graph changed the benchmark's")
 	}
 }
 
-func TestNewBenchGenerator(t *testing.T) {
-	if _, err := NewBenchGenerator("coco65"); err == nil || !strings.Contains(err.Error(), "coco64") {
+func TestNewGenerator(t *testing.T) {
+	if _, err := NewGenerator("coco65"); err == nil || !strings.Contains(err.Error(), "coco64") {
 		t.Errorf("unknown config: error %v", err)
 	}
-	if got := BenchConfigs(); !reflect.DeepEqual(got, []string{"coco64", "vg128", "x256"}) {
-		t.Errorf("BenchConfigs() = %v", got)
+	if got := Configs(); !reflect.DeepEqual(got, []string{"coco64", "vg128", "x256"}) {
+		t.Errorf("Configs() = %v", got)
 	}
 }

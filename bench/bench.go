@@ -1,27 +1,33 @@
-package model
+// Package bench holds the speed benchmark: its inputs, shared by
+// `sg2im bench` and the browser engine's bench request as
+// ../shared/bench/torch_anchor.py builds them, and Profile, which adds up
+// the per-layer costs a model.Recorder is told of.
+package bench
 
 import (
 	"fmt"
 	"slices"
 	"sort"
+
+	"github.com/sg2im-go/sg2im/model"
 )
 
-// The speed benchmark's inputs, shared by `sg2im bench` and the browser
-// engine's bench request, as ../shared/bench/torch_anchor.py builds them.
-
-// BenchGraph is torch_anchor.py's scene: six objects, five relationships.
-var BenchGraph = SceneGraph{
-	Objects: []string{"sky", "grass", "sheep", "sheep", "tree", "ocean"},
-	Relationships: []Relationship{
-		{Subject: 0, Predicate: "above", Object: 1}, {Subject: 2, Predicate: "below", Object: 0},
-		{Subject: 3, Predicate: "left of", Object: 2}, {Subject: 4, Predicate: "above", Object: 2},
-		{Subject: 5, Predicate: "right of", Object: 4},
-	},
+// Graph is torch_anchor.py's scene, six objects and five relationships,
+// fresh on every call.
+func Graph() model.SceneGraph {
+	return model.SceneGraph{
+		Objects: []string{"sky", "grass", "sheep", "sheep", "tree", "ocean"},
+		Relationships: []model.Relationship{
+			{Subject: 0, Predicate: "above", Object: 1}, {Subject: 2, Predicate: "below", Object: 0},
+			{Subject: 3, Predicate: "left of", Object: 2}, {Subject: 4, Predicate: "above", Object: 2},
+			{Subject: 5, Predicate: "right of", Object: 4},
+		},
+	}
 }
 
-// BenchVocab is the vocabulary of the named benchmark configurations.
-func BenchVocab() *Vocab {
-	return NewVocab(
+// Vocab is the vocabulary of the named benchmark configurations.
+func Vocab() *model.Vocab {
+	return model.NewVocab(
 		[]string{"sky", "grass", "sheep", "tree", "ocean", "person", "cloud", "road"},
 		[]string{"left of", "right of", "above", "below", "inside", "surrounding"})
 }
@@ -31,8 +37,8 @@ func BenchVocab() *Vocab {
 // and shows how the cost grows with pixels.
 var benchSides = map[string]int{"coco64": 64, "vg128": 128, "x256": 256}
 
-// BenchConfigs lists the named benchmark configurations.
-func BenchConfigs() []string {
+// Configs lists the named benchmark configurations.
+func Configs() []string {
 	names := make([]string, 0, len(benchSides))
 	for n := range benchSides {
 		names = append(names, n)
@@ -41,23 +47,23 @@ func BenchConfigs() []string {
 	return names
 }
 
-// IsBenchConfig reports whether name is a named benchmark configuration.
-func IsBenchConfig(name string) bool {
+// IsConfig reports whether name is a named benchmark configuration.
+func IsConfig(name string) bool {
 	_, ok := benchSides[name]
 	return ok
 }
 
-// NewBenchGenerator builds a named benchmark configuration (BenchConfigs):
-// the release's default architecture at that image size with random
-// weights (seed 0) and BenchVocab.
-func NewBenchGenerator(name string) (*Generator, error) {
+// NewGenerator builds a named benchmark configuration (Configs): the
+// release's default architecture at that image size with random weights
+// (seed 0) and Vocab.
+func NewGenerator(name string) (*model.Generator, error) {
 	side, ok := benchSides[name]
 	if !ok {
-		return nil, fmt.Errorf("model: unknown benchmark configuration %q; want one of %v", name, BenchConfigs())
+		return nil, fmt.Errorf("bench: unknown benchmark configuration %q; want one of %v", name, Configs())
 	}
-	cfg := DefaultConfig(BenchVocab())
+	cfg := model.DefaultConfig(Vocab())
 	cfg.ImageSize = [2]int{side, side}
-	g, err := New(cfg)
+	g, err := model.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -77,13 +83,13 @@ func NewBenchGenerator(name string) (*Generator, error) {
 	return g, nil
 }
 
-// BenchGraphFor is BenchGraph in v's words: the same six objects and five
+// GraphFor is Graph in v's words: the same six objects and five
 // relationships, each word the vocabulary lacks replaced by one it has
 // (the first objects not already in the graph, the first predicate), so
 // that any model times the same graph shape.
-func BenchGraphFor(v *Vocab) SceneGraph {
+func GraphFor(v *model.Vocab) model.SceneGraph {
 	objs, preds := v.Objects(), v.Predicates()
-	g := SceneGraph{Objects: slices.Clone(BenchGraph.Objects), Relationships: slices.Clone(BenchGraph.Relationships)}
+	g := Graph()
 	spare := func() string {
 		for _, o := range objs {
 			if !slices.Contains(g.Objects, o) {

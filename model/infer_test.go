@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sg2im-go/sg2im/internal/fixture"
 	"github.com/sg2im-go/sg2im/nn"
 )
 
@@ -52,8 +53,8 @@ func TestForwardEvalMatchesTape(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertClose(t, "masks", fast.MasksPred, slow.MasksPred.Value, 1e-5)
-			assertClose(t, "img", fast.Img, slow.Img.Value, 1e-5)
+			fixture.AssertClose(t, "masks", fast.MasksPred, slow.MasksPred.Value, 1e-5)
+			fixture.AssertClose(t, "img", fast.Img, slow.Img.Value, 1e-5)
 		})
 	}
 }
@@ -90,6 +91,6 @@ func TestForwardConcurrent(t *testing.T) {
 		}
 	}
 	for _, out := range outs {
-		assertClose(t, "img", out.Img, want.Img, 0)
+		fixture.AssertClose(t, "img", out.Img, want.Img, 0)
 	}
 }
