@@ -461,6 +461,8 @@ func editorExtras(t *testing.T, ctx context.Context, url string) {
 	if n := eval[int](t, ctx, `document.querySelectorAll("#objects li").length`); n != 2 {
 		t.Fatalf("%d objects after drawing a box, want 2", n)
 	}
+	// The address follows edits after a pause in typing: wait for it.
+	waitFor(t, ctx, "the drawn box in the address", `(new URLSearchParams(location.hash.slice(1)).get("pin") || "").split(";").some((p) => p.startsWith("1:"))`, 30*time.Second)
 	if b := pinBox(t, ctx, "1"); !near(b[0], 0.6) || !near(b[3], 0.95) {
 		t.Errorf("the drawn object's box %v", b)
 	}
