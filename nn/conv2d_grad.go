@@ -43,7 +43,8 @@ func Conv2dBackward(x, w, b *Var, g *Tensor, s ConvShape) {
 		convWeightGrad(w.grad().Data, x.Value.Data, g.Data, s)
 	}
 	if x.needsGrad {
-		convInputGrad(x.grad().Data, w.Value.Data, g.Data, s)
+		fresh := x.Grad == nil // nothing to add to: the gradient is written
+		convInputGrad(x.grad().Data, w.Value.Data, g.Data, s, fresh)
 	}
 }
 
@@ -102,11 +103,12 @@ func convWeightGrad(dw, x, g []float32, s ConvShape) {
 }
 
 // convInputGrad adds the gradient of the input, given the output's, to dx
-// (N, C, H, W). With stride 1 and padding below the kernel size, that is a
+// (N, C, H, W); with overwrite (dx is a fresh gradient of zeros) the
+// fast path writes it there instead of adding a copy. With stride 1 and padding below the kernel size, that is a
 // convolution of dY with the filters flipped and their channels swapped,
 // padded KH-1-Pad: the fast forward path (Winograd included). Otherwise
 // W^T dY is scattered back (col2im), image by image.
-func convInputGrad(dx, w, g []float32, s ConvShape) {
+func convInputGrad(dx, w, g []float32, s ConvShape, overwrite bool) {
 	outSize := s.OutH * s.OutW
 	k := s.C * s.KH * s.KW
 	inSize := s.C * s.H * s.W
@@ -127,6 +129,10 @@ func convInputGrad(dx, w, g []float32, s ConvShape) {
 		}
 		t := ConvShape{N: s.N, C: s.F, H: s.OutH, W: s.OutW, F: s.C, KH: s.KH, KW: s.KW,
 			Stride: 1, Pad: s.KH - 1 - s.Pad, OutH: s.H, OutW: s.W}
+		if overwrite {
+			conv2dInputs(dx, []ConvInput{{Data: g, C: s.F}}, wt, t, nil, false)
+			return
+		}
 		bufs.b = grow(bufs.b, s.N*inSize)
 		tmp := bufs.b // written whole by the convolution
 		conv2dInputs(tmp, []ConvInput{{Data: g, C: s.F}}, wt, t, nil, false)

@@ -182,6 +182,7 @@ func benchConvBackward(b *testing.B, n, side, in, out, k, stride, pad int) {
 	g := randTensor(rng, n, out, s.OutH, s.OutW)
 	b.ReportAllocs()
 	for b.Loop() {
+		x.Grad, w.Grad, bias.Grad = nil, nil, nil // fresh each step, as after ZeroGrad
 		Conv2dBackward(x, w, bias, g, s)
 	}
 }
@@ -193,4 +194,29 @@ func BenchmarkConvBackward4x4s2_B8_64x64x3to16(b *testing.B) {
 }
 func BenchmarkConvBackward3x3_B8_64x64x48to16(b *testing.B) {
 	benchConvBackward(b, 8, 64, 48, 16, 3, 1, 1)
+}
+
+// TestConvInputGradAddsOrWrites checks that the input gradient written
+// into a fresh gradient, plus what was there, is what is added to an
+// existing one, bit for bit, on the stride-1 path (a convolution into a
+// copy, then added; col2im adds each tap into dx in place).
+func TestConvInputGradAddsOrWrites(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, c := range []struct{ side, k, stride, pad int }{{32, 3, 1, 1}, {8, 3, 1, 1}, {12, 1, 1, 0}} {
+		x := randTensor(rng, 2, 5, c.side, c.side)
+		w := Param(randTensor(rng, 6, 5, c.k, c.k))
+		s := NewConvShape(x, w.Value, c.stride, c.pad)
+		g := randTensor(rng, 2, 6, s.OutH, s.OutW)
+		fresh := Param(x)
+		Conv2dBackward(fresh, w, nil, g, s)
+		before := randTensor(rng, x.Shape...)
+		acc := Param(x)
+		acc.Grad = before.Clone()
+		Conv2dBackward(acc, w, nil, g, s)
+		want := make([]float32, len(before.Data))
+		for i := range want {
+			want[i] = before.Data[i] + fresh.Grad.Data[i]
+		}
+		assertNear(t, fmt.Sprint("input gradient ", c), acc.Grad.Data, want, 0)
+	}
 }
