@@ -186,3 +186,34 @@ func BenchmarkLeakyReLUForwardBackward_8x16x64x64(b *testing.B) {
 		tp.Backward(tp.WeightedSum([]*Var{y}, []float32{0}))
 	}
 }
+
+// TestConcatBackwardCopiesOrAdds checks Concat's gradient into a fresh
+// gradient, into one already holding values, and into an input given
+// twice (copied, then added).
+func TestConcatBackwardCopiesOrAdds(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	a, b := Param(randTensor(rng, 2, 3, 4)), Param(randTensor(rng, 2, 5, 4))
+	before := randTensor(rng, 2, 5, 4)
+	b.Grad = before.Clone()
+	tp := NewTape()
+	y := tp.Concat(1, a, b, a)
+	g := randTensor(rng, y.Value.Shape...)
+	y.Grad = g
+	tp.Backward(tp.WeightedSum([]*Var{y}, []float32{0}))
+	at := func(n, c, j int) float32 { return g.Data[(n*11+c)*4+j] }
+	for n := 0; n < 2; n++ {
+		for j := 0; j < 4; j++ {
+			for c := 0; c < 3; c++ {
+				if got, want := a.Grad.Data[(n*3+c)*4+j], at(n, c, j)+at(n, 8+c, j); got != want {
+					t.Fatalf("a's gradient at %d,%d,%d: %v, want %v", n, c, j, got, want)
+				}
+			}
+			for c := 0; c < 5; c++ {
+				i := (n*5+c)*4 + j
+				if got, want := b.Grad.Data[i], before.Data[i]+at(n, 3+c, j); got != want {
+					t.Fatalf("b's gradient at %d,%d,%d: %v, want %v", n, c, j, got, want)
+				}
+			}
+		}
+	}
+}
