@@ -123,28 +123,33 @@ bench: build
 	done
 
 # One training iteration (generator and both discriminators, forward,
-# backward, three Adam steps; batch 8, 64x64) at the release's widths and at
-# a quarter of them: the Go benchmark (train/bench_test.go) beside
-# bench/train_step.py, the same networks in PyTorch, in the same run, each
-# after one warm-up step. Medians (minima) in ms; speed is torch's median
-# over ours (1.00: as fast as PyTorch); params must read "same".
+# backward, three Adam steps; batch 8, 64x64) at the release's widths, at
+# a quarter of them and in the demo model's configuration (train-demo's
+# flags): the Go benchmark (train/bench_test.go) beside bench/train_step.py,
+# the same networks in PyTorch, in the same run, each after one warm-up
+# step. Medians (minima) in ms; speed is torch's median over ours (1.00: as
+# fast as PyTorch); peak MiB is each process's peak resident memory
+# (ours/torch); params must read "same". The load average is printed
+# before and after.
 BENCH_TRAIN_REPS ?= 5
 bench-train:
-	@uptime; printf '%-8s %18s %18s %6s  %s\n' config 'ours (min)' 'torch (min)' speed params; \
-	for c in release quarter; do \
-	  case $$c in release) b='^BenchmarkTrainStep_B8_64x64$$';; *) b='^BenchmarkTrainStep_B8_64x64_Quarter$$';; esac; \
+	@uptime; printf '%-8s %18s %18s %6s %11s  %s\n' config 'ours (min)' 'torch (min)' speed 'peak MiB' params; \
+	for c in release quarter demo; do \
+	  case $$c in release) b='^BenchmarkTrainStep_B8_64x64$$';; quarter) b='^BenchmarkTrainStep_B8_64x64_Quarter$$';; \
+	    *) b='^BenchmarkTrainStep_B8_64x64_Demo$$';; esac; \
 	  o=$$($(GO) test ./train -run '^$$' -bench "$$b" -benchtime $(BENCH_TRAIN_REPS)x -cpu $(BENCH_THREADS) 2>&1); \
 	  t=$$($(PYTHON) bench/train_step.py --config $$c --threads $(BENCH_THREADS) --reps $(BENCH_TRAIN_REPS) 2>&1); \
 	  { echo "$$o" | sed 's/^/ours /'; echo "$$t" | sed 's/^/torch /'; } | awk -v c=$$c ' \
-	    $$1 == "ours" && $$2 ~ /^Benchmark/ { for (i = 3; i <= NF; i++) { if ($$i == "median-ms") om = $$(i-1); if ($$i == "min-ms") on = $$(i-1) } } \
-	    $$1 == "torch" && $$2 ~ /^median_ms=/ { split($$2, a, "="); tm = a[2]; split($$3, a, "="); tn = a[2] } \
+	    $$1 == "ours" && $$2 ~ /^Benchmark/ { for (i = 3; i <= NF; i++) { if ($$i == "median-ms") om = $$(i-1); if ($$i == "min-ms") on = $$(i-1); if ($$i == "peak-MiB") orss = $$(i-1) } } \
+	    $$1 == "torch" && $$2 ~ /^median_ms=/ { split($$2, a, "="); tm = a[2]; split($$3, a, "="); tn = a[2]; split($$4, a, "="); trss = a[2] } \
 	    /params: / { s = $$0; sub(/.*params: /, "", s); par[$$1] = s } \
 	    { out[$$1] = out[$$1] "\n" $$0 } \
 	    END { \
 	      p = (par["ours"] != "" && par["ours"] == par["torch"]) ? "same: " par["ours"] : "MISMATCH: ours " par["ours"] ", torch " par["torch"]; \
+	      rss = sprintf("%5.0f/%-5s", orss, (trss == "" ? "n/a" : trss)); \
 	      if (om == "") { printf "%-8s ours failed:%s\n", c, out["ours"]; exit } \
-	      if (tm == "") printf "%-8s %9.0f (%6.0f) %18s %6s  %s%s\n", c, om, on, "n/a", "", p, out["torch"]; \
-	      else printf "%-8s %9.0f (%6.0f) %9.0f (%6.0f) %6.2f  %s\n", c, om, on, tm, tn, tm / om, p }'; \
+	      if (tm == "") printf "%-8s %9.0f (%6.0f) %18s %6s %11s  %s%s\n", c, om, on, "n/a", "", rss, p, out["torch"]; \
+	      else printf "%-8s %9.0f (%6.0f) %9.0f (%6.0f) %6.2f %11s  %s\n", c, om, on, tm, tn, tm / om, rss, p }'; \
 	done; uptime
 
 # The generator in headless Chromium: `make app`, then web/bench.html for

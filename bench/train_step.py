@@ -1,19 +1,21 @@
 """PyTorch CPU yardstick for one sg2im training iteration, the same work as
-the Go benchmark BenchmarkTrainStep_B8_64x64[_Quarter] (train/bench_test.go):
+the Go benchmark BenchmarkTrainStep_B8_64x64[_Quarter|_Demo] (train/bench_test.go):
 
 - generator (docs/SG2IM_SPEC.md section 2) in train mode on a synthetic batch
   of 8 64x64 images, each with 6 objects plus __image__ and 12 triples (each
   object related to the next, and __in_image__), laid out with the
   ground-truth boxes and all-ones 16x16 masks;
 - losses L1 pixel, bbox MSE, ac and the two GAN losses (mask loss weight 0,
-  as the benchmark), backward, Adam on the generator;
+  as the benchmark; 1 in the demo configuration, as `make train-demo`),
+  backward, Adam on the generator;
 - d_obj on detached fakes and reals (BCE + ac losses), backward, Adam;
 - d_img on detached fakes and reals, backward, Adam.
 
-  python3 bench/train_step.py --config release|quarter --threads 2 --reps 5
+  python3 bench/train_step.py --config release|quarter|demo --threads 2 --reps 5
 
 It prints the parameter counts (they must equal those the Go benchmark
-logs), one line per timed step, then `median_ms=<float> min_ms=<float>`.
+logs), one line per timed step, then `median_ms=<float> min_ms=<float>
+peak_mib=<float>` (the process's peak resident memory, ru_maxrss).
 
 The networks and the step are pytorch/model.py's and pytorch/trainer.py's
 (the PyTorch trainer's): the scene layout is painted as the Go code does,
@@ -26,6 +28,7 @@ malloc thresholds raised, so that page faults do not dominate.
 """
 import argparse
 import os
+import resource
 import sys
 import time
 import types
@@ -35,14 +38,17 @@ import torch
 MALLOC_ENV = {'MALLOC_MMAP_THRESHOLD_': '4294967296', 'MALLOC_TRIM_THRESHOLD_': '4294967296',
               'MALLOC_TOP_PAD_': '1073741824'}
 
-# train.DefaultConfig() and train/bench_test.go's quarterConfig().
+# train.DefaultConfig() and train/bench_test.go's quarterConfig() and
+# demoConfig() (the Makefile's train-demo flags).
 CONFIGS = {
     'release': dict(E=128, D=128, Hd=512, L=5, crn=(1024, 512, 256, 128, 64),
-                    d_arch='C4-64-2,C4-128-2,C4-256-2'),
+                    d_arch='C4-64-2,C4-128-2,C4-256-2', Z=32, lr=1e-4, mask_w=0.0),
     'quarter': dict(E=32, D=32, Hd=128, L=5, crn=(256, 128, 64, 32, 16),
-                    d_arch='C4-16-2,C4-32-2,C4-64-2'),
+                    d_arch='C4-16-2,C4-32-2,C4-64-2', Z=32, lr=1e-4, mask_w=0.0),
+    'demo': dict(E=64, D=64, Hd=256, L=3, crn=(256, 128, 64, 32, 16),
+                 d_arch='C4-32-2,C4-64-2,C4-128-2', Z=16, lr=3e-4, mask_w=1.0),
 }
-N, H, W, M_, Z, CROP, SLOPE = 8, 64, 64, 16, 32, 32, 0.2
+N, H, W, M_, CROP, SLOPE = 8, 64, 64, 16, 32, 0.2
 OBJECTS, PER_IMAGE = 6, 7          # real objects per image, plus __image__
 NUM_OBJ, NUM_PRED = 21, 7          # NewVocab of 20 names + __image__; 6 preds + __in_image__
 
@@ -62,7 +68,7 @@ def networks(cfg):
     G = M.Generator(image_size=[H, W], embedding_dim=cfg['E'], gconv_dim=cfg['D'], gconv_hidden_dim=cfg['Hd'],
                     gconv_num_layers=cfg['L'], refinement_dims=list(cfg['crn']), normalization='batch',
                     activation='leakyrelu-%g' % SLOPE, mask_size=M_, mlp_normalization='none',
-                    layout_noise_dim=Z, vocab=VOCAB)
+                    layout_noise_dim=cfg['Z'], vocab=VOCAB)
     d = dict(arch=cfg['d_arch'], normalization='batch', activation='leakyrelu-%g' % SLOPE, padding='valid')
     return G, M.AcCropDiscriminator(vocab=VOCAB, object_size=CROP, **d), M.PatchDiscriminator(**d)
 
@@ -110,8 +116,8 @@ def main():
     torch.manual_seed(0)
     cfg = CONFIGS[a.config]
     G, d_obj, d_img = networks(cfg)
-    opts = [torch.optim.Adam(m.parameters(), lr=1e-4) for m in (G, d_obj, d_img)]
-    args = types.SimpleNamespace(l1_pixel_loss_weight=1.0, bbox_pred_loss_weight=10.0, mask_loss_weight=0.0,
+    opts = [torch.optim.Adam(m.parameters(), lr=cfg['lr']) for m in (G, d_obj, d_img)]
+    args = types.SimpleNamespace(l1_pixel_loss_weight=1.0, bbox_pred_loss_weight=10.0, mask_loss_weight=cfg['mask_w'],
                                  ac_loss_weight=0.1, discriminator_loss_weight=0.01, d_obj_weight=1.0,
                                  d_img_weight=1.0, gan_loss_type='gan')
     step = trainer.Step(args, G, d_obj, d_img, *opts)
@@ -127,7 +133,8 @@ def main():
         ts.append(1e3 * (time.perf_counter() - t))
         print('rep %d: %.1f ms' % (i + 1, ts[-1]))
     ts.sort()
-    print('median_ms=%.1f min_ms=%.1f' % (ts[len(ts) // 2], ts[0]))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print('median_ms=%.1f min_ms=%.1f peak_mib=%.0f' % (ts[len(ts) // 2], ts[0], peak))
 
 
 if __name__ == '__main__':

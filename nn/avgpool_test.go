@@ -31,3 +31,45 @@ func TestAvgPool2dOrder(t *testing.T) {
 		assertNear(t, fmt.Sprint("avgpool k=", k), AvgPool2d(x, k).Data, want, 0)
 	}
 }
+
+// TestAvgPool2dBackwardExact checks the gradient bit for bit against its
+// definition, dx[iy, ix] += g[iy/k, ix/k] / k^2, added to a gradient
+// already there.
+func TestAvgPool2dBackwardExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	for _, k := range []int{1, 2, 3, 4} {
+		x := Param(randTensor(rng, 2, 3, 12, 24))
+		before := randTensor(rng, x.Value.Shape...)
+		x.Grad = before.Clone()
+		tp := NewTape()
+		y := tp.AvgPool2d(x, k)
+		g := randTensor(rng, y.Value.Shape...)
+		y.Grad = g
+		tp.Backward(tp.WeightedSum([]*Var{y}, []float32{0})) // runs y's backward with g
+		h, w, oh, ow := 12, 24, 12/k, 24/k
+		want := make([]float32, len(before.Data))
+		for p := 0; p < 6; p++ {
+			for iy := 0; iy < h; iy++ {
+				for ix := 0; ix < w; ix++ {
+					i := (p*h+iy)*w + ix
+					want[i] = before.Data[i] + g.Data[(p*oh+iy/k)*ow+ix/k]/float32(k*k)
+				}
+			}
+		}
+		assertNear(t, fmt.Sprint("avgpool backward k=", k), x.Grad.Data, want, 0)
+	}
+}
+
+// The backward of the object discriminator's pooling at a quarter of the
+// widths (56 crops of 64 channels, 8 x 8, pooled 2 x 2).
+func BenchmarkAvgPool2dBackward_56x64x8x8(b *testing.B) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	x := Param(randTensor(rng, 56, 64, 8, 8))
+	g := randTensor(rng, 56, 64, 4, 4)
+	for b.Loop() {
+		tp := NewTape()
+		y := tp.AvgPool2d(x, 2)
+		y.Grad = g
+		tp.Backward(tp.WeightedSum([]*Var{y}, []float32{0}))
+	}
+}

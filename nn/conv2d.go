@@ -375,29 +375,47 @@ func Im2col(dst, x []float32, s ConvShape) {
 }
 
 // im2colRows writes rows [r0, r1) of one image's im2col matrix into dst,
-// whose rows are ld long, at column j0.
+// whose rows are ld long, at column j0. Per kernel column kx the output
+// columns that read inside the image are one range (validCols): zeros are
+// written outside it and no test is made per value inside.
 func im2colRows(dst []float32, ld, j0 int, x []float32, s ConvShape, r0, r1 int) {
 	kk := s.KH * s.KW
 	for r := r0; r < r1; r++ {
 		c, ky, kx := r/kk, r%kk/s.KW, r%s.KW
 		plane := x[c*s.H*s.W : (c+1)*s.H*s.W]
 		row := dst[r*ld+j0:][:s.OutH*s.OutW]
+		lo, hi := validCols(s, kx)
 		for oy := 0; oy < s.OutH; oy++ {
 			iy := oy*s.Stride - s.Pad + ky
 			out := row[oy*s.OutW : (oy+1)*s.OutW]
-			if iy < 0 || iy >= s.H {
+			if iy < 0 || iy >= s.H || lo >= hi {
 				clear(out)
 				continue
 			}
+			clear(out[:lo])
+			clear(out[hi:])
 			in := plane[iy*s.W : (iy+1)*s.W]
-			for ox := range out {
-				ix := ox*s.Stride - s.Pad + kx
-				if ix >= 0 && ix < s.W {
-					out[ox] = in[ix]
-				} else {
-					out[ox] = 0
-				}
+			ix0 := lo*s.Stride - s.Pad + kx
+			if s.Stride == 1 {
+				copy(out[lo:hi], in[ix0:])
+				continue
+			}
+			in = in[ix0:]
+			for ox := range out[lo:hi] {
+				out[lo+ox] = in[ox*s.Stride]
 			}
 		}
 	}
+}
+
+// validCols is the range [lo, hi) of output columns ox whose input column
+// ox*Stride - Pad + kx lies inside the image; lo >= hi when none does.
+func validCols(s ConvShape, kx int) (lo, hi int) {
+	if d := s.Pad - kx; d > 0 {
+		lo = (d + s.Stride - 1) / s.Stride
+	}
+	if e := s.W - 1 + s.Pad - kx; e >= 0 {
+		hi = min(s.OutW, e/s.Stride+1)
+	}
+	return lo, hi
 }

@@ -1,6 +1,9 @@
 package nn
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Conv2d on a tape; b may be nil.
 func (tp *Tape) Conv2d(x, w, b *Var, stride, pad int) *Var {
@@ -40,9 +43,16 @@ func Conv2dBackward(x, w, b *Var, g *Tensor, s ConvShape) {
 		convWeightGrad(w.grad().Data, x.Value.Data, g.Data, s)
 	}
 	if x.needsGrad {
-		convInputGrad(x.grad().Data, w.Value.Data, g.Data, s)
+		fresh := x.Grad == nil // nothing to add to: the gradient is written
+		convInputGrad(x.grad().Data, w.Value.Data, g.Data, s, fresh)
 	}
 }
+
+// gradBuf is the scratch of one convolution's backward, reused across
+// calls (and training steps) through gradBufs rather than allocated anew.
+type gradBuf struct{ a, b, c []float32 }
+
+var gradBufs = sync.Pool{New: func() any { return new(gradBuf) }}
 
 // maxGradCols bounds the columns of the im2col matrix that the weight
 // gradient builds at once (times C*KH*KW values).
@@ -57,9 +67,13 @@ func convWeightGrad(dw, x, g []float32, s ConvShape) {
 	k := s.C * s.KH * s.KW
 	inSize := s.C * s.H * s.W
 	per := max(1, min(s.N, maxGradCols/outSize)) // images per product
-	col := make([]float32, k*per*outSize)
-	gc := make([]float32, s.F*per*outSize)
-	dwT := make([]float32, k*s.F)
+	bufs := gradBufs.Get().(*gradBuf)
+	defer gradBufs.Put(bufs)
+	// Each is written whole before it is read (Gemm with beta 0).
+	bufs.a = grow(bufs.a, k*per*outSize)
+	bufs.b = grow(bufs.b, s.F*per*outSize)
+	bufs.c = grow(bufs.c, k*s.F)
+	col, gc, dwT := bufs.a, bufs.b, bufs.c
 	for n0 := 0; n0 < s.N; n0 += per {
 		nb := min(per, s.N-n0)
 		cols := nb * outSize
@@ -89,16 +103,20 @@ func convWeightGrad(dw, x, g []float32, s ConvShape) {
 }
 
 // convInputGrad adds the gradient of the input, given the output's, to dx
-// (N, C, H, W). With stride 1 and padding below the kernel size, that is a
+// (N, C, H, W); with overwrite (dx is a fresh gradient of zeros) the
+// fast path writes it there instead of adding a copy. With stride 1 and padding below the kernel size, that is a
 // convolution of dY with the filters flipped and their channels swapped,
 // padded KH-1-Pad: the fast forward path (Winograd included). Otherwise
 // W^T dY is scattered back (col2im), image by image.
-func convInputGrad(dx, w, g []float32, s ConvShape) {
+func convInputGrad(dx, w, g []float32, s ConvShape, overwrite bool) {
 	outSize := s.OutH * s.OutW
 	k := s.C * s.KH * s.KW
 	inSize := s.C * s.H * s.W
+	bufs := gradBufs.Get().(*gradBuf)
+	defer gradBufs.Put(bufs)
 	if s.Stride == 1 && s.KH == s.KW && s.Pad <= s.KH-1 {
-		wt := make([]float32, s.F*k)
+		bufs.a = grow(bufs.a, s.F*k)
+		wt := bufs.a
 		kk := s.KH * s.KW
 		for f := 0; f < s.F; f++ {
 			for c := 0; c < s.C; c++ {
@@ -111,12 +129,18 @@ func convInputGrad(dx, w, g []float32, s ConvShape) {
 		}
 		t := ConvShape{N: s.N, C: s.F, H: s.OutH, W: s.OutW, F: s.C, KH: s.KH, KW: s.KW,
 			Stride: 1, Pad: s.KH - 1 - s.Pad, OutH: s.H, OutW: s.W}
-		tmp := make([]float32, s.N*inSize)
+		if overwrite {
+			conv2dInputs(dx, []ConvInput{{Data: g, C: s.F}}, wt, t, nil, false)
+			return
+		}
+		bufs.b = grow(bufs.b, s.N*inSize)
+		tmp := bufs.b // written whole by the convolution
 		conv2dInputs(tmp, []ConvInput{{Data: g, C: s.F}}, wt, t, nil, false)
 		addTo(dx[:s.N*inSize], tmp)
 		return
 	}
-	col := make([]float32, k*outSize)
+	bufs.a = grow(bufs.a, k*outSize)
+	col := bufs.a
 	for n := 0; n < s.N; n++ {
 		gn := g[n*s.F*outSize : (n+1)*s.F*outSize]
 		Gemm(true, false, k, outSize, s.F, 1, w, k, gn, outSize, 0, col, outSize)

@@ -153,9 +153,15 @@ func (tp *Tape) Concat(dim int, xs ...*Var) *Var {
 		for _, x := range xs {
 			chunk := Numel(x.Value.Shape[dim:])
 			if x.needsGrad {
+				fresh := x.Grad == nil // zeros: copying is adding
 				dx := x.grad().Data
 				for o := 0; o < outer; o++ {
-					addTo(dx[o*chunk:(o+1)*chunk], g.Data[o*stride+off:][:chunk])
+					src := g.Data[o*stride+off:][:chunk]
+					if fresh {
+						copy(dx[o*chunk:(o+1)*chunk], src)
+					} else {
+						addTo(dx[o*chunk:(o+1)*chunk], src)
+					}
 				}
 			}
 			off += chunk

@@ -146,3 +146,74 @@ func TestAllFinite(t *testing.T) {
 		}
 	}
 }
+
+// TestLeakyReLUExact checks LeakyReLU and its gradient bit for bit against
+// the branch definition, signed zeros and infinities included.
+func TestLeakyReLUExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	x := randTensor(rng, 4, 257)
+	inf := float32(math.Inf(1))
+	copy(x.Data, []float32{0, float32(math.Copysign(0, -1)), inf, -inf, 1e-45, -1e-45, 3e38, -3e38})
+	const slope = 0.2
+	xv := Param(x)
+	tp := NewTape()
+	y := tp.LeakyReLU(xv, slope)
+	g := randTensor(rng, x.Shape...)
+	y.Grad = g
+	tp.Backward(tp.WeightedSum([]*Var{y}, []float32{0}))
+	for i, v := range x.Data {
+		wantY, wantG := v*slope, g.Data[i]*slope
+		if v > 0 {
+			wantY, wantG = v, g.Data[i]
+		}
+		if math.Float32bits(y.Value.Data[i]) != math.Float32bits(wantY) || math.Float32bits(xv.Grad.Data[i]) != math.Float32bits(wantG) {
+			t.Fatalf("x=%v: y %v grad %v, want %v and %v", v, y.Value.Data[i], xv.Grad.Data[i], wantY, wantG)
+		}
+	}
+}
+
+// LeakyReLU and its gradient over activations of random signs (the
+// quarter-width CRN's last module: batch 8, 16 channels, 64 x 64).
+func BenchmarkLeakyReLUForwardBackward_8x16x64x64(b *testing.B) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	x := Param(randTensor(rng, 8, 16, 64, 64))
+	g := randTensor(rng, 8, 16, 64, 64)
+	for b.Loop() {
+		x.Grad = nil
+		tp := NewTape()
+		y := tp.LeakyReLU(x, 0.2)
+		y.Grad = g
+		tp.Backward(tp.WeightedSum([]*Var{y}, []float32{0}))
+	}
+}
+
+// TestConcatBackwardCopiesOrAdds checks Concat's gradient into a fresh
+// gradient, into one already holding values, and into an input given
+// twice (copied, then added).
+func TestConcatBackwardCopiesOrAdds(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	a, b := Param(randTensor(rng, 2, 3, 4)), Param(randTensor(rng, 2, 5, 4))
+	before := randTensor(rng, 2, 5, 4)
+	b.Grad = before.Clone()
+	tp := NewTape()
+	y := tp.Concat(1, a, b, a)
+	g := randTensor(rng, y.Value.Shape...)
+	y.Grad = g
+	tp.Backward(tp.WeightedSum([]*Var{y}, []float32{0}))
+	at := func(n, c, j int) float32 { return g.Data[(n*11+c)*4+j] }
+	for n := 0; n < 2; n++ {
+		for j := 0; j < 4; j++ {
+			for c := 0; c < 3; c++ {
+				if got, want := a.Grad.Data[(n*3+c)*4+j], at(n, c, j)+at(n, 8+c, j); got != want {
+					t.Fatalf("a's gradient at %d,%d,%d: %v, want %v", n, c, j, got, want)
+				}
+			}
+			for c := 0; c < 5; c++ {
+				i := (n*5+c)*4 + j
+				if got, want := b.Grad.Data[i], before.Data[i]+at(n, 3+c, j); got != want {
+					t.Fatalf("b's gradient at %d,%d,%d: %v, want %v", n, c, j, got, want)
+				}
+			}
+		}
+	}
+}

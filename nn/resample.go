@@ -103,16 +103,39 @@ func (tp *Tape) AvgPool2d(x *Var, k int) *Var {
 		oh, ow := h/k, w/k
 		area := float32(k * k)
 		dx := x.grad().Data
+		share := make([]float32, ow) // one row of g / area
 		for p := 0; p < n*c; p++ {
 			src := g.Data[p*oh*ow:][:oh*ow]
 			dst := dx[p*h*w:][:h*w]
-			for iy := 0; iy < h; iy++ {
-				for ix := 0; ix < w; ix++ {
-					dst[iy*w+ix] += src[(iy/k)*ow+ix/k] / area
+			for oy := 0; oy < oh; oy++ {
+				for ox, v := range src[oy*ow:][:ow] {
+					share[ox] = v / area
+				}
+				for iy := oy * k; iy < (oy+1)*k; iy++ {
+					spreadRow(dst[iy*w:][:ow*k], share, k)
 				}
 			}
 		}
 	}, x)
+}
+
+// spreadRow adds share[i] to row[i*k : (i+1)*k] for each i; k = 2 (every
+// pooling of the networks) has its own loop.
+func spreadRow(row, share []float32, k int) {
+	if k == 2 {
+		row = row[:2*len(share)]
+		for i, v := range share {
+			r := row[2*i:][:2]
+			r[0] += v
+			r[1] += v
+		}
+		return
+	}
+	for i, v := range share {
+		for j := range row[i*k:][:k] {
+			row[i*k+j] += v
+		}
+	}
 }
 
 // GlobalAvgPool averages each (n, c) plane of x (N, C, H, W) into (N, C).

@@ -14,11 +14,13 @@ import (
 // One training iteration (generator forward and backward, both
 // discriminators on fakes and reals, three Adam steps) on a synthetic
 // batch of 8 64x64 images with 6 objects each plus __image__, random
-// weights. The quarter-width variant divides every width by four.
-// bench/train_step.py builds the same networks in PyTorch; `make
-// bench-train` compares the two, matching the parameter counts logged here.
+// weights. The quarter-width variant divides every width by four; the demo
+// variant is `make train-demo`'s network and losses. bench/train_step.py
+// builds the same networks in PyTorch; `make bench-train` compares the
+// two, matching the parameter counts logged here.
 func BenchmarkTrainStep_B8_64x64(b *testing.B)         { benchTrainStep(b, DefaultConfig()) }
 func BenchmarkTrainStep_B8_64x64_Quarter(b *testing.B) { benchTrainStep(b, quarterConfig()) }
+func BenchmarkTrainStep_B8_64x64_Demo(b *testing.B)    { benchTrainStep(b, demoConfig()) }
 
 // quarterConfig is the release's defaults at a quarter of the widths.
 func quarterConfig() Config {
@@ -26,6 +28,18 @@ func quarterConfig() Config {
 	c.EmbeddingDim, c.GconvDim, c.GconvHiddenDim = 32, 32, 128
 	c.RefinementDims = []int{256, 128, 64, 32, 16}
 	c.DObjArch, c.DImgArch = "C4-16-2,C4-32-2,C4-64-2", "C4-16-2,C4-32-2,C4-64-2"
+	return c
+}
+
+// demoConfig is the Makefile's train-demo flags (the bench's vocabulary
+// stands in for the world dataset's).
+func demoConfig() Config {
+	c := DefaultConfig()
+	c.EmbeddingDim, c.GconvDim, c.GconvHiddenDim, c.GconvNumLayers = 64, 64, 256, 3
+	c.RefinementDims = []int{256, 128, 64, 32, 16}
+	c.LayoutNoiseDim, c.MaskSize, c.CropSize = 16, 16, 32
+	c.DObjArch, c.DImgArch = "C4-32-2,C4-64-2,C4-128-2", "C4-32-2,C4-64-2,C4-128-2"
+	c.LearningRate, c.MaskLossWeight = 3e-4, 1
 	return c
 }
 
@@ -87,6 +101,11 @@ func benchTrainStep(b *testing.B, c Config) {
 	slices.Sort(ms)
 	b.ReportMetric(ms[len(ms)/2], "median-ms")
 	b.ReportMetric(ms[0], "min-ms")
+	// The process's peak resident memory, as bench/train_step.py reports
+	// its own (ru_maxrss, KiB on Linux).
+	if kib, ok := peakRSSKiB(); ok {
+		b.ReportMetric(float64(kib)/1024, "peak-MiB")
+	}
 }
 
 func numParams(ps []model.Named) int {

@@ -2,7 +2,9 @@ package train
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"sync"
 
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/nn"
@@ -144,29 +146,50 @@ func (t *Trainer) Step(in *StepInput, train bool) (*StepResult, error) {
 	t.OptG.Step()
 
 	fake := nn.Const(out.Img.Value) // detached
+	t.discriminatorSteps(losses, in, fake, real)
+	return res, nil
+}
+
+// discriminatorSteps updates both discriminators on the detached fakes and
+// the reals. Their steps share no state (own tapes, parameters and
+// optimisers; the images are only read), so they run concurrently: each
+// is a chain of small products that alone leaves a core idle.
+func (t *Trainer) discriminatorSteps(losses Losses, in *StepInput, fake, real *nn.Var) {
+	objLosses := Losses{}
+	var wg sync.WaitGroup
 	if t.DObj != nil {
-		tp := nn.NewTape()
-		sf, acFake := t.DObj.Forward(tp, true, fake, b.Objs, in.Boxes, b.ObjToImg)
-		sr, acReal := t.DObj.Forward(tp, true, real, b.Objs, in.Boxes, b.ObjToImg)
-		gan := t.dLoss(tp, sr, sf)
-		dTotal := tp.WeightedSum([]*nn.Var{gan, acReal, acFake}, []float32{1, 1, 1})
-		losses["d_obj_gan_loss"] = float64(gan.Value.Data[0])
-		losses["d_ac_loss_real"] = float64(acReal.Value.Data[0])
-		losses["d_ac_loss_fake"] = float64(acFake.Value.Data[0])
-		losses["d_obj_total"] = float64(dTotal.Value.Data[0])
-		tp.Backward(dTotal)
-		t.OptObj.Step()
+		wg.Go(func() { t.dObjStep(objLosses, in, fake, real) })
 	}
 	if t.DImg != nil {
-		tp := nn.NewTape()
-		sf := t.DImg.Forward(tp, true, fake)
-		sr := t.DImg.Forward(tp, true, real)
-		gan := t.dLoss(tp, sr, sf)
-		losses["d_img_gan_loss"] = float64(gan.Value.Data[0])
-		tp.Backward(gan)
-		t.OptImg.Step()
+		t.dImgStep(losses, fake, real)
 	}
-	return res, nil
+	wg.Wait()
+	maps.Copy(losses, objLosses)
+}
+
+func (t *Trainer) dObjStep(losses Losses, in *StepInput, fake, real *nn.Var) {
+	b := in.Batch
+	tp := nn.NewTape()
+	sf, acFake := t.DObj.Forward(tp, true, fake, b.Objs, in.Boxes, b.ObjToImg)
+	sr, acReal := t.DObj.Forward(tp, true, real, b.Objs, in.Boxes, b.ObjToImg)
+	gan := t.dLoss(tp, sr, sf)
+	dTotal := tp.WeightedSum([]*nn.Var{gan, acReal, acFake}, []float32{1, 1, 1})
+	losses["d_obj_gan_loss"] = float64(gan.Value.Data[0])
+	losses["d_ac_loss_real"] = float64(acReal.Value.Data[0])
+	losses["d_ac_loss_fake"] = float64(acFake.Value.Data[0])
+	losses["d_obj_total"] = float64(dTotal.Value.Data[0])
+	tp.Backward(dTotal)
+	t.OptObj.Step()
+}
+
+func (t *Trainer) dImgStep(losses Losses, fake, real *nn.Var) {
+	tp := nn.NewTape()
+	sf := t.DImg.Forward(tp, true, fake)
+	sr := t.DImg.Forward(tp, true, real)
+	gan := t.dLoss(tp, sr, sf)
+	losses["d_img_gan_loss"] = float64(gan.Value.Data[0])
+	tp.Backward(gan)
+	t.OptImg.Step()
 }
 
 // trainingOptions sets what the options of this program take from the
