@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"runtime/debug"
 	"sync"
 
 	"github.com/sg2im-go/sg2im/model"
@@ -94,6 +95,7 @@ type StepResult struct {
 // iterations); the discriminators always train. A step whose generator
 // loss is not finite updates nothing and reports Skipped.
 func (t *Trainer) Step(in *StepInput, train bool) (*StepResult, error) {
+	defer lowerGCPercent()()
 	c := &t.Config
 	b := in.Batch
 	losses := Losses{}
@@ -240,4 +242,24 @@ func filled(shape []int, v float32) *nn.Tensor {
 		t.Data[i] = v
 	}
 	return t
+}
+
+// trainGCPercent is the GOGC a training step runs under. A step allocates
+// about as much as is live (activations, gradients, convolution scratch:
+// ~0.9 GB a step at the release's widths), so Go's default of 100 lets the
+// heap, and the process's resident memory, reach twice the live set
+// before collecting. The heap is almost all pointer-free float32 slices,
+// so a collection marks little and running one every ~20% of growth costs
+// well under 1% of a step, for ~600 MB less peak RSS at release widths.
+const trainGCPercent = 20
+
+// lowerGCPercent sets GOGC to trainGCPercent unless it is already lower
+// (or off), and returns the function restoring it.
+func lowerGCPercent() (restore func()) {
+	old := debug.SetGCPercent(trainGCPercent)
+	if old < 0 || old <= trainGCPercent {
+		debug.SetGCPercent(old)
+		return func() {}
+	}
+	return func() { debug.SetGCPercent(old) }
 }
