@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync"
 
 	"github.com/sg2im-go/sg2im/model"
@@ -244,20 +245,35 @@ func filled(shape []int, v float32) *nn.Tensor {
 	return t
 }
 
-// trainGCPercent is the GOGC a training step runs under. A step allocates
-// about as much as is live (activations, gradients, convolution scratch:
-// ~0.9 GB a step at the release's widths), so Go's default of 100 lets the
-// heap, and the process's resident memory, reach twice the live set
-// before collecting. The heap is almost all pointer-free float32 slices,
-// so a collection marks little and running one every ~20% of growth costs
-// well under 1% of a step, for ~600 MB less peak RSS at release widths.
-const trainGCPercent = 20
+// A training step collects garbage whenever the heap has grown by
+// trainGCPercent of the live heap, or by trainGCMinGrowth when that is
+// more. A step allocates about as much as is live (activations, gradients,
+// convolution scratch: ~1.4 GB a step at the release's widths), so Go's
+// default GOGC of 100 lets the heap, and the process's resident memory,
+// reach twice the live set before collecting. The heap is almost all
+// pointer-free float32 slices, so a collection marks little; the floor
+// keeps small networks, whose fixed cost per collection would dominate,
+// from collecting dozens of times a step.
+const (
+	trainGCPercent   = 20
+	trainGCMinGrowth = 64 << 20
+)
 
-// lowerGCPercent sets GOGC to trainGCPercent unless it is already lower
-// (or off), and returns the function restoring it.
+// lowerGCPercent lowers GOGC for a step as trainGCPercent and
+// trainGCMinGrowth say, judged by the live heap now (the weights, Adam's
+// moments, pooled scratch), never raising it nor turning collection back
+// on, and returns the function restoring it.
 func lowerGCPercent() (restore func()) {
-	old := debug.SetGCPercent(trainGCPercent)
-	if old < 0 || old <= trainGCPercent {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	percent := trainGCPercent
+	if sample[0].Value.Kind() == metrics.KindUint64 {
+		if live := sample[0].Value.Uint64(); live > 0 {
+			percent = max(percent, int(min(100*trainGCMinGrowth/live, 1<<20)))
+		}
+	}
+	old := debug.SetGCPercent(percent)
+	if old < 0 || old <= percent {
 		debug.SetGCPercent(old)
 		return func() {}
 	}
