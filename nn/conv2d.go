@@ -371,19 +371,20 @@ func (c *convSource) pack(dst []float32, nr, p0, kc, j0, nc int, skipRuns bool) 
 // columns of dst (C*KH*KW, OutH*OutW), zeros where they cross the padding.
 func Im2col(dst, x []float32, s ConvShape) {
 	outSize := s.OutH * s.OutW
-	im2colRows(dst, outSize, 0, x, s, 0, s.C*s.KH*s.KW)
+	im2colRows(dst, outSize, 0, x, s, 0, 0, s.C*s.KH*s.KW)
 }
 
 // im2colRows writes rows [r0, r1) of one image's im2col matrix into dst,
-// whose rows are ld long, at column j0. Per kernel column kx the output
+// whose rows are ld long and whose first row is the matrix's row base, at
+// column j0. Per kernel column kx the output
 // columns that read inside the image are one range (validCols): zeros are
 // written outside it and no test is made per value inside.
-func im2colRows(dst []float32, ld, j0 int, x []float32, s ConvShape, r0, r1 int) {
+func im2colRows(dst []float32, ld, j0 int, x []float32, s ConvShape, base, r0, r1 int) {
 	kk := s.KH * s.KW
 	for r := r0; r < r1; r++ {
 		c, ky, kx := r/kk, r%kk/s.KW, r%s.KW
 		plane := x[c*s.H*s.W : (c+1)*s.H*s.W]
-		row := dst[r*ld+j0:][:s.OutH*s.OutW]
+		row := dst[(r-base)*ld+j0:][:s.OutH*s.OutW]
 		lo, hi := validCols(s, kx)
 		for oy := 0; oy < s.OutH; oy++ {
 			iy := oy*s.Stride - s.Pad + ky

@@ -58,6 +58,17 @@ var gradBufs = sync.Pool{New: func() any { return new(gradBuf) }}
 // gradient builds at once (times C*KH*KW values).
 const maxGradCols = 1 << 13
 
+// maxGradColValues bounds the im2col block the weight gradient holds (16
+// MiB): its rows (the C*KH*KW filter taps) are taken a block at a time
+// when there are more. At the release's widths the whole matrix would be
+// up to 113 MB (a 32x32 CRN convolution: 3456 taps x 8192 columns).
+const maxGradColValues = 1 << 22
+
+// gradRowAlign: row blocks start at multiples of every kernel's mr, so
+// that each value of dW^T is the same sum, in the same order, as from one
+// product over all rows, and hold more than maxSwapRows rows.
+const gradRowAlign = 48
+
 // convWeightGrad adds dY col^T to dw (F, C*KH*KW), with the columns of
 // several images in one product: per image, the inner dimension would be
 // as small as 16 pixels (the CRN's first module), each product rewriting
@@ -65,39 +76,58 @@ const maxGradCols = 1 << 13
 func convWeightGrad(dw, x, g []float32, s ConvShape) {
 	outSize := s.OutH * s.OutW
 	k := s.C * s.KH * s.KW
-	inSize := s.C * s.H * s.W
 	per := max(1, min(s.N, maxGradCols/outSize)) // images per product
+	rows := max(gradRowAlign, maxGradColValues/(per*outSize)/gradRowAlign*gradRowAlign)
 	bufs := gradBufs.Get().(*gradBuf)
 	defer gradBufs.Put(bufs)
 	// Each is written whole before it is read (Gemm with beta 0).
-	bufs.a = grow(bufs.a, k*per*outSize)
+	bufs.a = grow(bufs.a, min(k, 2*rows)*per*outSize)
 	bufs.b = grow(bufs.b, s.F*per*outSize)
-	bufs.c = grow(bufs.c, k*s.F)
-	col, gc, dwT := bufs.a, bufs.b, bufs.c
+	bufs.c = grow(bufs.c, min(k, 2*rows)*s.F)
 	for n0 := 0; n0 < s.N; n0 += per {
 		nb := min(per, s.N-n0)
 		cols := nb * outSize
-		// col (k, cols): image i's columns at [i*outSize, (i+1)*outSize).
-		parallel(Threads(), k, func(lo, hi int) {
-			for i := 0; i < nb; i++ {
-				im2colRows(col, cols, i*outSize, x[(n0+i)*inSize:][:inSize], s, lo, hi)
-			}
-		})
 		// dY as (F, cols).
+		gc := bufs.b
 		for i := 0; i < nb; i++ {
 			gi := g[(n0+i)*s.F*outSize:]
 			for f := 0; f < s.F; f++ {
 				copy(gc[f*cols+i*outSize:][:outSize], gi[f*outSize:][:outSize])
 			}
 		}
-		// dW^T = col dY^T: col is read in place and only the smaller dY
-		// is packed transposed (k = 9C values per column against F).
-		Gemm(false, true, k, s.F, cols, 1, col, cols, gc, cols, 0, dwT, s.F)
-		for f := 0; f < s.F; f++ {
-			row := dw[f*k:][:k]
-			for r := range row {
-				row[r] += dwT[r*s.F+f]
+		for r0 := 0; r0 < k; {
+			r1 := r0 + rows
+			if k-r0 < 2*rows {
+				r1 = k // the last block takes the rest
 			}
+			convWeightGradRows(dw, x, gc, bufs, s, n0, nb, r0, r1)
+			r0 = r1
+		}
+	}
+}
+
+// convWeightGradRows adds rows [r0, r1) of dW^T for images [n0, n0+nb)
+// to dw, given their dY as (F, cols) in gc.
+func convWeightGradRows(dw, x, gc []float32, bufs *gradBuf, s ConvShape, n0, nb, r0, r1 int) {
+	outSize := s.OutH * s.OutW
+	k := s.C * s.KH * s.KW
+	inSize := s.C * s.H * s.W
+	cols := nb * outSize
+	m := r1 - r0
+	col, dwT := bufs.a[:m*cols], bufs.c[:m*s.F]
+	// col (m, cols): image i's columns at [i*outSize, (i+1)*outSize).
+	parallel(Threads(), m, func(lo, hi int) {
+		for i := 0; i < nb; i++ {
+			im2colRows(col, cols, i*outSize, x[(n0+i)*inSize:][:inSize], s, r0, r0+lo, r0+hi)
+		}
+	})
+	// dW^T = col dY^T: col is read in place and only the smaller dY
+	// is packed transposed (k = 9C values per column against F).
+	Gemm(false, true, m, s.F, cols, 1, col, cols, gc, cols, 0, dwT, s.F)
+	for f := 0; f < s.F; f++ {
+		row := dw[f*k+r0:][:m]
+		for r := range row {
+			row[r] += dwT[r*s.F+f]
 		}
 	}
 }

@@ -4,7 +4,8 @@ package nn
 type Var struct {
 	Value *Tensor
 	// Grad accumulates d(loss)/d(Value) during Tape.Backward; nil until
-	// backward reaches this variable.
+	// backward reaches this variable. An op's output drops it again once
+	// propagated to the op's inputs; a Param keeps it until ZeroGrad.
 	Grad      *Tensor
 	needsGrad bool
 }
@@ -59,6 +60,10 @@ func (tp *Tape) result(out *Tensor, back func(g *Tensor), inputs ...*Var) *Var {
 		tp.back = append(tp.back, func() {
 			if v.Grad != nil {
 				back(v.Grad)
+				// Every consumer of v ran its backward before this one, so
+				// v's gradient is spent: dropping it lets the collector
+				// reclaim it during the rest of Backward.
+				v.Grad = nil
 			}
 		})
 	}
@@ -66,7 +71,9 @@ func (tp *Tape) result(out *Tensor, back func(g *Tensor), inputs ...*Var) *Var {
 }
 
 // Backward seeds d(loss)/d(loss) = 1 for a one-element loss and runs the
-// recorded backward steps in reverse. The tape is emptied.
+// recorded backward steps in reverse. The tape is emptied. The gradients
+// of the ops' outputs are dropped once propagated; those of Params (and of
+// other Vars not made by an op) remain.
 func (tp *Tape) Backward(loss *Var) {
 	if loss.Value.Numel() != 1 {
 		panic("nn: Backward: loss must have one element")
@@ -74,6 +81,10 @@ func (tp *Tape) Backward(loss *Var) {
 	loss.grad().Data[0] = 1
 	for i := len(tp.back) - 1; i >= 0; i-- {
 		tp.back[i]()
+		// The step's closure holds the forward activations it used;
+		// releasing it frees them as backward passes them, as PyTorch
+		// frees saved tensors, rather than all at the end.
+		tp.back[i] = nil
 	}
 	tp.back = tp.back[:0]
 }
