@@ -3,23 +3,12 @@ package model
 import (
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/sg2im-go/sg2im/internal/memtest"
 	"github.com/sg2im-go/sg2im/weights"
 )
-
-// allocated runs f and returns the bytes it allocated (TotalAlloc, garbage
-// included): an upper bound on its peak memory.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 func TestHostileImageSize(t *testing.T) {
 	// The shipped model with model_kwargs asking for 4096 x 4096 images.
@@ -55,7 +44,7 @@ func TestHostileImageSize(t *testing.T) {
 		ck.ModelKwargs, _ = json.Marshal(kw)
 		kw[tc.key] = old
 		var err error
-		n := allocated(func() { _, _, err = FromCheckpoint(ck) })
+		n := memtest.Allocated(func() { _, _, err = FromCheckpoint(ck) })
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %v: error %v, want one naming it and the limit", tc.key, label(tc.val), err)
 		}
@@ -78,7 +67,7 @@ func TestActivationBytesBoundsForward(t *testing.T) {
 	}
 	g.InitRandom(7)
 	b := encodeOne(t, g, `{"objects": ["sky", "grass", "sheep"], "relationships": [[0, "above", 1], [2, "inside", 1]]}`)
-	n := allocated(func() { _, err = g.Forward(b, Options{Seed: 1}) })
+	n := memtest.Allocated(func() { _, err = g.Forward(b, Options{Seed: 1}) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/sg2im-go/sg2im/internal/memtest"
 	"hash/crc32"
 	"runtime"
 	"strconv"
@@ -14,25 +15,12 @@ import (
 	"testing"
 )
 
-// allocated runs f and returns the bytes it allocated (runtime.MemStats'
-// TotalAlloc, every allocation counted, garbage included): an upper bound on
-// the memory f held at its peak that no collector timing can make flaky.
-// Tests that use it do not run in parallel.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // decodeBounded decodes data, wants an error containing want, and wants
 // decoding to allocate at most limit bytes.
 func decodeBounded(t *testing.T, what string, data []byte, want string, limit uint64) {
 	t.Helper()
 	var err error
-	n := allocated(func() { _, err = Decode(data) })
+	n := memtest.Allocated(func() { _, err = Decode(data) })
 	if _, ok := errors.AsType[*FormatError](err); !ok || !strings.Contains(err.Error(), want) {
 		t.Errorf("%s: error %v, want a *FormatError containing %q", what, err, want)
 	}
@@ -116,7 +104,7 @@ func TestPickleEstimateHoldsBelowBudget(t *testing.T) {
 		{"empty dicts", pickleOf([]byte{']', '('}, bytes.Repeat([]byte{'}'}, maxPickleAlloc/384-20), []byte{'e'})},
 	} {
 		var err error
-		n := allocated(func() { _, _, err = unpickle(tc.data, 0, nil) })
+		n := memtest.Allocated(func() { _, _, err = unpickle(tc.data, 0, nil) })
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -172,7 +160,7 @@ func TestHostileDeflateBomb(t *testing.T) {
 	data := bombZip(t, bomb, crc, n, 0, []int{1}, []int{1})
 	var err error
 	var c *Checkpoint
-	got := allocated(func() { c, err = Decode(data) })
+	got := memtest.Allocated(func() { c, err = Decode(data) })
 	t.Logf("bomb of %d bytes, one value: %d MiB allocated", len(data), got>>20)
 	if err != nil || len(c.Model) != 1 || c.Model[0].T.Data[0] != 0 {
 		t.Fatalf("one value of a bomb: %v", err)
