@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,32 +41,67 @@ func findChromium() string {
 	return ""
 }
 
-// buildApp assembles the app as `make app` does (a stripped wasm), into a
-// temporary directory, without the precompressed variants.
+// buildApp gives a test its own copy of the app, assembled once as `make
+// app` does (a stripped wasm, the f16 model), without the precompressed
+// variants.
 func buildApp(t *testing.T) string {
 	t.Helper()
+	builtApp.once.Do(func() { builtApp.dir, builtApp.err = assembleApp() })
+	if builtApp.err != nil {
+		t.Fatal(builtApp.err)
+	}
 	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(builtApp.dir)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// builtApp is the app assembled once per test binary; each test serves its
+// own copy, since some add files to theirs.
+var builtApp struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtApp.dir != "" {
+		os.RemoveAll(builtApp.dir)
+	}
+	os.Exit(code)
+}
+
+// assembleApp builds the wasm, copies the page's files and converts the
+// shipped model into a new temporary directory.
+func assembleApp() (string, error) {
+	dir, err := os.MkdirTemp("", "sg2im-e2e-app")
+	if err != nil {
+		return "", err
+	}
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s", "-o", filepath.Join(dir, "app.wasm"), "../cmd/sg2im-web")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the wasm: %v\n%s", err, out)
+		return dir, fmt.Errorf("building the wasm: %v\n%s", err, out)
 	}
-	copyFile := func(src, dst string) {
+	copyFile := func(src, dst string) error {
 		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, dst), b, 0o644)
 		}
-		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		return err
 	}
 	web, _ := filepath.Glob(filepath.Join("..", "web", "*"))
 	for _, f := range web {
-		copyFile(f, filepath.Base(f))
+		if err := copyFile(f, filepath.Base(f)); err != nil {
+			return dir, err
+		}
 	}
-	copyFile(filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"), "wasm_exec.js")
-	shipModel(t, dir)
-	return dir
+	if err := copyFile(filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"), "wasm_exec.js"); err != nil {
+		return dir, err
+	}
+	return dir, shipModel(dir)
 }
 
 // serve starts the project's server on a fixed loopback port (the service

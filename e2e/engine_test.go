@@ -16,21 +16,21 @@ import (
 
 // shipModel writes the app's model into dir as `make app` does: the
 // shipped model stored as float16, without its discriminators.
-func shipModel(t *testing.T, dir string) {
-	t.Helper()
+func shipModel(dir string) error {
 	out := filepath.Join(dir, "model.safetensors")
 	cmd := exec.Command("go", "run", "../cmd/sg2im", "convert", "--dtype", "f16", "--generator_only",
 		filepath.Join("..", "weights", "shipped", "model.safetensors"), out)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("converting the shipped model: %v\n%s", err, b)
+		return fmt.Errorf("converting the shipped model: %v\n%s", err, b)
 	}
 	info, err := os.Stat(out)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if info.Size() > maxShippedModelBytes {
-		t.Fatalf("the app's model has %d bytes, want at most %d", info.Size(), maxShippedModelBytes)
+		return fmt.Errorf("the app's model has %d bytes, want at most %d", info.Size(), maxShippedModelBytes)
 	}
+	return nil
 }
 
 // maxShippedModelBytes bounds the app's and the widget's model file.
