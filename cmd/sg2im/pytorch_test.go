@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -74,19 +76,27 @@ func ints(t *nn.Tensor) []int {
 
 // TestPyTorchParity: sg2im shards writes world examples; the PyTorch
 // trainer (pytorch/tests/go_parity.py) reads a batch of them, builds a
-// tiny model, steps it once and generates with it. Here:
+// tiny model, steps it once and generates with it, in two cases: the
+// release's architecture, and the same with this program's generator
+// options (appearance vectors and their KL term, sigmoid boxes with their
+// bias init, instance embeddings; mask loss on). Here, for each:
 //   - the batch PyTorch read equals the Go dataset's examples collated
-//     (the shards carry them exactly);
+//     (the shards carry them exactly; in the options case go_parity.py
+//     then gives the objects of two images one category each, so that
+//     instance indices follow the boxes, and model.InstanceIndex must give
+//     the indices PyTorch's trainer derived);
 //   - one step of train.Trainer (what sg2im train runs) from PyTorch's
-//     initial checkpoint, on that batch with the same layout noise, gives
-//     PyTorch's losses (relative 1e-5: float32 sums in another order) and
-//     updated weights (3e-5 absolute as against the release's fixtures:
-//     Adam divides gradients by their own size, so a gradient's float
-//     noise moves a weight by a fraction of lr = 1e-4; biases feeding a
-//     train-mode batch norm have pure-noise gradients whose sign Adam turns
-//     into +-lr, so 2*lr there);
+//     initial checkpoint, on that batch with the same layout noise (and
+//     appearance draws), gives PyTorch's losses (relative 1e-5: float32
+//     sums in another order) and updated weights (3e-5 absolute as against
+//     the release's fixtures: Adam divides gradients by their own size, so
+//     a gradient's float noise moves a weight by a fraction of lr = 1e-4;
+//     biases feeding a train-mode batch norm have pure-noise gradients
+//     whose sign Adam turns into +-lr, so 2*lr there);
 //   - the stepped PyTorch checkpoint, loaded by the Go generator, draws the
-//     image PyTorch's eval forward draws for the same noise (1e-4).
+//     image PyTorch's eval forward draws for the same noise (1e-4), and in
+//     the options case the same boxes, masks and relation scores for the
+//     same appearance vectors.
 func TestPyTorchParity(t *testing.T) {
 	py := torchPython(t)
 	dir := t.TempDir()
@@ -101,15 +111,26 @@ func TestPyTorchParity(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go_parity.py: %v\n%s", err, out)
 	}
-	batch := readST(t, filepath.Join(work, "batch.safetensors"))
-	checkShardBatch(t, batch)
+	t.Run("release", func(t *testing.T) { checkParityCase(t, filepath.Join(work, "release"), train.DefaultStepConfig()) })
+	t.Run("options", func(t *testing.T) {
+		c := train.DefaultStepConfig()
+		c.AppearanceKLWeight, c.MaskLossWeight = 0.01, 1 // go_parity.py's OPTIONS
+		checkParityCase(t, filepath.Join(work, "options"), c)
+	})
+}
+
+// checkParityCase runs the Go side of one go_parity.py case in dir.
+func checkParityCase(t *testing.T, dir string, sc train.StepConfig) {
+	batch := readST(t, filepath.Join(dir, "batch.safetensors"))
+	options := batch["eps"] != nil
+	checkShardBatch(t, batch, options)
 
 	b := &model.Batch{Objs: ints(batch["objs"]), ObjToImg: ints(batch["obj_to_img"]), NumImages: 4}
 	tr := ints(batch["triples"])
 	for i := 0; i+2 < len(tr); i += 3 {
 		b.Triples = append(b.Triples, [3]int{tr[i], tr[i+1], tr[i+2]})
 	}
-	ck, err := weights.Load(filepath.Join(work, "init.safetensors"))
+	ck, err := weights.Load(filepath.Join(dir, "init.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,26 +138,29 @@ func TestPyTorchParity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if options {
+		checkOptionsConfig(t, g.Config, batch, b)
+	}
 	dImg, dObj, err := model.DiscriminatorsFromCheckpoint(ck, g.Config.Vocab)
 	if err != nil || dImg == nil || dObj == nil {
 		t.Fatalf("discriminators: %v", err)
 	}
-	trainer, err := train.NewTrainer(train.DefaultStepConfig(), g, dImg, dObj)
+	trainer, err := train.NewTrainer(sc, g, dImg, dObj)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res, err := trainer.Step(&train.StepInput{Batch: b, Images: batch["imgs"], Boxes: batch["boxes"],
-		Masks: batch["masks"], Noise: batch["noise"]}, true)
+		Masks: batch["masks"], Noise: batch["noise"], AppearanceEps: batch["eps"]}, true)
 	if err != nil || res.Skipped {
 		t.Fatalf("step: %v (skipped %v)", err, res != nil && res.Skipped)
 	}
-	checkLosses(t, filepath.Join(work, "losses.json"), res.Losses)
-	after := readST(t, filepath.Join(work, "after.safetensors"))
+	checkLosses(t, filepath.Join(dir, "losses.json"), res.Losses)
+	after := readST(t, filepath.Join(dir, "after.safetensors"))
 	compareState(t, "", g.State(), after)
 	compareState(t, "d_img.", discTensors(dImg.Params(), dImg.Buffers()), after)
 	compareState(t, "d_obj.", discTensors(dObj.Params(), dObj.Buffers()), after)
 
-	ck2, err := weights.Load(filepath.Join(work, "after.safetensors"))
+	ck2, err := weights.Load(filepath.Join(dir, "after.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,21 +168,44 @@ func TestPyTorchParity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := g2.Forward(b, model.Options{Noise: batch["noise"]})
+	out, err := g2.Forward(b, model.Options{Noise: batch["noise"], Appearance: batch["appearance"]})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := readST(t, filepath.Join(work, "generated.safetensors"))["img"]
-	if d := maxDiff(out.Img, want); !(d <= 1e-4) {
-		t.Errorf("Go's image from the PyTorch checkpoint: max |diff| %.3g > 1e-4", d)
-	} else {
-		t.Logf("Go's image from the PyTorch checkpoint: max |diff| %.3g", d)
+	want := readST(t, filepath.Join(dir, "generated.safetensors"))
+	got := map[string]*nn.Tensor{"img": out.Img, "boxes_pred": out.BoxesPred, "masks_pred": out.MasksPred, "rel_scores": out.RelScores}
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		if d := maxDiff(got[name], want[name]); !(d <= 1e-4) {
+			t.Errorf("Go's %s from the PyTorch checkpoint: max |diff| %.3g > 1e-4", name, d)
+		} else {
+			t.Logf("Go's %s from the PyTorch checkpoint: max |diff| %.3g", name, d)
+		}
+	}
+}
+
+// checkOptionsConfig checks that Go reads the options case's kwargs as
+// go_parity.py wrote them, and that its instance indices from the true
+// boxes are those PyTorch's trainer used, with repeated categories among
+// them (else the case would not test the rule).
+func checkOptionsConfig(t *testing.T, c model.Config, batch map[string]*nn.Tensor, b *model.Batch) {
+	t.Helper()
+	if c.AppearanceDim != 4 || c.AppearanceScale != 0.5 || !c.BoxSigmoid || c.InstanceEmbeddings != 3 {
+		t.Fatalf("options read from PyTorch's kwargs: appearance_dim %d, appearance_scale %g, box_sigmoid %v, instance_embeddings %d; want 4, 0.5, true, 3",
+			c.AppearanceDim, c.AppearanceScale, c.BoxSigmoid, c.InstanceEmbeddings)
+	}
+	got, want := model.InstanceIndex(b, batch["boxes"], c.InstanceEmbeddings), ints(batch["instances"])
+	if !slices.Equal(got, want) {
+		t.Errorf("instance indices from the true boxes: Go %v, PyTorch %v", got, want)
+	}
+	if graph := model.InstanceIndex(b, nil, c.InstanceEmbeddings); slices.Equal(graph, got) || slices.Max(got) < 2 {
+		t.Errorf("the batch does not tell box order (%v) from graph order (%v) up to the cap: go_parity.py's batch changed", got, graph)
 	}
 }
 
 // checkShardBatch compares the batch PyTorch read from the shards with
-// the world dataset's first four examples (draw 0), collated in Go.
-func checkShardBatch(t *testing.T, batch map[string]*nn.Tensor) {
+// the world dataset's first four examples (draw 0), collated in Go; the
+// objects only when go_parity.py left them as read (recategorised false).
+func checkShardBatch(t *testing.T, batch map[string]*nn.Tensor, recategorised bool) {
 	t.Helper()
 	opts := world.DefaultOptions()
 	opts.ImageSize, opts.MaskSize = 32, 8
@@ -184,6 +231,9 @@ func checkShardBatch(t *testing.T, batch map[string]*nn.Tensor) {
 		want *nn.Tensor
 	}{{"imgs", want.Images}, {"boxes", want.Boxes}, {"masks", want.Masks},
 		{"objs", intsTensor(want.Objs)}, {"obj_to_img", intsTensor(want.ObjToImg)}, {"triples", nn.FromData(tr, len(tr))}} {
+		if c.name == "objs" && recategorised {
+			continue
+		}
 		if d := maxDiff(batch[c.name], c.want); d != 0 {
 			t.Errorf("shard batch %s differs from the dataset's (max |diff| %g)", c.name, d)
 		}
