@@ -140,6 +140,7 @@ func checkParityCase(t *testing.T, dir string, sc train.StepConfig) {
 	}
 	if options {
 		checkOptionsConfig(t, g.Config, batch, b)
+		checkBoxBias(t, g)
 	}
 	dImg, dObj, err := model.DiscriminatorsFromCheckpoint(ck, g.Config.Vocab)
 	if err != nil || dImg == nil || dObj == nil {
@@ -180,6 +181,32 @@ func checkParityCase(t *testing.T, dir string, sc train.StepConfig) {
 		} else {
 			t.Logf("Go's %s from the PyTorch checkpoint: max |diff| %.3g", name, d)
 		}
+	}
+}
+
+// checkBoxBias: go_parity.py's --box_bias_init 0.25,0.25,0.75,0.75 with
+// box_sigmoid gave the box net's last bias Go's SetBoxBias values (logits)
+// exactly.
+func checkBoxBias(t *testing.T, g *model.Generator) {
+	t.Helper()
+	fresh, err := model.New(g.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh.SetBoxBias([4]float32{0.25, 0.25, 0.75, 0.75})
+	var want, got *nn.Tensor
+	for _, pair := range []struct {
+		g   *model.Generator
+		out **nn.Tensor
+	}{{fresh, &want}, {g, &got}} {
+		for _, p := range pair.g.Params() {
+			if p.Name == "box_net.2.bias" {
+				*pair.out = p.T
+			}
+		}
+	}
+	if want == nil || got == nil || maxDiff(got, want) != 0 || want.Data[0] >= 0 {
+		t.Errorf("box_net.2.bias from --box_bias_init with box_sigmoid: PyTorch %v, Go's SetBoxBias %v", got, want)
 	}
 }
 
@@ -319,31 +346,47 @@ func feedsBatchNorm(name string, names map[string]bool) bool {
 // TestPyTorchStartsFromGo: pytorch/train.py --checkpoint_start_from an
 // sg2im train checkpoint takes its generator and both discriminators (one
 // step at a learning rate of 1e-12 leaves the parameters where Go left
-// them) and its model kwargs over the flags' defaults.
+// them) and its model kwargs over the flags' defaults: for the release's
+// architecture, and for one with this program's generator options, which
+// PyTorch then trains (its appearance draws, KL term and instance indices)
+// and writes back with the same kwargs.
 func TestPyTorchStartsFromGo(t *testing.T) {
 	py := torchPython(t)
 	dir := t.TempDir()
-	shards, goOut, ptOut := filepath.Join(dir, "shards"), filepath.Join(dir, "go"), filepath.Join(dir, "pt")
+	shards := filepath.Join(dir, "shards")
 	if code := run([]string{"shards", "--dataset", "world", "--image_size", "32", "--mask_size", "8",
 		"--num_examples", "8", "--draws", "1", "--out", shards}, io.Discard, io.Discard); code != 0 {
 		t.Fatalf("sg2im shards exited %d", code)
 	}
+	t.Run("release", func(t *testing.T) { checkStartsFromGo(t, py, shards, filepath.Join(dir, "release"), nil) })
+	t.Run("options", func(t *testing.T) {
+		checkStartsFromGo(t, py, shards, filepath.Join(dir, "options"), []string{"--appearance_dim", "4",
+			"--appearance_kl_weight", "0.01", "--box_sigmoid", "--instance_embeddings", "3"})
+	})
+}
+
+func checkStartsFromGo(t *testing.T, py, shards, dir string, options []string) {
+	goOut, ptOut := filepath.Join(dir, "go"), filepath.Join(dir, "pt")
 	tiny := []string{"--image_size", "32", "--mask_size", "8", "--embedding_dim", "16", "--gconv_dim", "16",
 		"--gconv_hidden_dim", "32", "--gconv_num_layers", "2", "--refinement_network_dims", "32,16,8",
 		"--layout_noise_dim", "4", "--d_obj_arch", "C4-8-2,C4-16-2", "--d_img_arch", "C4-8-2,C4-16-2",
 		"--crop_size", "16", "--batch_size", "4", "--num_iterations", "1"}
 	var errb strings.Builder
-	if code := run(append([]string{"train", "--dataset", "world", "--num_val_samples", "0", "--output_dir", goOut,
-		"--threads", "1"}, tiny...), io.Discard, &errb); code != 0 {
+	if code := run(append(append([]string{"train", "--dataset", "world", "--num_val_samples", "0", "--output_dir", goOut,
+		"--threads", "1"}, tiny...), options...), io.Discard, &errb); code != 0 {
 		t.Fatalf("sg2im train exited %d: %s", code, errb.String())
 	}
 	ck := filepath.Join(goOut, "checkpoint.safetensors")
-	// Only the discriminator flags: the generator's come from the checkpoint.
-	cmd := exec.Command(py, filepath.Join("..", "..", "pytorch", "train.py"), "--shards", shards,
+	// Only the discriminator flags (and the KL weight, a loss flag): the
+	// generator's come from the checkpoint.
+	args := []string{filepath.Join("..", "..", "pytorch", "train.py"), "--shards", shards,
 		"--output_dir", ptOut, "--checkpoint_start_from", ck, "--learning_rate", "1e-12", "--batch_size", "4",
 		"--num_iterations", "1", "--d_obj_arch", "C4-8-2,C4-16-2", "--d_img_arch", "C4-8-2,C4-16-2",
-		"--crop_size", "16", "--loader_num_workers", "0", "--threads", "1")
-	out, err := cmd.CombinedOutput()
+		"--crop_size", "16", "--loader_num_workers", "0", "--threads", "1", "--print_every", "1"}
+	if options != nil {
+		args = append(args, "--appearance_kl_weight", "0.01")
+	}
+	out, err := exec.Command(py, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("pytorch/train.py: %v\n%s", err, out)
 	}
@@ -352,7 +395,11 @@ func TestPyTorchStartsFromGo(t *testing.T) {
 			t.Errorf("pytorch/train.py did not say %q:\n%s", want, out)
 		}
 	}
-	before, after := readST(t, ck), readST(t, filepath.Join(ptOut, "checkpoint.safetensors"))
+	if options != nil && !strings.Contains(string(out), "appearance_kl") {
+		t.Errorf("pytorch/train.py reported no appearance_kl loss:\n%s", out)
+	}
+	ptCk := filepath.Join(ptOut, "checkpoint.safetensors")
+	before, after := readST(t, ck), readST(t, ptCk)
 	if len(before) != len(after) {
 		t.Errorf("%d tensors in Go's checkpoint, %d in PyTorch's", len(before), len(after))
 	}
@@ -364,4 +411,26 @@ func TestPyTorchStartsFromGo(t *testing.T) {
 			t.Errorf("%s: not carried over from Go's checkpoint", name)
 		}
 	}
+	goCk, err1 := weights.Load(ck)
+	back, err2 := weights.Load(ptCk)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	gGo, _, err1 := model.FromCheckpoint(goCk)
+	gPt, _, err2 := model.FromCheckpoint(back)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if a, b := mustJSONString(t, gGo.Config), mustJSONString(t, gPt.Config); a != b {
+		t.Errorf("model kwargs changed on the way through PyTorch:\nGo      %s\nPyTorch %s", a, b)
+	}
+}
+
+func mustJSONString(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
