@@ -515,6 +515,10 @@ class Generator(nn.Module):
         if self.mask_net is not None:
             masks = masks_pred if masks_gt is None else masks_gt
         vecs, encoded = obj, None
+        if appearance is not None and tuple(appearance.shape) != (obj.shape[0], self.appearance_dim):
+            raise ValueError('appearance vectors of shape %s, want (%d, %d): one per object, __image__ objects'
+                             ' included%s' % (tuple(appearance.shape), obj.shape[0], self.appearance_dim,
+                                              '' if self.appearance_dim else ' (this model has none: give none)'))
         if self.appearance_encoder is not None:
             if imgs_gt is not None:
                 if boxes_gt is None:

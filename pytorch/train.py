@@ -309,10 +309,11 @@ def same_vocab(x, y):
 class Nets:
     """The three networks and their optimisers."""
 
-    def __init__(self, a, vocab, start=None, log=print):
+    def __init__(self, a, vocab, start=None, log=print, appearance_scale=0):
         torch.manual_seed(a.seed)  # the same initial weights in every process
-        scale = start[1][0].get('appearance_scale', 0) if start is not None else 0
-        self.G = M.Generator(**model_kwargs(a, vocab, scale))
+        if start is not None:
+            appearance_scale = start[1][0].get('appearance_scale', 0)
+        self.G = M.Generator(**model_kwargs(a, vocab, appearance_scale))
         for w in self.G.warnings:
             log('warning: ' + w)
         if a.box_bias_init:
@@ -402,7 +403,9 @@ class Run:
         self.check_sizes()
         validate(a)
         try:
-            self.nets = Nets(a, self.ds.vocab, start, self.log)
+            # A restored run keeps its generator's appearance_scale (no flag).
+            scale = saved.get('appearance_scale', 0) if saved is not None else 0
+            self.nets = Nets(a, self.ds.vocab, start, self.log, scale)
         except M.UnsupportedOption as e:
             fail(str(e), 3)
         except ValueError as e:
@@ -468,7 +471,8 @@ class Run:
         if not self.d.main:
             return
         n = self.nets
-        saved = {'version': STATE_VERSION, 'state': self.st, 'args': json.loads(self.args_json)}
+        saved = {'version': STATE_VERSION, 'state': self.st, 'args': json.loads(self.args_json),
+                 'appearance_scale': n.G.kwargs.get('appearance_scale', 0)}
         for name, net in n.modules():
             if net is not None:
                 saved[name] = {k: v.detach().cpu() for k, v in net.state_dict().items()}
