@@ -39,7 +39,7 @@ import trainer
 ARGS = ['--embedding_dim', '16', '--gconv_dim', '16', '--gconv_hidden_dim', '32', '--gconv_num_layers', '2',
         '--refinement_network_dims', '32,16,8', '--layout_noise_dim', '4', '--d_obj_arch', 'C4-8-2,C4-16-2',
         '--d_img_arch', 'C4-8-2,C4-16-2', '--crop_size', '16', '--seed', '5']
-# cmd/sg2im/pytorch_test.go's optionsStepConfig and checks mirror these.
+# TestPyTorchParity's options case (cmd/sg2im/pytorch_test.go) mirrors these.
 OPTIONS = ['--appearance_dim', '4', '--appearance_kl_weight', '0.01', '--box_sigmoid', '1',
            '--instance_embeddings', '3', '--box_bias_init', '0.25,0.25,0.75,0.75', '--mask_loss_weight', '1']
 APPEARANCE_SCALE = 0.5
