@@ -125,18 +125,21 @@ bench: build
 # One training iteration (generator and both discriminators, forward,
 # backward, three Adam steps; batch 8, 64x64) at the release's widths, at
 # a quarter of them and in the demo model's configuration (train-demo's
-# flags): the Go benchmark (train/bench_test.go) beside bench/train_step.py,
+# flags, appearance vectors, sigmoid boxes and instance embeddings
+# included; BENCH_TRAIN_CONFIGS="... demo1" adds the first demo recipe's):
+# the Go benchmark (train/bench_test.go) beside bench/train_step.py,
 # the same networks in PyTorch, in the same run, each after one warm-up
 # step. Medians (minima) in ms; speed is torch's median over ours (1.00: as
 # fast as PyTorch); peak MiB is each process's peak resident memory
 # (ours/torch); params must read "same". The load average is printed
 # before and after.
 BENCH_TRAIN_REPS ?= 5
+BENCH_TRAIN_CONFIGS ?= release quarter demo
 bench-train:
 	@uptime; printf '%-8s %18s %18s %6s %11s  %s\n' config 'ours (min)' 'torch (min)' speed 'peak MiB' params; \
-	for c in release quarter demo; do \
+	for c in $(BENCH_TRAIN_CONFIGS); do \
 	  case $$c in release) b='^BenchmarkTrainStep_B8_64x64$$';; quarter) b='^BenchmarkTrainStep_B8_64x64_Quarter$$';; \
-	    *) b='^BenchmarkTrainStep_B8_64x64_Demo$$';; esac; \
+	    demo1) b='^BenchmarkTrainStep_B8_64x64_Demo1$$';; *) b='^BenchmarkTrainStep_B8_64x64_Demo$$';; esac; \
 	  o=$$($(GO) test ./train -run '^$$' -bench "$$b" -benchtime $(BENCH_TRAIN_REPS)x -cpu $(BENCH_THREADS) 2>&1); \
 	  t=$$($(PYTHON) bench/train_step.py --config $$c --threads $(BENCH_THREADS) --reps $(BENCH_TRAIN_REPS) 2>&1); \
 	  { echo "$$o" | sed 's/^/ours /'; echo "$$t" | sed 's/^/torch /'; } | awk -v c=$$c ' \

@@ -1,17 +1,22 @@
 """PyTorch CPU yardstick for one sg2im training iteration, the same work as
-the Go benchmark BenchmarkTrainStep_B8_64x64[_Quarter|_Demo] (train/bench_test.go):
+the Go benchmark BenchmarkTrainStep_B8_64x64[_Quarter|_Demo|_Demo1] (train/bench_test.go):
 
 - generator (docs/SG2IM_SPEC.md section 2) in train mode on a synthetic batch
   of 8 64x64 images, each with 6 objects plus __image__ and 12 triples (each
   object related to the next, and __in_image__), laid out with the
   ground-truth boxes and all-ones 16x16 masks;
 - losses L1 pixel, bbox MSE, ac and the two GAN losses (mask loss weight 0,
-  as the benchmark; 1 in the demo configuration, as `make train-demo`),
+  as the benchmark; 1 in the demo configurations, as `make train-demo`),
   backward, Adam on the generator;
+- in the demo configuration, `make train-demo`'s second recipe: appearance
+  vectors encoded from the real crops (sampled with fresh draws each step)
+  and their KL term, sigmoid boxes with their bias init, instance
+  embeddings from the true boxes; demo1 is the first recipe's widths,
+  without them;
 - d_obj on detached fakes and reals (BCE + ac losses), backward, Adam;
 - d_img on detached fakes and reals, backward, Adam.
 
-  python3 bench/train_step.py --config release|quarter|demo --threads 2 --reps 5
+  python3 bench/train_step.py --config release|quarter|demo|demo1 --threads 2 --reps 5
 
 It prints the parameter counts (they must equal those the Go benchmark
 logs), one line per timed step, then `median_ms=<float> min_ms=<float>
@@ -38,15 +43,20 @@ import torch
 MALLOC_ENV = {'MALLOC_MMAP_THRESHOLD_': '4294967296', 'MALLOC_TRIM_THRESHOLD_': '4294967296',
               'MALLOC_TOP_PAD_': '1073741824'}
 
-# train.DefaultConfig() and train/bench_test.go's quarterConfig() and
-# demoConfig() (the Makefile's train-demo flags).
+# train.DefaultConfig() and train/bench_test.go's quarterConfig(),
+# demoConfig() (the Makefile's train-demo flags) and demo1Config() (the
+# first demo recipe's).
+DEMO1 = dict(E=64, D=64, Hd=256, L=3, crn=(256, 128, 64, 32, 16), d_arch='C4-32-2,C4-64-2,C4-128-2', Z=16, lr=3e-4,
+             mask_w=1.0)
 CONFIGS = {
     'release': dict(E=128, D=128, Hd=512, L=5, crn=(1024, 512, 256, 128, 64),
                     d_arch='C4-64-2,C4-128-2,C4-256-2', Z=32, lr=1e-4, mask_w=0.0),
     'quarter': dict(E=32, D=32, Hd=128, L=5, crn=(256, 128, 64, 32, 16),
                     d_arch='C4-16-2,C4-32-2,C4-64-2', Z=32, lr=1e-4, mask_w=0.0),
-    'demo': dict(E=64, D=64, Hd=256, L=3, crn=(256, 128, 64, 32, 16),
-                 d_arch='C4-32-2,C4-64-2,C4-128-2', Z=16, lr=3e-4, mask_w=1.0),
+    'demo': dict(DEMO1, Hd=128, crn=(128, 128, 64, 32, 16),
+                 options=dict(appearance_dim=8, box_sigmoid=True, instance_embeddings=4), kl_w=0.01,
+                 box_bias=(0.25, 0.25, 0.75, 0.75)),
+    'demo1': DEMO1,
 }
 N, H, W, M_, CROP, SLOPE = 8, 64, 64, 16, 32, 0.2
 OBJECTS, PER_IMAGE = 6, 7          # real objects per image, plus __image__
@@ -68,7 +78,9 @@ def networks(cfg):
     G = M.Generator(image_size=[H, W], embedding_dim=cfg['E'], gconv_dim=cfg['D'], gconv_hidden_dim=cfg['Hd'],
                     gconv_num_layers=cfg['L'], refinement_dims=list(cfg['crn']), normalization='batch',
                     activation='leakyrelu-%g' % SLOPE, mask_size=M_, mlp_normalization='none',
-                    layout_noise_dim=cfg['Z'], vocab=VOCAB)
+                    layout_noise_dim=cfg['Z'], vocab=VOCAB, **cfg.get('options', {}))
+    if cfg.get('box_bias'):
+        G.set_box_bias(cfg['box_bias'])
     d = dict(arch=cfg['d_arch'], normalization='batch', activation='leakyrelu-%g' % SLOPE, padding='valid')
     return G, M.AcCropDiscriminator(vocab=VOCAB, object_size=CROP, **d), M.PatchDiscriminator(**d)
 
@@ -119,7 +131,7 @@ def main():
     opts = [torch.optim.Adam(m.parameters(), lr=cfg['lr']) for m in (G, d_obj, d_img)]
     args = types.SimpleNamespace(l1_pixel_loss_weight=1.0, bbox_pred_loss_weight=10.0, mask_loss_weight=cfg['mask_w'],
                                  ac_loss_weight=0.1, discriminator_loss_weight=0.01, d_obj_weight=1.0,
-                                 d_img_weight=1.0, gan_loss_type='gan')
+                                 d_img_weight=1.0, gan_loss_type='gan', appearance_kl_weight=cfg.get('kl_w', 0.0))
     step = trainer.Step(args, G, d_obj, d_img, *opts)
     b = synthetic_batch()
     print('config=%s threads=%d torch=%s' % (a.config, a.threads, torch.__version__))

@@ -6,6 +6,14 @@ names, so that the release's checkpoints and our safetensors load as they
 are. The rules and quirks are ../shared/docs/SG2IM_SPEC.md's (the section
 numbers below); the Go implementation (package model) follows the same spec.
 
+Beyond the release, the options of this program's generator (model.Config
+in Go, all off when absent, so the release's checkpoints are unchanged):
+appearance_dim (per-object appearance vectors, a conditional VAE encoder
+on 16x16 crops of the real images), appearance_scale (their standard
+deviation when drawn at inference), box_sigmoid (a sigmoid box head) and
+instance_embeddings (a learned embedding of each object's rank among the
+objects of its category), under Go's state-dict names.
+
 Two deliberate differences from running the release's code on PyTorch 1.13:
 grid_sample gets align_corners=True, the 0.4 behaviour the release trained
 under (newer PyTorch changes it silently), and a degenerate box is widened
@@ -23,7 +31,12 @@ import torch.nn.functional as F
 # own checkpoints carry and that mean nothing (spec 2).
 KWARGS = {'image_size', 'embedding_dim', 'gconv_dim', 'gconv_hidden_dim', 'gconv_num_layers', 'gconv_pooling',
           'refinement_dims', 'normalization', 'activation', 'mask_size', 'mlp_normalization', 'layout_noise_dim',
-          'vocab'}
+          'vocab'} | {'appearance_dim', 'appearance_scale', 'box_sigmoid', 'instance_embeddings'}
+# This program's options (Go's model.Config), left out of the kwargs when
+# off, as Go writes them (omitempty).
+OPTIONS = {'appearance_dim': 0, 'appearance_scale': 0.0, 'box_sigmoid': False, 'instance_embeddings': 0}
+# Go's limits on them (model.Config.Validate).
+MAX_DIM, MAX_INSTANCES = 1 << 14, 1 << 10
 RETIRED = {'vec_noise_dim', 'gconv_mode', 'box_anchor', 'decouple_obj_predictions'}
 REQUIRED = ('image_size', 'embedding_dim', 'gconv_dim', 'gconv_hidden_dim', 'gconv_num_layers', 'refinement_dims',
             'vocab')
@@ -60,7 +73,26 @@ def check_kwargs(kwargs):
         if out[k] not in allowed:
             raise ValueError('model option %s %r: want one of %s' % (k, out[k], ', '.join(allowed)))
     leaky_slope(out['activation'])
+    check_options(out)
+    for k, off in OPTIONS.items():  # off is absent, as in Go's kwargs
+        if k in out and out[k] in (None, off):
+            del out[k]
     return out, warnings
+
+
+def check_options(kw):
+    """Go's checks of this program's options (model.Config.Validate)."""
+    def whole(k, hi):
+        v = kw.get(k) or 0
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= hi:
+            raise ValueError('model option %s = %r: must be a whole number in [0, %d]' % (k, v, hi))
+    whole('appearance_dim', MAX_DIM)
+    whole('instance_embeddings', MAX_INSTANCES)
+    sc = kw.get('appearance_scale') or 0
+    if isinstance(sc, bool) or not isinstance(sc, (int, float)) or not 0 <= sc <= 10:
+        raise ValueError('model option appearance_scale = %r: must be in [0, 10] (0 means 1)' % (sc,))
+    if kw.get('box_sigmoid') not in (None, True, False):
+        raise ValueError('model option box_sigmoid = %r: want true or false' % (kw['box_sigmoid'],))
 
 
 def leaky_slope(name):
@@ -313,8 +345,64 @@ def scene_layout(vecs, boxes, masks, obj_to_img, N, H, W):
     return layout.view(N, D, H, W)
 
 
+APPEARANCE_CROP, APPEARANCE_WIDTHS = 16, (32, 64)
+
+
+class AppearanceEncoder(nn.Module):
+    """Go's appearance encoder (model/appearance.go): a 16x16 crop of each
+    object from the real images (crop_boxes, as d_obj crops), two stride-2
+    3x3 convolutions of 32 and 64 channels with LeakyReLU(0.2), a global
+    average and a Linear to the mean and log-variance of z, (O, A) each."""
+
+    def __init__(self, A):
+        super().__init__()
+        c1, c2 = APPEARANCE_WIDTHS
+        self.dim = A
+        self.conv1 = nn.Conv2d(3, c1, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(c1, c2, 3, stride=2, padding=1)
+        self.fc = nn.Linear(c2, 2 * A)
+
+    def forward(self, imgs, boxes, obj_to_img):
+        x = crop_boxes(imgs, boxes, obj_to_img, APPEARANCE_CROP)
+        x = F.leaky_relu(self.conv1(x), 0.2)
+        x = F.leaky_relu(self.conv2(x), 0.2)
+        x = self.fc(x.mean((2, 3)))
+        return x[:, :self.dim], x[:, self.dim:]
+
+
+def reparameterize(mu, logvar, eps):
+    """The VAE's sample mu + exp(logvar / 2) * eps (Go's nn.Reparameterize)."""
+    return mu + torch.exp(logvar / 2) * eps
+
+
+def kl_std_normal(mu, logvar):
+    """Each row's KL divergence of N(mu, exp(logvar)) from N(0, I), summed
+    over its A entries: (O,). Go's nn.KLStdNormal is its mean over rows."""
+    return (-(1 + logvar - mu * mu - logvar.exp()) / 2).sum(1)
+
+
+def instance_index(objs, obj_to_img, boxes, k):
+    """Go's model.InstanceIndex: each object's rank among the objects of its
+    category in its image, capped at k-1. With boxes (O, 4) the rank follows
+    the boxes' centres from left to right (training: the true boxes say
+    which instance is which; ties keep graph order); without, graph order."""
+    O = objs.shape[0]
+    order = torch.arange(O, device=objs.device)
+    if boxes is not None:
+        order = torch.sort(boxes[:, 0] + boxes[:, 2], stable=True).indices  # float32, as Go's sum
+    key = obj_to_img.long() * (int(objs.max().item()) + 1) + objs.long()
+    order = order[torch.sort(key[order], stable=True).indices]
+    _, counts = torch.unique_consecutive(key[order], return_counts=True)
+    starts = (torch.cumsum(counts, 0) - counts).repeat_interleave(counts)
+    rank = torch.arange(O, device=objs.device) - starts
+    idx = torch.empty_like(rank)
+    idx[order] = rank.clamp(max=k - 1)
+    return idx
+
+
 class Generator(nn.Module):
-    """The release's Sg2ImModel (spec 2), built from model_kwargs."""
+    """The release's Sg2ImModel (spec 2), built from model_kwargs, with this
+    program's options (see the module docstring)."""
 
     def __init__(self, **kwargs):
         super().__init__()
@@ -325,6 +413,10 @@ class Generator(nn.Module):
         self.image_size = tuple(kw['image_size'])
         self.mask_size = kw['mask_size'] or 0
         self.layout_noise_dim = kw['layout_noise_dim'] or 0
+        self.appearance_dim = kw.get('appearance_dim', 0)
+        self.appearance_scale = float(kw.get('appearance_scale', 0)) or 1.0
+        self.box_sigmoid = bool(kw.get('box_sigmoid', False))
+        self.instance_embeddings = kw.get('instance_embeddings', 0)
         num_objs, num_preds = len(vocab['object_idx_to_name']), len(vocab['pred_idx_to_name'])
         mlp_norm = kw['mlp_normalization']
         self.obj_embeddings = nn.Embedding(num_objs + 1, E)
@@ -335,6 +427,8 @@ class Generator(nn.Module):
             self.gconv = GraphTripleConv(E, D, Hd, kw['gconv_pooling'], mlp_norm)
         self.gconv_net = GraphTripleConvNet(D, L - 1, Hd, kw['gconv_pooling'], mlp_norm) if L > 1 else None
         self.box_net = build_mlp([D, Hd, 4], mlp_norm)
+        if self.box_sigmoid:
+            self.box_net[-1] = nn.Sigmoid()  # in place of the last ReLU: no parameters, the same names
         self.mask_net = None
         if self.mask_size > 0:
             steps = int(round(math.log2(self.mask_size)))
@@ -346,21 +440,59 @@ class Generator(nn.Module):
                            nn.ReLU()]
             self.mask_net = nn.Sequential(*layers, nn.Conv2d(D, 1, 1))
         self.rel_aux_net = build_mlp([2 * E + 8, Hd, num_preds], mlp_norm)
-        dims = (D + self.layout_noise_dim,) + tuple(kw['refinement_dims'])
+        dims = (D + self.appearance_dim + self.layout_noise_dim,) + tuple(kw['refinement_dims'])
         self.refinement_net = RefinementNetwork(dims, kw['normalization'], leaky_slope(kw['activation']))
+        # This program's options come after the release's modules, so that
+        # a model without them draws the same initial weights as before.
+        self.instance_embed = None
+        if self.instance_embeddings > 0:
+            self.instance_embed = nn.Embedding(self.instance_embeddings, E)
+            # Go's InitRandom: uniform in +-1/sqrt(E), as its other
+            # non-Kaiming weights (its N(0, 1) is for the *_embeddings).
+            nn.init.uniform_(self.instance_embed.weight, -1 / math.sqrt(E), 1 / math.sqrt(E))
+        self.appearance_encoder = AppearanceEncoder(self.appearance_dim) if self.appearance_dim > 0 else None
+
+    def set_box_bias(self, b):
+        """Go's Generator.SetBoxBias: the bias of the box net's last Linear;
+        with box_sigmoid its logit (b clamped to [1e-3, 1-1e-3]), so that the
+        initial boxes are b, in Go's float32 and float64 steps."""
+        vals = []
+        for v in b:
+            v = float(torch.tensor(v, dtype=torch.float32))
+            if self.box_sigmoid:
+                v32 = torch.tensor(v, dtype=torch.float32).clamp(1e-3, 1 - 1e-3)
+                one_minus = float(torch.tensor(1, dtype=torch.float32) - v32)
+                v = math.log(float(v32) / one_minus)
+            vals.append(v)
+        last = [m for m in self.box_net if isinstance(m, nn.Linear)][-1]
+        with torch.no_grad():
+            last.bias.copy_(torch.tensor(vals, dtype=torch.float32))
 
     def forward(self, objs, triples, obj_to_img, boxes_gt=None, masks_gt=None, noise=None, aux_grad=True,
-                rel_grad=True):
-        """Returns (img, boxes_pred, masks_pred, rel_scores). noise, when
-        given, is the layout noise (N, Z, H, W), else drawn. aux_grad=False
-        computes the mask net, rel_grad=False the relation head, without
-        gradient (when their outputs feed no training loss; batch norms
-        still update their running statistics), so that DDP sees their
-        parameters as unused instead of waiting for their gradients."""
+                rel_grad=True, instances=None, appearance=None, imgs_gt=None, eps=None):
+        """Returns (img, boxes_pred, masks_pred, rel_scores), and (mu, logvar)
+        fifth when imgs_gt is given to a model with appearance vectors.
+
+        noise, when given, is the layout noise (N, Z, H, W), else drawn.
+        aux_grad=False computes the mask net, rel_grad=False the relation
+        head, without gradient (when their outputs feed no training loss;
+        batch norms still update their running statistics), so that DDP sees
+        their parameters as unused instead of waiting for their gradients.
+
+        instances (O,): the objects' instance indices (instance_index), by
+        default the graph's order (inference). Appearance vectors: with
+        imgs_gt (N, 3, H, W), the real images, they are encoded from the
+        crops at boxes_gt and sampled with eps (O, A) (drawn when None), as
+        Go's trainer does; else appearance (O, A) as given; else drawn
+        N(0, appearance_scale^2)."""
         N = int(obj_to_img.max().item()) + 1 if noise is None else noise.shape[0]
         s, p, o = triples[:, 0], triples[:, 1], triples[:, 2]
         obj = self.obj_embeddings(objs)
         emb = obj
+        if self.instance_embed is not None:
+            if instances is None:
+                instances = instance_index(objs, obj_to_img, None, self.instance_embeddings)
+            obj = obj + self.instance_embed(instances)
         pred = self.pred_embeddings(p)
         if isinstance(self.gconv, nn.Linear):
             obj = self.gconv(obj)
@@ -382,12 +514,31 @@ class Generator(nn.Module):
         masks = None
         if self.mask_net is not None:
             masks = masks_pred if masks_gt is None else masks_gt
-        layout = scene_layout(obj, boxes, masks, obj_to_img, N, H, W)
+        vecs, encoded = obj, None
+        if appearance is not None and tuple(appearance.shape) != (obj.shape[0], self.appearance_dim):
+            raise ValueError('appearance vectors of shape %s, want (%d, %d): one per object, __image__ objects'
+                             ' included%s' % (tuple(appearance.shape), obj.shape[0], self.appearance_dim,
+                                              '' if self.appearance_dim else ' (this model has none: give none)'))
+        if self.appearance_encoder is not None:
+            if imgs_gt is not None:
+                if boxes_gt is None:
+                    raise ValueError('appearance vectors are encoded from the real images at the true boxes: '
+                                     'give boxes_gt with imgs_gt')
+                encoded = self.appearance_encoder(imgs_gt, boxes_gt, obj_to_img)
+                mu, logvar = encoded
+                appearance = reparameterize(mu, logvar, torch.randn_like(mu) if eps is None else eps)
+            elif appearance is None:
+                appearance = torch.randn(obj.shape[0], self.appearance_dim, device=obj.device, dtype=obj.dtype)
+                if self.appearance_scale != 1:
+                    appearance = appearance * self.appearance_scale
+            vecs = torch.cat([obj, appearance.to(obj.dtype)], 1)
+        layout = scene_layout(vecs, boxes, masks, obj_to_img, N, H, W)
         if self.layout_noise_dim > 0:
             if noise is None:
                 noise = torch.randn(N, self.layout_noise_dim, H, W, device=layout.device, dtype=layout.dtype)
             layout = torch.cat([layout, noise], 1)
-        return self.refinement_net(layout), boxes_pred, masks_pred, rel_scores
+        out = (self.refinement_net(layout), boxes_pred, masks_pred, rel_scores)
+        return out + (encoded,) if encoded is not None else out
 
 
 # ------------------------------------------------------------- discriminators

@@ -36,11 +36,15 @@ MODEL_FLAGS = {'image_size': 'image_size', 'mask_size': 'mask_size', 'embedding_
                'gconv_dim': 'gconv_dim', 'gconv_hidden_dim': 'gconv_hidden_dim',
                'gconv_num_layers': 'gconv_num_layers', 'refinement_network_dims': 'refinement_dims',
                'normalization': 'normalization', 'activation': 'activation', 'layout_noise_dim': 'layout_noise_dim',
-               'mlp_normalization': 'mlp_normalization'}
+               'mlp_normalization': 'mlp_normalization', 'appearance_dim': 'appearance_dim',
+               'box_sigmoid': 'box_sigmoid', 'instance_embeddings': 'instance_embeddings'}
+# This program's options: a checkpoint without one has it off.
+OPTION_FLAGS = {'appearance_dim': 0, 'box_sigmoid': False, 'instance_embeddings': 0}
 # Settings a resumed run takes from the command line; the rest from its checkpoint.
 RUN_LENGTH = ('num_iterations', 'print_every', 'checkpoint_every', 'num_val_samples')
 LOSS_ORDER = ('total_loss', 'L1_pixel_loss', 'bbox_pred', 'mask_loss', 'ac_loss', 'g_gan_obj_loss', 'g_gan_img_loss',
-              'd_obj_gan_loss', 'd_ac_loss_real', 'd_ac_loss_fake', 'd_obj_total', 'd_img_gan_loss')
+              'd_obj_gan_loss', 'd_ac_loss_real', 'd_ac_loss_fake', 'd_obj_total', 'd_img_gan_loss',
+              'appearance_kl')  # sg2im train's order: the release's, then the rest
 
 
 def release_bool(s):
@@ -86,6 +90,16 @@ def parser():
     a('--normalization', default='batch')
     a('--activation', default='leakyrelu-0.2')
     a('--layout_noise_dim', type=int, default=32)
+    # This program's generator options (sg2im train's; all off by default, as the release).
+    a('--appearance_dim', type=int, default=0,
+      help='per-object appearance vector width, encoded from the real crops at training, drawn from the seed at'
+           ' inference (0: none, as the release)')
+    a('--appearance_kl_weight', type=float, default=0.0,
+      help='weight of the appearance vectors\' KL divergence from N(0, I), e.g. 0.01 (needed with --appearance_dim)')
+    a('--box_sigmoid', type=release_bool, default=False, nargs='?', const=True,
+      help='end the box net in a sigmoid, keeping boxes inside the image (default the release\'s ReLU)')
+    a('--instance_embeddings', type=int, default=0,
+      help='learned embeddings of an object\'s instance index among its category (0: none)')
     a('--l1_pixel_loss_weight', type=float, default=1.0)
     a('--bbox_pred_loss_weight', type=float, default=10.0)
     a('--mask_loss_weight', type=float, default=0.0)
@@ -136,8 +150,11 @@ def validate(a):
               (a.checkpoint_every >= 1, '--checkpoint_every %d: want at least 1' % a.checkpoint_every),
               (a.mask_loss_weight == 0 or a.mask_size, '--mask_loss_weight needs masks: set --mask_size above 0'),
               (a.box_bias_init is None or len(a.box_bias_init) == 4, '--box_bias_init: want 4 numbers x0,y0,x1,y1')]
+    checks.append((a.appearance_dim == 0 or a.appearance_kl_weight > 0,
+                   '--appearance_dim %d needs --appearance_kl_weight above 0 (e.g. 0.01), or the vectors drawn at'
+                   ' inference will not be those the generator learned from' % a.appearance_dim))
     for w in ('l1_pixel_loss_weight', 'bbox_pred_loss_weight', 'mask_loss_weight', 'discriminator_loss_weight',
-              'd_obj_weight', 'd_img_weight', 'ac_loss_weight'):
+              'd_obj_weight', 'd_img_weight', 'ac_loss_weight', 'appearance_kl_weight'):
         v = getattr(a, w)
         checks.append((0 <= v <= 1e6, '--%s %g: want a weight in [0, 1e6]' % (w, v)))
     for ok, msg in checks:
@@ -197,14 +214,38 @@ def image_noise(seed, t, indices, z, h, w):
     return out
 
 
+APPEARANCE_STREAM = 0xa99ea5
+
+
+def appearance_eps(seed, t, indices, obj_to_img, a):
+    """The standard normal draws (O, a) of iteration t's appearance sample:
+    each image's objects, in order, from its own stream (seed, t, example
+    index; another than image_noise's), whatever the split across
+    processes."""
+    counts = torch.bincount(obj_to_img.cpu(), minlength=len(indices)).tolist()
+    parts = []
+    for i, n in zip(indices, counts):
+        g = torch.Generator().manual_seed(splitmix64(seed ^ splitmix64((t << 32) ^ i) ^ APPEARANCE_STREAM) >> 1)
+        parts.append(torch.randn(n, a, generator=g))
+    return torch.cat(parts)
+
+
 # --------------------------------------------------------------- networks
 
-def model_kwargs(a, vocab):
-    return {'image_size': list(a.image_size), 'embedding_dim': a.embedding_dim, 'gconv_dim': a.gconv_dim,
-            'gconv_hidden_dim': a.gconv_hidden_dim, 'gconv_num_layers': a.gconv_num_layers, 'gconv_pooling': 'avg',
-            'refinement_dims': list(a.refinement_network_dims), 'normalization': a.normalization,
-            'activation': a.activation, 'mask_size': a.mask_size, 'mlp_normalization': a.mlp_normalization,
-            'layout_noise_dim': a.layout_noise_dim, 'vocab': vocab}
+def model_kwargs(a, vocab, appearance_scale=0):
+    """The generator's kwargs from the flags; this program's options only
+    when set, as sg2im train writes them. appearance_scale is no training
+    flag: a start checkpoint's is kept."""
+    kw = {'image_size': list(a.image_size), 'embedding_dim': a.embedding_dim, 'gconv_dim': a.gconv_dim,
+          'gconv_hidden_dim': a.gconv_hidden_dim, 'gconv_num_layers': a.gconv_num_layers, 'gconv_pooling': 'avg',
+          'refinement_dims': list(a.refinement_network_dims), 'normalization': a.normalization,
+          'activation': a.activation, 'mask_size': a.mask_size, 'mlp_normalization': a.mlp_normalization,
+          'layout_noise_dim': a.layout_noise_dim, 'vocab': vocab}
+    for k, v in (('appearance_dim', a.appearance_dim), ('appearance_scale', appearance_scale),
+                 ('box_sigmoid', a.box_sigmoid), ('instance_embeddings', a.instance_embeddings)):
+        if v:
+            kw[k] = v
+    return kw
 
 
 def d_img_kwargs(a):
@@ -253,7 +294,7 @@ def adopt_model_kwargs(a, kw, given, path, log):
     """The release builds the model from a start checkpoint's kwargs: they
     replace the generator flags (a flag given with another value is named)."""
     for flag, key in MODEL_FLAGS.items():
-        v = kw.get(key, getattr(a, flag))
+        v = kw.get(key, OPTION_FLAGS.get(flag, getattr(a, flag)))
         if key == 'mask_size':
             v = v or 0
         if flag in given and json.dumps(v) != json.dumps(getattr(a, flag)):
@@ -268,15 +309,15 @@ def same_vocab(x, y):
 class Nets:
     """The three networks and their optimisers."""
 
-    def __init__(self, a, vocab, start=None, log=print):
+    def __init__(self, a, vocab, start=None, log=print, appearance_scale=0):
         torch.manual_seed(a.seed)  # the same initial weights in every process
-        self.G = M.Generator(**model_kwargs(a, vocab))
+        if start is not None:
+            appearance_scale = start[1][0].get('appearance_scale', 0)
+        self.G = M.Generator(**model_kwargs(a, vocab, appearance_scale))
         for w in self.G.warnings:
             log('warning: ' + w)
         if a.box_bias_init:
-            with torch.no_grad():
-                last = [m for m in self.G.box_net if isinstance(m, torch.nn.Linear)][-1]
-                last.bias.copy_(torch.tensor(a.box_bias_init))
+            self.G.set_box_bias(a.box_bias_init)
         ki, ko = d_img_kwargs(a), d_obj_kwargs(a, vocab)
         self.d_img = M.PatchDiscriminator(**ki) if ki else None
         self.d_obj = M.AcCropDiscriminator(**ko) if ko else None
@@ -362,7 +403,9 @@ class Run:
         self.check_sizes()
         validate(a)
         try:
-            self.nets = Nets(a, self.ds.vocab, start, self.log)
+            # A restored run keeps its generator's appearance_scale (no flag).
+            scale = saved.get('appearance_scale', 0) if saved is not None else 0
+            self.nets = Nets(a, self.ds.vocab, start, self.log, scale)
         except M.UnsupportedOption as e:
             fail(str(e), 3)
         except ValueError as e:
@@ -428,7 +471,8 @@ class Run:
         if not self.d.main:
             return
         n = self.nets
-        saved = {'version': STATE_VERSION, 'state': self.st, 'args': json.loads(self.args_json)}
+        saved = {'version': STATE_VERSION, 'state': self.st, 'args': json.loads(self.args_json),
+                 'appearance_scale': n.G.kwargs.get('appearance_scale', 0)}
         for name, net in n.modules():
             if net is not None:
                 saved[name] = {k: v.detach().cpu() for k, v in net.state_dict().items()}
@@ -506,7 +550,11 @@ class Run:
             if self.nets.G.layout_noise_dim:
                 H, W = self.nets.G.image_size
                 noise = image_noise(a.seed, st_['t'], b['index'], self.nets.G.layout_noise_dim, H, W).to(self.d.device)
-            losses, _ = self.step(b, noise=noise)
+            eps = None
+            if self.nets.G.appearance_dim:
+                eps = appearance_eps(a.seed, st_['t'], b['index'], b['obj_to_img'],
+                                     self.nets.G.appearance_dim).to(self.d.device)
+            losses, _ = self.step(b, noise=noise, eps=eps)
             if a.dump_grads and self.d.main:
                 self.dump_grads(os.path.join(a.dump_grads, 't%d.safetensors' % st_['t']))
             st_['elapsed_s'] += time.time() - began

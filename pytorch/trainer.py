@@ -15,8 +15,12 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-# Generator losses in the order the release adds them.
-G_LOSSES = ('L1_pixel_loss', 'bbox_pred', 'mask_loss', 'ac_loss', 'g_gan_obj_loss', 'g_gan_img_loss')
+import model as M
+
+# Generator losses in the order the release adds them, after this program's
+# appearance_kl (first, as Go's Trainer.Step adds it).
+G_LOSSES = ('appearance_kl', 'L1_pixel_loss', 'bbox_pred', 'mask_loss', 'ac_loss', 'g_gan_obj_loss',
+            'g_gan_img_loss')
 
 
 class Averager:
@@ -95,24 +99,44 @@ class Step:
 
     def weights(self):
         a = self.a
-        return {'L1_pixel_loss': a.l1_pixel_loss_weight, 'bbox_pred': a.bbox_pred_loss_weight,
+        return {'appearance_kl': getattr(a, 'appearance_kl_weight', 0.0),
+                'L1_pixel_loss': a.l1_pixel_loss_weight, 'bbox_pred': a.bbox_pred_loss_weight,
                 'mask_loss': a.mask_loss_weight, 'ac_loss': a.ac_loss_weight,
                 'g_gan_obj_loss': a.discriminator_loss_weight * a.d_obj_weight,
                 'g_gan_img_loss': a.discriminator_loss_weight * a.d_img_weight}
 
-    def __call__(self, b, noise=None):
+    def options(self, b, eps):
+        """What this program's generator options take from the real batch
+        (Go's Trainer.trainingOptions): the instance indices from the true
+        boxes' left-to-right order, and the real images, from whose crops
+        the appearance vectors are encoded and sampled with eps."""
+        g = getattr(self.G, 'module', self.G)  # under DDP, the model it wraps
+        opt = {}
+        if g.instance_embeddings > 0:
+            opt['instances'] = M.instance_index(b['objs'], b['obj_to_img'], b['boxes'], g.instance_embeddings)
+        if g.appearance_dim > 0:
+            opt['imgs_gt'], opt['eps'] = b['imgs'], eps
+        return opt
+
+    def __call__(self, b, noise=None, eps=None):
         """b: dict with imgs (N,3,H,W), objs (O), boxes (O,4), masks (O,M,M)
-        or None, triples (T,3), obj_to_img (O). Returns (losses, img_pred);
-        losses is None for a skipped (non-finite) step."""
+        or None, triples (T,3), obj_to_img (O). noise is the layout noise,
+        eps (O, A) the standard normal draws of the appearance vectors'
+        sample (each drawn when None). Returns (losses, img_pred); losses is
+        None for a skipped (non-finite) step."""
         a, avg = self.a, self.avg
         imgs, objs, boxes, masks, obj_to_img = b['imgs'], b['objs'], b['boxes'], b.get('masks'), b['obj_to_img']
         avg.start_batch(imgs.shape[0], objs.shape[0], imgs.device)
         use_masks = a.mask_loss_weight > 0 and masks is not None
-        img_pred, boxes_pred, masks_pred, _ = self.G(objs, b['triples'], obj_to_img, boxes_gt=boxes,
-                                                     masks_gt=masks, noise=noise, aux_grad=use_masks,
-                                                     rel_grad=False)
-        terms = {'L1_pixel_loss': avg.mean((img_pred - imgs).abs(), 'images'),
-                 'bbox_pred': avg.mean((boxes_pred - boxes) ** 2, 'objects')}
+        out = self.G(objs, b['triples'], obj_to_img, boxes_gt=boxes, masks_gt=masks, noise=noise,
+                     aux_grad=use_masks, rel_grad=False, **self.options(b, eps))
+        img_pred, boxes_pred, masks_pred = out[:3]
+        terms = {}
+        if len(out) > 4:
+            mu, logvar = out[4]
+            terms['appearance_kl'] = avg.mean(M.kl_std_normal(mu, logvar), 'objects')
+        terms['L1_pixel_loss'] = avg.mean((img_pred - imgs).abs(), 'images')
+        terms['bbox_pred'] = avg.mean((boxes_pred - boxes) ** 2, 'objects')
         if use_masks and masks_pred is not None:
             # F.binary_cross_entropy, its log clamped at -100 as PyTorch does.
             m = masks.to(masks_pred.dtype)

@@ -15,12 +15,15 @@ import (
 // discriminators on fakes and reals, three Adam steps) on a synthetic
 // batch of 8 64x64 images with 6 objects each plus __image__, random
 // weights. The quarter-width variant divides every width by four; the demo
-// variant is `make train-demo`'s network and losses. bench/train_step.py
+// variant is `make train-demo`'s network and losses, and demo1 the first
+// demo recipe's (the figures in docs/speed.md before the second recipe).
+// bench/train_step.py
 // builds the same networks in PyTorch; `make bench-train` compares the
 // two, matching the parameter counts logged here.
 func BenchmarkTrainStep_B8_64x64(b *testing.B)         { benchTrainStep(b, DefaultConfig()) }
 func BenchmarkTrainStep_B8_64x64_Quarter(b *testing.B) { benchTrainStep(b, quarterConfig()) }
 func BenchmarkTrainStep_B8_64x64_Demo(b *testing.B)    { benchTrainStep(b, demoConfig()) }
+func BenchmarkTrainStep_B8_64x64_Demo1(b *testing.B)   { benchTrainStep(b, demo1Config()) }
 
 // quarterConfig is the release's defaults at a quarter of the widths.
 func quarterConfig() Config {
@@ -32,8 +35,20 @@ func quarterConfig() Config {
 }
 
 // demoConfig is the Makefile's train-demo flags (the bench's vocabulary
-// stands in for the world dataset's).
+// stands in for the world dataset's): the second recipe, with appearance
+// vectors, sigmoid boxes and instance embeddings.
 func demoConfig() Config {
+	c := demo1Config()
+	c.GconvHiddenDim = 128
+	c.RefinementDims = []int{128, 128, 64, 32, 16}
+	c.AppearanceDim, c.AppearanceKLWeight, c.BoxSigmoid, c.InstanceEmbeddings = 8, 0.01, true, 4
+	c.BoxBiasInit = []float64{0.25, 0.25, 0.75, 0.75}
+	return c
+}
+
+// demo1Config is the first demo recipe's flags (train-demo before the
+// second recipe).
+func demo1Config() Config {
 	c := DefaultConfig()
 	c.EmbeddingDim, c.GconvDim, c.GconvHiddenDim, c.GconvNumLayers = 64, 64, 256, 3
 	c.RefinementDims = []int{256, 128, 64, 32, 16}
@@ -59,6 +74,9 @@ func benchTrainStep(b *testing.B, c Config) {
 		b.Fatal(err)
 	}
 	g.InitRandom(1)
+	if b := c.BoxBiasInit; len(b) == 4 {
+		g.SetBoxBias([4]float32{float32(b[0]), float32(b[1]), float32(b[2]), float32(b[3])})
+	}
 	dc, _ := c.DImgConfig()
 	dImg, err := model.NewImageDiscriminator(dc)
 	if err != nil {

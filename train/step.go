@@ -74,6 +74,10 @@ type StepInput struct {
 	Masks  *nn.Tensor // (O, M, M); nil for datasets without masks
 	Noise  *nn.Tensor // layout noise; nil draws it from Seed
 	Seed   uint64
+	// AppearanceEps (O, AppearanceDim) are the standard normal draws of
+	// the appearance vectors' sample; nil draws them from Seed (see
+	// model.AppearanceNoise). Given, e.g., to compare with PyTorch.
+	AppearanceEps *nn.Tensor
 }
 
 // Losses are one step's losses under the release's names, unweighted;
@@ -109,6 +113,9 @@ func (t *Trainer) Step(in *StepInput, train bool) (*StepResult, error) {
 		weights = append(weights, w)
 	}
 	opt := model.Options{Boxes: in.Boxes, Masks: in.Masks, Noise: in.Noise, Seed: in.Seed}
+	if e, A := in.AppearanceEps, t.G.Config.AppearanceDim; e != nil && !nn.SameShape(e.Shape, []int{len(b.Objs), A}) {
+		return nil, fmt.Errorf("train: appearance draws have shape %v, want (%d, %d)", e.Shape, len(b.Objs), A)
+	}
 	t.trainingOptions(tp, in, &opt, add)
 	out, err := t.G.ForwardTape(tp, train, b, opt)
 	if err != nil {
@@ -206,7 +213,10 @@ func (t *Trainer) trainingOptions(tp *nn.Tape, in *StepInput, opt *model.Options
 	}
 	if A := g.Config.AppearanceDim; A > 0 {
 		mu, logvar := g.EncodeAppearance(tp, in.Images, in.Boxes, b.ObjToImg)
-		eps := model.AppearanceNoise(in.Seed, b.ObjToImg, b.NumImages, A)
+		eps := in.AppearanceEps
+		if eps == nil {
+			eps = model.AppearanceNoise(in.Seed, b.ObjToImg, b.NumImages, A)
+		}
 		opt.AppearanceVar = tp.Reparameterize(mu, logvar, eps)
 		add("appearance_kl", tp.KLStdNormal(mu, logvar), t.Config.AppearanceKLWeight)
 	}

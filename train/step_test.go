@@ -184,6 +184,10 @@ func TestTrainStepWithOptions(t *testing.T) {
 	if slices.Equal(before, enc.Data) {
 		t.Error("the appearance encoder did not learn")
 	}
+	// Draws given for the appearance sample must be one row per object.
+	if _, err := tr.Step(&StepInput{Batch: b, Images: images, Boxes: boxes, AppearanceEps: nn.New(O+1, 3)}, true); err == nil || !strings.Contains(err.Error(), "appearance draws") {
+		t.Errorf("appearance draws of the wrong shape: error %v, want one naming them", err)
+	}
 }
 
 // noiseBias reports a conv bias directly followed by batch norm in train

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -74,19 +76,27 @@ func ints(t *nn.Tensor) []int {
 
 // TestPyTorchParity: sg2im shards writes world examples; the PyTorch
 // trainer (pytorch/tests/go_parity.py) reads a batch of them, builds a
-// tiny model, steps it once and generates with it. Here:
+// tiny model, steps it once and generates with it, in two cases: the
+// release's architecture, and the same with this program's generator
+// options (appearance vectors and their KL term, sigmoid boxes with their
+// bias init, instance embeddings; mask loss on). Here, for each:
 //   - the batch PyTorch read equals the Go dataset's examples collated
-//     (the shards carry them exactly);
+//     (the shards carry them exactly; in the options case go_parity.py
+//     then gives the objects of two images one category each, so that
+//     instance indices follow the boxes, and model.InstanceIndex must give
+//     the indices PyTorch's trainer derived);
 //   - one step of train.Trainer (what sg2im train runs) from PyTorch's
-//     initial checkpoint, on that batch with the same layout noise, gives
-//     PyTorch's losses (relative 1e-5: float32 sums in another order) and
-//     updated weights (3e-5 absolute as against the release's fixtures:
-//     Adam divides gradients by their own size, so a gradient's float
-//     noise moves a weight by a fraction of lr = 1e-4; biases feeding a
-//     train-mode batch norm have pure-noise gradients whose sign Adam turns
-//     into +-lr, so 2*lr there);
+//     initial checkpoint, on that batch with the same layout noise (and
+//     appearance draws), gives PyTorch's losses (relative 1e-5: float32
+//     sums in another order) and updated weights (3e-5 absolute as against
+//     the release's fixtures: Adam divides gradients by their own size, so
+//     a gradient's float noise moves a weight by a fraction of lr = 1e-4;
+//     biases feeding a train-mode batch norm have pure-noise gradients
+//     whose sign Adam turns into +-lr, so 2*lr there);
 //   - the stepped PyTorch checkpoint, loaded by the Go generator, draws the
-//     image PyTorch's eval forward draws for the same noise (1e-4).
+//     image PyTorch's eval forward draws for the same noise (1e-4), and in
+//     the options case the same boxes, masks and relation scores for the
+//     same appearance vectors.
 func TestPyTorchParity(t *testing.T) {
 	py := torchPython(t)
 	dir := t.TempDir()
@@ -101,15 +111,26 @@ func TestPyTorchParity(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go_parity.py: %v\n%s", err, out)
 	}
-	batch := readST(t, filepath.Join(work, "batch.safetensors"))
-	checkShardBatch(t, batch)
+	t.Run("release", func(t *testing.T) { checkParityCase(t, filepath.Join(work, "release"), train.DefaultStepConfig()) })
+	t.Run("options", func(t *testing.T) {
+		c := train.DefaultStepConfig()
+		c.AppearanceKLWeight, c.MaskLossWeight = 0.01, 1 // go_parity.py's OPTIONS
+		checkParityCase(t, filepath.Join(work, "options"), c)
+	})
+}
+
+// checkParityCase runs the Go side of one go_parity.py case in dir.
+func checkParityCase(t *testing.T, dir string, sc train.StepConfig) {
+	batch := readST(t, filepath.Join(dir, "batch.safetensors"))
+	options := batch["eps"] != nil
+	checkShardBatch(t, batch, options)
 
 	b := &model.Batch{Objs: ints(batch["objs"]), ObjToImg: ints(batch["obj_to_img"]), NumImages: 4}
 	tr := ints(batch["triples"])
 	for i := 0; i+2 < len(tr); i += 3 {
 		b.Triples = append(b.Triples, [3]int{tr[i], tr[i+1], tr[i+2]})
 	}
-	ck, err := weights.Load(filepath.Join(work, "init.safetensors"))
+	ck, err := weights.Load(filepath.Join(dir, "init.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,26 +138,30 @@ func TestPyTorchParity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if options {
+		checkOptionsConfig(t, g.Config, batch, b)
+		checkBoxBias(t, g)
+	}
 	dImg, dObj, err := model.DiscriminatorsFromCheckpoint(ck, g.Config.Vocab)
 	if err != nil || dImg == nil || dObj == nil {
 		t.Fatalf("discriminators: %v", err)
 	}
-	trainer, err := train.NewTrainer(train.DefaultStepConfig(), g, dImg, dObj)
+	trainer, err := train.NewTrainer(sc, g, dImg, dObj)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res, err := trainer.Step(&train.StepInput{Batch: b, Images: batch["imgs"], Boxes: batch["boxes"],
-		Masks: batch["masks"], Noise: batch["noise"]}, true)
+		Masks: batch["masks"], Noise: batch["noise"], AppearanceEps: batch["eps"]}, true)
 	if err != nil || res.Skipped {
 		t.Fatalf("step: %v (skipped %v)", err, res != nil && res.Skipped)
 	}
-	checkLosses(t, filepath.Join(work, "losses.json"), res.Losses)
-	after := readST(t, filepath.Join(work, "after.safetensors"))
+	checkLosses(t, filepath.Join(dir, "losses.json"), res.Losses)
+	after := readST(t, filepath.Join(dir, "after.safetensors"))
 	compareState(t, "", g.State(), after)
 	compareState(t, "d_img.", discTensors(dImg.Params(), dImg.Buffers()), after)
 	compareState(t, "d_obj.", discTensors(dObj.Params(), dObj.Buffers()), after)
 
-	ck2, err := weights.Load(filepath.Join(work, "after.safetensors"))
+	ck2, err := weights.Load(filepath.Join(dir, "after.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,21 +169,70 @@ func TestPyTorchParity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := g2.Forward(b, model.Options{Noise: batch["noise"]})
+	out, err := g2.Forward(b, model.Options{Noise: batch["noise"], Appearance: batch["appearance"]})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := readST(t, filepath.Join(work, "generated.safetensors"))["img"]
-	if d := maxDiff(out.Img, want); !(d <= 1e-4) {
-		t.Errorf("Go's image from the PyTorch checkpoint: max |diff| %.3g > 1e-4", d)
-	} else {
-		t.Logf("Go's image from the PyTorch checkpoint: max |diff| %.3g", d)
+	want := readST(t, filepath.Join(dir, "generated.safetensors"))
+	got := map[string]*nn.Tensor{"img": out.Img, "boxes_pred": out.BoxesPred, "masks_pred": out.MasksPred, "rel_scores": out.RelScores}
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		if d := maxDiff(got[name], want[name]); !(d <= 1e-4) {
+			t.Errorf("Go's %s from the PyTorch checkpoint: max |diff| %.3g > 1e-4", name, d)
+		} else {
+			t.Logf("Go's %s from the PyTorch checkpoint: max |diff| %.3g", name, d)
+		}
+	}
+}
+
+// checkBoxBias: go_parity.py's --box_bias_init 0.25,0.25,0.75,0.75 with
+// box_sigmoid gave the box net's last bias Go's SetBoxBias values (logits)
+// exactly.
+func checkBoxBias(t *testing.T, g *model.Generator) {
+	t.Helper()
+	fresh, err := model.New(g.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh.SetBoxBias([4]float32{0.25, 0.25, 0.75, 0.75})
+	var want, got *nn.Tensor
+	for _, pair := range []struct {
+		g   *model.Generator
+		out **nn.Tensor
+	}{{fresh, &want}, {g, &got}} {
+		for _, p := range pair.g.Params() {
+			if p.Name == "box_net.2.bias" {
+				*pair.out = p.T
+			}
+		}
+	}
+	if want == nil || got == nil || maxDiff(got, want) != 0 || want.Data[0] >= 0 {
+		t.Errorf("box_net.2.bias from --box_bias_init with box_sigmoid: PyTorch %v, Go's SetBoxBias %v", got, want)
+	}
+}
+
+// checkOptionsConfig checks that Go reads the options case's kwargs as
+// go_parity.py wrote them, and that its instance indices from the true
+// boxes are those PyTorch's trainer used, with repeated categories among
+// them (else the case would not test the rule).
+func checkOptionsConfig(t *testing.T, c model.Config, batch map[string]*nn.Tensor, b *model.Batch) {
+	t.Helper()
+	if c.AppearanceDim != 4 || c.AppearanceScale != 0.5 || !c.BoxSigmoid || c.InstanceEmbeddings != 3 {
+		t.Fatalf("options read from PyTorch's kwargs: appearance_dim %d, appearance_scale %g, box_sigmoid %v, instance_embeddings %d; want 4, 0.5, true, 3",
+			c.AppearanceDim, c.AppearanceScale, c.BoxSigmoid, c.InstanceEmbeddings)
+	}
+	got, want := model.InstanceIndex(b, batch["boxes"], c.InstanceEmbeddings), ints(batch["instances"])
+	if !slices.Equal(got, want) {
+		t.Errorf("instance indices from the true boxes: Go %v, PyTorch %v", got, want)
+	}
+	if graph := model.InstanceIndex(b, nil, c.InstanceEmbeddings); slices.Equal(graph, got) || slices.Max(got) < 2 {
+		t.Errorf("the batch does not tell box order (%v) from graph order (%v) up to the cap: go_parity.py's batch changed", got, graph)
 	}
 }
 
 // checkShardBatch compares the batch PyTorch read from the shards with
-// the world dataset's first four examples (draw 0), collated in Go.
-func checkShardBatch(t *testing.T, batch map[string]*nn.Tensor) {
+// the world dataset's first four examples (draw 0), collated in Go; the
+// objects only when go_parity.py left them as read (recategorised false).
+func checkShardBatch(t *testing.T, batch map[string]*nn.Tensor, recategorised bool) {
 	t.Helper()
 	opts := world.DefaultOptions()
 	opts.ImageSize, opts.MaskSize = 32, 8
@@ -184,6 +258,9 @@ func checkShardBatch(t *testing.T, batch map[string]*nn.Tensor) {
 		want *nn.Tensor
 	}{{"imgs", want.Images}, {"boxes", want.Boxes}, {"masks", want.Masks},
 		{"objs", intsTensor(want.Objs)}, {"obj_to_img", intsTensor(want.ObjToImg)}, {"triples", nn.FromData(tr, len(tr))}} {
+		if c.name == "objs" && recategorised {
+			continue
+		}
 		if d := maxDiff(batch[c.name], c.want); d != 0 {
 			t.Errorf("shard batch %s differs from the dataset's (max |diff| %g)", c.name, d)
 		}
@@ -269,31 +346,47 @@ func feedsBatchNorm(name string, names map[string]bool) bool {
 // TestPyTorchStartsFromGo: pytorch/train.py --checkpoint_start_from an
 // sg2im train checkpoint takes its generator and both discriminators (one
 // step at a learning rate of 1e-12 leaves the parameters where Go left
-// them) and its model kwargs over the flags' defaults.
+// them) and its model kwargs over the flags' defaults: for the release's
+// architecture, and for one with this program's generator options, which
+// PyTorch then trains (its appearance draws, KL term and instance indices)
+// and writes back with the same kwargs.
 func TestPyTorchStartsFromGo(t *testing.T) {
 	py := torchPython(t)
 	dir := t.TempDir()
-	shards, goOut, ptOut := filepath.Join(dir, "shards"), filepath.Join(dir, "go"), filepath.Join(dir, "pt")
+	shards := filepath.Join(dir, "shards")
 	if code := run([]string{"shards", "--dataset", "world", "--image_size", "32", "--mask_size", "8",
 		"--num_examples", "8", "--draws", "1", "--out", shards}, io.Discard, io.Discard); code != 0 {
 		t.Fatalf("sg2im shards exited %d", code)
 	}
+	t.Run("release", func(t *testing.T) { checkStartsFromGo(t, py, shards, filepath.Join(dir, "release"), nil) })
+	t.Run("options", func(t *testing.T) {
+		checkStartsFromGo(t, py, shards, filepath.Join(dir, "options"), []string{"--appearance_dim", "4",
+			"--appearance_kl_weight", "0.01", "--box_sigmoid", "--instance_embeddings", "3"})
+	})
+}
+
+func checkStartsFromGo(t *testing.T, py, shards, dir string, options []string) {
+	goOut, ptOut := filepath.Join(dir, "go"), filepath.Join(dir, "pt")
 	tiny := []string{"--image_size", "32", "--mask_size", "8", "--embedding_dim", "16", "--gconv_dim", "16",
 		"--gconv_hidden_dim", "32", "--gconv_num_layers", "2", "--refinement_network_dims", "32,16,8",
 		"--layout_noise_dim", "4", "--d_obj_arch", "C4-8-2,C4-16-2", "--d_img_arch", "C4-8-2,C4-16-2",
 		"--crop_size", "16", "--batch_size", "4", "--num_iterations", "1"}
 	var errb strings.Builder
-	if code := run(append([]string{"train", "--dataset", "world", "--num_val_samples", "0", "--output_dir", goOut,
-		"--threads", "1"}, tiny...), io.Discard, &errb); code != 0 {
+	if code := run(append(append([]string{"train", "--dataset", "world", "--num_val_samples", "0", "--output_dir", goOut,
+		"--threads", "1"}, tiny...), options...), io.Discard, &errb); code != 0 {
 		t.Fatalf("sg2im train exited %d: %s", code, errb.String())
 	}
 	ck := filepath.Join(goOut, "checkpoint.safetensors")
-	// Only the discriminator flags: the generator's come from the checkpoint.
-	cmd := exec.Command(py, filepath.Join("..", "..", "pytorch", "train.py"), "--shards", shards,
+	// Only the discriminator flags (and the KL weight, a loss flag): the
+	// generator's come from the checkpoint.
+	args := []string{filepath.Join("..", "..", "pytorch", "train.py"), "--shards", shards,
 		"--output_dir", ptOut, "--checkpoint_start_from", ck, "--learning_rate", "1e-12", "--batch_size", "4",
 		"--num_iterations", "1", "--d_obj_arch", "C4-8-2,C4-16-2", "--d_img_arch", "C4-8-2,C4-16-2",
-		"--crop_size", "16", "--loader_num_workers", "0", "--threads", "1")
-	out, err := cmd.CombinedOutput()
+		"--crop_size", "16", "--loader_num_workers", "0", "--threads", "1", "--print_every", "1"}
+	if options != nil {
+		args = append(args, "--appearance_kl_weight", "0.01")
+	}
+	out, err := exec.Command(py, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("pytorch/train.py: %v\n%s", err, out)
 	}
@@ -302,7 +395,11 @@ func TestPyTorchStartsFromGo(t *testing.T) {
 			t.Errorf("pytorch/train.py did not say %q:\n%s", want, out)
 		}
 	}
-	before, after := readST(t, ck), readST(t, filepath.Join(ptOut, "checkpoint.safetensors"))
+	if options != nil && !strings.Contains(string(out), "appearance_kl") {
+		t.Errorf("pytorch/train.py reported no appearance_kl loss:\n%s", out)
+	}
+	ptCk := filepath.Join(ptOut, "checkpoint.safetensors")
+	before, after := readST(t, ck), readST(t, ptCk)
 	if len(before) != len(after) {
 		t.Errorf("%d tensors in Go's checkpoint, %d in PyTorch's", len(before), len(after))
 	}
@@ -314,4 +411,26 @@ func TestPyTorchStartsFromGo(t *testing.T) {
 			t.Errorf("%s: not carried over from Go's checkpoint", name)
 		}
 	}
+	goCk, err1 := weights.Load(ck)
+	back, err2 := weights.Load(ptCk)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	gGo, _, err1 := model.FromCheckpoint(goCk)
+	gPt, _, err2 := model.FromCheckpoint(back)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if a, b := mustJSONString(t, gGo.Config), mustJSONString(t, gPt.Config); a != b {
+		t.Errorf("model kwargs changed on the way through PyTorch:\nGo      %s\nPyTorch %s", a, b)
+	}
+}
+
+func mustJSONString(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

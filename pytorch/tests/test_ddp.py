@@ -10,8 +10,10 @@
    largest gradient there); at the end every parameter and running
    statistic (1e-5). The global batch is the same 8 images; SyncBatchNorm
    normalises over all 8; the losses divide by the global object and image
-   counts; each image's layout noise comes from its own (seed, t, example)
-   stream.
+   counts; each image's layout noise and appearance draws come from its own
+   (seed, t, example) streams. The generator has this program's options
+   (appearance vectors and their KL term, sigmoid boxes, instance
+   embeddings), as the shipped model's recipe.
    Both runs use --sync_bn 1, which on one process computes the batch
    statistics in the same arithmetic as across processes (float64 sums,
    PyTorch's formula). PyTorch's own batch norm agrees with it to float
@@ -42,7 +44,12 @@ TINY = ['--embedding_dim', '16', '--gconv_dim', '16', '--gconv_hidden_dim', '32'
         '--refinement_network_dims', '32,16,8', '--layout_noise_dim', '4', '--d_obj_arch', 'C4-8-2,C4-16-2',
         '--d_img_arch', 'C4-8-2,C4-16-2', '--crop_size', '16', '--mask_loss_weight', '1',
         '--mlp_normalization', 'batch', '--print_every', '1', '--loader_num_workers', '0', '--threads', '1',
-        '--seed', '7', '--learning_rate', '1e-7']
+        '--seed', '7', '--learning_rate', '1e-7',
+        # The shipped model's recipe: appearance vectors (encoded per
+        # object, sampled with each image's own (seed, t, example) draws, a
+        # KL term averaged over the global objects), sigmoid boxes, instance
+        # embeddings (ranked within each image).
+        '--appearance_dim', '4', '--appearance_kl_weight', '0.01', '--box_sigmoid', '1', '--instance_embeddings', '3']
 TRAIN = os.path.join(PYTORCH, 'train.py')
 # Debian's torch 1.13 under Python 3.11 cannot parse torchrun's default
 # --redirects 0 (IntFlag iteration skips 0): redirect stdout to its log and
