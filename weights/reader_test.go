@@ -113,7 +113,7 @@ func TestDecodeFromSkipsUnusedStorages(t *testing.T) {
 		// optim_state: {"m": tensor} naming the big storage.
 		p.str("optim_state").op('}', '(')
 		p.str(unused.name).global("torch._utils", "_rebuild_tensor_v2").op('(')
-		p.op('(').str("storage").global("torch", "FloatStorage").str("big").str("cpu").int(1 << 20).op('N', 't', 'Q')
+		p.op('(').str("storage").global("torch", "FloatStorage").str("big").str("cpu").int(1<<20).op('N', 't', 'Q')
 		p.int(0).ints(unused.size).ints(unused.stride)
 		p.op(0x89).global("collections", "OrderedDict").op(')', 'R', 't', 'R', 'u')
 	}
