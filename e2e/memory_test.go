@@ -55,6 +55,22 @@ func TestModelFileMemory(t *testing.T) {
 		// A scene in the words of both the shipped model and the picked one.
 		setInput(t, ctx, "#text-input", sceneOfBoth)
 		before := waitNewImage(t, ctx, "the scene's image", eval[string](t, ctx, imageHashJS))
+
+		t.Log("a file beyond the bound is refused in words, before anything is read")
+		huge := filepath.Join(t.TempDir(), "huge.pt")
+		if err := os.WriteFile(huge, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(huge, 2<<30); err != nil { // sparse: no disk used
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.SetUploadFiles("#model-file", []string{huge})); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, ctx, "the refusal", `document.getElementById("model-error").textContent.includes("huge.pt")`, 30*time.Second)
+		if msg := eval[string](t, ctx, `document.getElementById("model-error").textContent`); !strings.Contains(msg, "2147 MB, more than the 1074 MB a model may have") {
+			t.Errorf("the error for a 2 GiB file is %q, want one giving its size and the bound", msg)
+		}
 		logRenderers(t, ctx, "before picking")
 		start := time.Now()
 		if err := chromedp.Do(ctx, chromedp.SetUploadFiles("#model-file", []string{path})); err != nil {
@@ -86,6 +102,12 @@ func TestModelFileMemory(t *testing.T) {
 		t.Logf("measured: navigation to the model loaded: %.1f s", time.Since(start).Seconds())
 		setInput(t, ctx, "#text-input", sceneOfBoth)
 		waitNewImage(t, ctx, "downloaded model's first image", "")
+		times := eval[[]float64](t, ctx, fmt.Sprintf(`(() => {
+		  const at = (i) => window.statusTimes[i] / 1e3, texts = window.statusTexts;
+		  const loaded = texts.findIndex((s) => s.startsWith(%q));
+		  return [at(texts.findIndex((s) => / MB$/.test(s))), at(texts.findLastIndex((s) => / MB$/.test(s))), at(loaded)];
+		})()`, name+":"))
+		t.Logf("measured: download progress from %.1f s to %.1f s after navigation, the model loaded at %.1f s", times[0], times[1], times[2])
 		progress := eval[[]string](t, ctx, "window.statusTexts.filter((s) => / MB$/.test(s))")
 		t.Logf("the status line showed %d progress texts, the last %q", len(progress), progress[max(len(progress)-1, 0):])
 		if len(progress) == 0 || !strings.HasPrefix(progress[len(progress)-1], "Loading "+name+"… ") {
@@ -100,12 +122,16 @@ func TestModelFileMemory(t *testing.T) {
 const sceneOfBoth = "sky above grass; sheep inside grass; tree right of sheep"
 
 // recordStatusJS keeps in window.statusTexts each text of the model's
-// status line.
-const recordStatusJS = `window.statusTexts = [];
+// status line, and in window.statusTimes when it came (ms since
+// navigation).
+const recordStatusJS = `window.statusTexts = [], window.statusTimes = [];
 new MutationObserver(() => {
   const e = document.getElementById("model-status");
   const s = e && e.textContent;
-  if (s && s !== window.statusTexts[window.statusTexts.length - 1]) window.statusTexts.push(s);
+  if (s && s !== window.statusTexts[window.statusTexts.length - 1]) {
+    window.statusTexts.push(s);
+    window.statusTimes.push(performance.now());
+  }
 }).observe(document, { subtree: true, childList: true, characterData: true });`
 
 // logRenderers logs the renderers' peak memory so far.

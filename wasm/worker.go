@@ -129,7 +129,7 @@ func preload(e *engine.Engine, name js.Value) string {
 	if err != nil {
 		return ""
 	}
-	if _, err := loadBlob(e, url, blob); err != nil {
+	if _, err := loadFile(e, url, blob); err != nil {
 		return ""
 	}
 	return url
@@ -234,39 +234,50 @@ func handle(e *engine.Engine, m message, preloaded *string, newer func() bool) {
 func loadRequested(e *engine.Engine, id int, req *protocol.LoadRequest, m message) (*protocol.ModelInfo, error) {
 	switch {
 	case req.URL != "":
-		blob, err := download(id, req.URL)
+		file, err := download(id, req.URL)
 		if err != nil {
 			return nil, err
 		}
-		return loadBlob(e, req.Name, blob)
+		return loadFile(e, req.Name, file)
 	case m.blob.Truthy():
-		return loadBlob(e, req.Name, m.blob)
+		return loadFile(e, req.Name, m.blob)
 	case m.bytes.Truthy():
 		return e.Load(req.Name, BytesFromJS(m.bytes))
 	}
 	return nil, fmt.Errorf("load request has neither a URL nor a file")
 }
 
-// loadBlob loads the model in blob: a range at a time, or at once when it
-// is small.
-func loadBlob(e *engine.Engine, name string, blob js.Value) (*protocol.ModelInfo, error) {
-	r := newBlobReader(blob)
-	if r.size > maxModelBytes {
-		return nil, fmt.Errorf("%s: the file has %.0f MB, more than the %.0f MB a model may have in the browser", name, float64(r.size)/1e6, float64(maxModelBytes)/1e6)
+// loadFile loads the model in file, a Blob or an ArrayBuffer: a Blob a
+// range at a time, or at once when it is small.
+func loadFile(e *engine.Engine, name string, file js.Value) (*protocol.ModelInfo, error) {
+	whole := file.InstanceOf(js.Global().Get("ArrayBuffer"))
+	var size int64
+	if whole {
+		size = int64(file.Get("byteLength").Float())
+	} else {
+		size = int64(file.Get("size").Float())
 	}
-	if r.size > wholeModelBytes {
-		return e.LoadFrom(name, r, r.size)
+	if size > maxModelBytes {
+		return nil, fmt.Errorf("%s: the file has %.0f MB, more than the %.0f MB a model may have in the browser", name, float64(size)/1e6, float64(maxModelBytes)/1e6)
 	}
-	ab, err := jsutil.Await(blob.Call("arrayBuffer"))
-	if err != nil {
-		return nil, fmt.Errorf("%s: reading the file: %v", name, err)
+	if !whole && size > wholeModelBytes {
+		return e.LoadFrom(name, newBlobReader(file), size)
 	}
-	return e.Load(name, BytesFromJS(ab))
+	if !whole {
+		ab, err := jsutil.Await(file.Call("arrayBuffer"))
+		if err != nil {
+			return nil, fmt.Errorf("%s: reading the file: %v", name, err)
+		}
+		file = ab
+	}
+	return e.Load(name, BytesFromJS(file))
 }
 
 // download fetches url as a Blob, posting progress for request id (none
 // when id < 0) as the body streams in. The browser keeps a Blob's bytes
-// in its blob storage, out of this worker's memory.
+// in its blob storage, out of this worker's memory. A small file with no
+// progress to show (the shipped model's preload) comes as an ArrayBuffer,
+// in one step.
 func download(id int, url string) (js.Value, error) {
 	resp, err := jsutil.Await(js.Global().Call("fetch", url))
 	if err != nil {
@@ -280,6 +291,13 @@ func download(id int, url string) (js.Value, error) {
 	if total > maxModelBytes {
 		resp.Get("body").Call("cancel")
 		return js.Undefined(), tooLarge
+	}
+	if id < 0 && total > 0 && total <= wholeModelBytes {
+		ab, err := jsutil.Await(resp.Call("arrayBuffer"))
+		if err != nil {
+			return js.Undefined(), fmt.Errorf("downloading %s: %v", url, err)
+		}
+		return ab, nil
 	}
 	var over bool
 	body := resp
