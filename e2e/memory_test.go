@@ -263,7 +263,7 @@ func writeReleaseSizeModel(t *testing.T) (path, what string) {
 		return pt, "a legacy .pt written by PyTorch: the coco64 generator and Adam's state for it"
 	}
 	t.Logf("PyTorch could not write a .pt (%v: %s); writing a .safetensors instead", err, strings.TrimSpace(string(out)))
-	return writePaddedSafetensors(t, ck, dir), "a .safetensors (no PyTorch): the coco64 generator and 230 MB of discriminator tensors, all of them read"
+	return writePaddedSafetensors(t, ck, dir), "a .safetensors (no PyTorch): the coco64 generator and 225 MB of discriminator tensors, all of them read"
 }
 
 // writePaddedSafetensors writes ck with a discriminator of twice the
