@@ -6,6 +6,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/sg2im-go/sg2im/model"
@@ -54,6 +55,19 @@ func (e *Engine) checkMemory(count, objects, triples int) error {
 // .safetensors). On error the previous model stays.
 func (e *Engine) Load(name string, data []byte) (*protocol.ModelInfo, error) {
 	ck, err := weights.Decode(data)
+	return e.use(name, ck, err)
+}
+
+// LoadFrom is Load for a model file of size bytes read from r a part at a
+// time, never whole: a model loads in about the size of its weights.
+func (e *Engine) LoadFrom(name string, r io.ReaderAt, size int64) (*protocol.ModelInfo, error) {
+	ck, err := weights.DecodeFrom(r, size)
+	return e.use(name, ck, err)
+}
+
+// use makes the generator of the checkpoint called name, decoded with
+// err, the engine's model.
+func (e *Engine) use(name string, ck *weights.Checkpoint, err error) (*protocol.ModelInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

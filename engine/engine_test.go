@@ -298,3 +298,38 @@ func TestGenerateRefusesNaNImages(t *testing.T) {
 		t.Fatalf("huge weights: %v, %v", res, err)
 	}
 }
+
+// TestLoadFromDrawsAsLoad checks that a model read a part at a time (as
+// the browser reads a picked file) draws what the same bytes draw, and
+// that a failed read leaves the model as it was.
+func TestLoadFromDrawsAsLoad(t *testing.T) {
+	for _, name := range []string{"tiny_masks.legacy.pt", "tiny_masks.zip.pt"} {
+		e, data := load(t, name)
+		want, err := e.Generate(&protocol.GenerateRequest{Graph: sheep, Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f Engine
+		info, err := f.LoadFrom(name, bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Params != e.Info().Params || info.Format != e.Info().Format {
+			t.Errorf("%s: LoadFrom gives %+v, Load %+v", name, info, e.Info())
+		}
+		got, err := f.Generate(&protocol.GenerateRequest{Graph: sheep, Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.RGBA[0], want.RGBA[0]) {
+			t.Errorf("%s: the image differs from the one Load's model draws", name)
+		}
+		_, err = f.LoadFrom("short.pt", bytes.NewReader(data[:len(data)/2]), int64(len(data)))
+		if err == nil || !strings.Contains(err.Error(), "short.pt") || !strings.Contains(err.Error(), "fetch it again") {
+			t.Errorf("%s cut short: error %v, want one naming it and saying to fetch it again", name, err)
+		}
+		if f.Info().Name != name {
+			t.Errorf("%s: a failed load replaced the model", name)
+		}
+	}
+}

@@ -45,8 +45,10 @@ type Request struct {
 	Bench    *BenchRequest    `json:"bench,omitempty"`
 }
 
-// LoadRequest loads a model from a URL, or from the bytes sent beside the
-// message when URL is empty.
+// LoadRequest loads a model from a URL, or, when URL is empty, from the
+// file sent beside the message: a Blob (or File) as "blob", which the
+// engine reads a range at a time, or an ArrayBuffer or Uint8Array as
+// "bytes".
 type LoadRequest struct {
 	URL  string `json:"url,omitempty"`
 	Name string `json:"name"` // shown to the user

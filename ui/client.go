@@ -98,19 +98,18 @@ func newClient(url string, onFatal func(string)) *client {
 }
 
 // send posts a request and returns its id; cb gets progress and the
-// final response. bytes,
-// when valid, travel beside the JSON and are transferred, not copied.
-func (c *client) send(req protocol.Request, bytes js.Value, cb func(*protocol.Response)) int {
+// final response. file, when valid, is a model's file (a Blob) that
+// travels beside the JSON: a File is cloned as a reference to the file on
+// disk, not as its bytes.
+func (c *client) send(req protocol.Request, file js.Value, cb func(*protocol.Response)) int {
 	c.nextID++
 	req.V, req.ID = protocol.Version, c.nextID
 	c.pending[req.ID] = cb
 	do := func() {
 		msg := js.Global().Get("Object").New()
 		msg.Set("json", string(protocol.Encode(req)))
-		if bytes.Truthy() {
-			msg.Set("bytes", bytes)
-			c.worker.Call("postMessage", msg, []any{bytes.Get("buffer")})
-			return
+		if file.Truthy() {
+			msg.Set("blob", file)
 		}
 		c.worker.Call("postMessage", msg)
 	}

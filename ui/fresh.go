@@ -22,10 +22,10 @@ type engineWorker struct {
 }
 
 // sendLoad sends a load request, to a new worker unless it is the first.
-func (c *client) sendLoad(req protocol.Request, bytes js.Value, cb func(*protocol.Response)) {
+func (c *client) sendLoad(req protocol.Request, file js.Value, cb func(*protocol.Response)) {
 	c.loads++
 	if c.loads == 1 {
-		c.send(req, bytes, cb) // the worker started with the page, perhaps preloading it
+		c.send(req, file, cb) // the worker started with the page, perhaps preloading it
 		return
 	}
 	if c.stable != nil {
@@ -40,7 +40,7 @@ func (c *client) sendLoad(req protocol.Request, bytes js.Value, cb func(*protoco
 	c.ready, c.queued = false, nil
 	c.h.on(c.worker, "message", c.onMessage)
 	c.h.on(c.worker, "error", c.onError)
-	c.loadingID = c.send(req, bytes, func(r *protocol.Response) {
+	c.loadingID = c.send(req, file, func(r *protocol.Response) {
 		switch r.Kind {
 		case protocol.KindProgress:
 		case protocol.KindError: // back to the worker that still has a model

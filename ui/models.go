@@ -19,16 +19,17 @@ func (a *App) loadURL(url, name string) {
 	a.loadModel(protocol.LoadRequest{URL: url, Name: name}, js.Undefined())
 }
 
-// loadModel sends a load request; on failure the model drawing so far
-// stays, and the header says so beside the failure.
-func (a *App) loadModel(req protocol.LoadRequest, bytes js.Value) {
+// loadModel sends a load request, with the model's file (a Blob) when it
+// has no URL; on failure the model drawing so far stays, and the header
+// says so beside the failure.
+func (a *App) loadModel(req protocol.LoadRequest, file js.Value) {
 	prog := byID(IDModelProgress)
 	prog.Call("removeAttribute", "hidden")
 	prog.Call("removeAttribute", "value")
 	setText(byID(IDModelError), "")
 	setText(byID(IDModelStatus), "Loading "+req.Name+"…")
 	a.store.loading(req)
-	a.c.sendLoad(protocol.Request{Kind: protocol.KindLoad, Load: &req}, bytes, func(r *protocol.Response) {
+	a.c.sendLoad(protocol.Request{Kind: protocol.KindLoad, Load: &req}, file, func(r *protocol.Response) {
 		switch r.Kind {
 		case protocol.KindProgress:
 			if r.Progress.Total > 0 {
@@ -151,12 +152,7 @@ func (a *App) loadFile(f js.Value) {
 		return
 	}
 	a.store.picked = f // the storage panel may keep it
-	var fn js.Func
-	fn = js.FuncOf(func(_ js.Value, args []js.Value) any {
-		fn.Release()
-		arr := js.Global().Get("Uint8Array").New(args[0])
-		guard(func() { a.loadModel(protocol.LoadRequest{Name: name}, arr) })
-		return nil
-	})
-	f.Call("arrayBuffer").Call("then", fn)
+	// The file itself goes to the engine, which reads it a part at a
+	// time: its bytes never sit whole in the page's memory or the engine's.
+	a.loadModel(protocol.LoadRequest{Name: name}, f)
 }

@@ -259,13 +259,13 @@ func (s *storage) openKept(name string) {
 			s.refresh()
 			return
 		}
-		buf, err := jsutil.Await(resp.Call("arrayBuffer"))
+		blob, err := jsutil.Await(resp.Call("blob"))
 		if err != nil {
 			setText(byID(IDStorageUsage), "Could not read "+name+": "+err.Error())
 			return
 		}
 		s.picked = js.Null()
-		s.a.loadModel(protocol.LoadRequest{Name: name}, js.Global().Get("Uint8Array").New(buf))
+		s.a.loadModel(protocol.LoadRequest{Name: name}, blob)
 	})
 }
 

@@ -16,14 +16,20 @@ import (
 	"github.com/sg2im-go/sg2im/protocol"
 )
 
-// maxModelBytes bounds a model download (the release's vg128 is ~500 MB
-// as a legacy pickle; browsers cope poorly beyond that).
+// maxModelBytes bounds a model file, downloaded or picked (the release's
+// vg128 is ~500 MB as a legacy pickle; browsers cope poorly beyond that).
 const maxModelBytes = 1 << 30
 
-// message is a request as it arrived: JSON and optional bytes.
+// wholeModelBytes is the size up to which a model file is read into
+// memory at once: one round trip to JavaScript for the shipped model,
+// where reading a range at a time would take dozens.
+const wholeModelBytes = 32 << 20
+
+// message is a request as it arrived: JSON and an optional model file,
+// as a Blob (blob) or bytes.
 type message struct {
-	json  string
-	bytes js.Value
+	json        string
+	blob, bytes js.Value
 }
 
 // queue hands messages from the JavaScript callback, which must not block,
@@ -93,7 +99,7 @@ func ServeWorker() {
 	q := &queue{notify: make(chan struct{}, 1)}
 	onMessage := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		data := args[0].Get("data")
-		q.push(message{json: data.Get("json").String(), bytes: data.Get("bytes")})
+		q.push(message{json: data.Get("json").String(), blob: data.Get("blob"), bytes: data.Get("bytes")})
 		return nil
 	})
 	self.Set("onmessage", onMessage)
@@ -119,11 +125,11 @@ func preload(e *engine.Engine, name js.Value) string {
 		return ""
 	}
 	url := strings.TrimPrefix(name.String(), preloadPrefix)
-	data, err := download(-1, url)
+	blob, err := download(-1, url)
 	if err != nil {
 		return ""
 	}
-	if _, err := e.Load(url, data); err != nil {
+	if _, err := loadFile(e, url, blob); err != nil {
 		return ""
 	}
 	return url
@@ -189,19 +195,7 @@ func handle(e *engine.Engine, m message, preloaded *string, newer func() bool) {
 			return
 		}
 		*preloaded = "" // another model replaces it
-		var data []byte
-		if req.Load.URL != "" {
-			data, err = download(id, req.Load.URL)
-		} else if m.bytes.Truthy() {
-			data = BytesFromJS(m.bytes)
-		} else {
-			err = fmt.Errorf("load request has neither a URL nor bytes")
-		}
-		if err != nil {
-			postError(id, "model", err)
-			return
-		}
-		info, err := e.Load(req.Load.Name, data)
+		info, err := loadRequested(e, id, req.Load, m)
 		if err != nil {
 			postError(id, "model", err)
 			return
@@ -235,62 +229,129 @@ func handle(e *engine.Engine, m message, preloaded *string, newer func() bool) {
 	}
 }
 
-// download fetches url, posting progress for request id (none when id < 0)
-// as the body streams in.
-func download(id int, url string) ([]byte, error) {
+// loadRequested loads the model a request names: downloaded from its URL,
+// or the file (a Blob) or bytes sent with it.
+func loadRequested(e *engine.Engine, id int, req *protocol.LoadRequest, m message) (*protocol.ModelInfo, error) {
+	switch {
+	case req.URL != "":
+		file, err := download(id, req.URL)
+		if err != nil {
+			return nil, err
+		}
+		return loadFile(e, req.Name, file)
+	case m.blob.Truthy():
+		return loadFile(e, req.Name, m.blob)
+	case m.bytes.Truthy():
+		return e.Load(req.Name, BytesFromJS(m.bytes))
+	}
+	return nil, fmt.Errorf("load request has neither a URL nor a file")
+}
+
+// loadFile loads the model in file, a Blob or an ArrayBuffer: a Blob a
+// range at a time, or at once when it is small.
+func loadFile(e *engine.Engine, name string, file js.Value) (*protocol.ModelInfo, error) {
+	whole := file.InstanceOf(js.Global().Get("ArrayBuffer"))
+	var size int64
+	if whole {
+		size = int64(file.Get("byteLength").Float())
+	} else {
+		size = int64(file.Get("size").Float())
+	}
+	if size > maxModelBytes {
+		return nil, fmt.Errorf("%s: the file has %.0f MB, more than the %.0f MB a model may have in the browser", name, float64(size)/1e6, float64(maxModelBytes)/1e6)
+	}
+	if !whole && size > wholeModelBytes {
+		return e.LoadFrom(name, newBlobReader(file), size)
+	}
+	if !whole {
+		ab, err := jsutil.Await(file.Call("arrayBuffer"))
+		if err != nil {
+			return nil, fmt.Errorf("%s: reading the file: %v", name, err)
+		}
+		file = ab
+	}
+	return e.Load(name, BytesFromJS(file))
+}
+
+// download fetches url as a Blob, posting progress for request id (none
+// when id < 0) as the body streams in. The browser keeps a Blob's bytes
+// in its blob storage, out of this worker's memory. A small file with no
+// progress to show (the shipped model's preload) comes as an ArrayBuffer,
+// in one step.
+func download(id int, url string) (js.Value, error) {
 	resp, err := jsutil.Await(js.Global().Call("fetch", url))
 	if err != nil {
-		return nil, fmt.Errorf("downloading %s: %v (is the server running, or the page cached for offline use?)", url, err)
+		return js.Undefined(), fmt.Errorf("downloading %s: %v (is the server running, or the page cached for offline use?)", url, err)
 	}
 	if !resp.Get("ok").Bool() {
-		return nil, fmt.Errorf("downloading %s: HTTP %d %s", url, resp.Get("status").Int(), resp.Get("statusText").String())
+		return js.Undefined(), fmt.Errorf("downloading %s: HTTP %d %s", url, resp.Get("status").Int(), resp.Get("statusText").String())
 	}
-	if id < 0 {
-		// No progress to show: the whole body in one step, not a Go-to-JS
-		// round trip per chunk.
+	tooLarge := fmt.Errorf("downloading %s: larger than %d bytes", url, maxModelBytes)
+	total := contentLength(resp)
+	if total > maxModelBytes {
+		resp.Get("body").Call("cancel")
+		return js.Undefined(), tooLarge
+	}
+	if id < 0 && total > 0 && total <= wholeModelBytes {
 		ab, err := jsutil.Await(resp.Call("arrayBuffer"))
 		if err != nil {
-			return nil, fmt.Errorf("downloading %s: %v", url, err)
+			return js.Undefined(), fmt.Errorf("downloading %s: %v", url, err)
 		}
-		if n := ab.Get("byteLength").Int(); int64(n) > maxModelBytes {
-			return nil, fmt.Errorf("downloading %s: larger than %d bytes", url, maxModelBytes)
-		}
-		return BytesFromJS(ab), nil
+		return ab, nil
 	}
+	var over bool
+	body := resp
+	if id >= 0 {
+		var stop func()
+		body, stop = counted(resp, func(loaded int64) bool {
+			if over = loaded > maxModelBytes; over {
+				return false
+			}
+			post(protocol.Response{ID: id, Kind: protocol.KindProgress, Progress: &protocol.Progress{Loaded: loaded, Total: total}})
+			return true
+		})
+		defer stop()
+	}
+	blob, err := jsutil.Await(body.Call("blob"))
+	switch {
+	case over || err == nil && blob.Get("size").Float() > maxModelBytes:
+		return js.Undefined(), tooLarge
+	case err != nil:
+		return js.Undefined(), fmt.Errorf("downloading %s: %v", url, err)
+	}
+	return blob, nil
+}
+
+// contentLength is a response's length, 0 when unknown. A gzip- or
+// br-encoded response reports the compressed length; the bytes read are
+// decompressed, so it is only trusted without one.
+func contentLength(resp js.Value) int64 {
 	var total int64
 	if cl := resp.Get("headers").Call("get", "Content-Length"); cl.Type() == js.TypeString {
 		fmt.Sscan(cl.String(), &total)
 	}
-	// A gzip- or br-encoded response reports the compressed length; the
-	// bytes read are decompressed, so only trust Content-Length without one.
 	if enc := resp.Get("headers").Call("get", "Content-Encoding"); enc.Type() == js.TypeString && strings.TrimSpace(enc.String()) != "" {
 		total = 0
 	}
-	reader := resp.Get("body").Call("getReader")
-	var buf []byte
-	if total > 0 && total <= maxModelBytes {
-		buf = make([]byte, 0, total)
-	}
-	for {
-		chunk, err := jsutil.Await(reader.Call("read"))
-		if err != nil {
-			return nil, fmt.Errorf("downloading %s: %v", url, err)
+	return total
+}
+
+// counted returns a response with resp's body, which tells progress the
+// bytes passed so far as they stream through; the stream fails when
+// progress returns false. stop releases the callback once the body is read.
+func counted(resp js.Value, progress func(loaded int64) bool) (js.Value, func()) {
+	var loaded int64
+	transform := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		chunk, ctrl := args[0], args[1]
+		loaded += int64(chunk.Get("length").Int())
+		if !progress(loaded) {
+			ctrl.Call("error", js.Global().Get("Error").New("the file is too large"))
+			return nil
 		}
-		if chunk.Get("done").Bool() {
-			break
-		}
-		v := chunk.Get("value")
-		n := v.Get("length").Int()
-		if int64(len(buf)+n) > maxModelBytes {
-			reader.Call("cancel")
-			return nil, fmt.Errorf("downloading %s: larger than %d bytes", url, maxModelBytes)
-		}
-		start := len(buf)
-		buf = append(buf, make([]byte, n)...)
-		js.CopyBytesToGo(buf[start:], v)
-		if id >= 0 {
-			post(protocol.Response{ID: id, Kind: protocol.KindProgress, Progress: &protocol.Progress{Loaded: int64(len(buf)), Total: total}})
-		}
-	}
-	return buf, nil
+		ctrl.Call("enqueue", chunk)
+		return nil
+	})
+	ts := js.Global().Get("TransformStream").New(js.ValueOf(map[string]any{"transform": transform}))
+	body := resp.Get("body").Call("pipeThrough", ts)
+	return js.Global().Get("Response").New(body), transform.Release
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/nlpodyssey/gopickle/types"
@@ -41,8 +40,9 @@ const (
 	dObjPrefix = "d_obj."
 )
 
-// Load reads and decodes the checkpoint file at path. A safetensors file
-// is read straight into its tensors (see loadSafetensors).
+// Load reads and decodes the checkpoint file at path, a part at a time:
+// tensors are read straight into their float32 values, so the file's
+// bytes never sit in memory whole beside them.
 func Load(path string) (*Checkpoint, error) {
 	c, err := load(path)
 	if fe, ok := errors.AsType[*FormatError](err); ok {
@@ -51,7 +51,7 @@ func Load(path string) (*Checkpoint, error) {
 	return c, err
 }
 
-func load(path string) (c *Checkpoint, err error) {
+func load(path string) (*Checkpoint, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("weights: reading checkpoint: %w", err)
@@ -61,72 +61,58 @@ func load(path string) (c *Checkpoint, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("weights: reading checkpoint: %w", err)
 	}
-	// A file that changes while it is read faults; that too is an error.
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			c, err = nil, formatErr("malformed checkpoint (internal error: %v; please report it)", r)
-		}
-	}()
-	var head [9]byte
-	if n, _ := f.ReadAt(head[:], 0); n < len(head) || head[8] != '{' {
-		// Not safetensors: Decode tells the format, as for bytes, from
-		// the file mapped into memory a page at a time.
-		m, err := mapFile(f, info.Size())
-		if err != nil {
-			return nil, err
-		}
-		defer m.close()
-		return decodeCheckpoint(m.data, m.release)
-	}
-	sf, err := loadSafetensors(f, info.Size())
-	if err != nil {
-		return nil, err
-	}
-	return fromFile(sf)
+	return DecodeFrom(f, info.Size())
 }
 
 // Decode decodes a checkpoint, telling its format from its first bytes: a
 // length and a JSON object is a safetensors file, a zip archive PyTorch's
 // zip serialisation, a pickle its legacy one.
-func Decode(data []byte) (*Checkpoint, error) { return decodeCheckpoint(data, nil) }
+func Decode(data []byte) (*Checkpoint, error) { return DecodeFrom(memFile(data), int64(len(data))) }
 
-// decodeCheckpoint is Decode; release, when not nil, is given each
-// tensor's bytes once they are decoded.
-func decodeCheckpoint(data []byte, release func([]byte)) (c *Checkpoint, err error) {
+// DecodeFrom decodes a checkpoint of size bytes as Decode does, reading
+// it from r a part at a time: its pickles and headers, then each tensor
+// straight into its values (other types than float32 a chunk at a time).
+// What a file asks to be allocated is bounded by its size before it is.
+func DecodeFrom(r io.ReaderAt, size int64) (c *Checkpoint, err error) {
 	// The last line of defence: no input may crash the caller.
 	defer func() {
 		if r := recover(); r != nil {
 			c, err = nil, formatErr("malformed checkpoint (internal error: %v; please report it)", r)
 		}
 	}()
-	switch {
-	case len(data) == 0:
+	if size <= 0 {
 		return nil, formatErr("empty file %s", hintRefetch)
-	case len(data) > 8 && data[8] == '{':
+	}
+	if int64(int(size)) != size {
+		return nil, formatErr("file of %d bytes is too large to load", size)
+	}
+	head, err := readSpan(r, 0, min(size, 32))
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(head) > 8 && head[8] == '{':
 		// First: a header length can start with any bytes, but a zip
 		// (compression method) or legacy file (magic number) never has '{'
 		// there.
-		f, err := ReadSafetensors(data)
+		f, err := loadSafetensors(r, size)
 		if err != nil {
 			return nil, err
 		}
 		return fromFile(f)
-	case bytes.HasPrefix(data, []byte("PK")):
-		top, r, err := decodeZip(data)
+	case bytes.HasPrefix(head, []byte("PK")):
+		top, tr, err := decodeZip(r, size)
 		if err != nil {
 			return nil, err
 		}
-		r.release = release
-		return fromPickle(top, r, "pytorch-zip")
-	case data[0] == 0x80: // a pickle's PROTO opcode
-		top, r, err := decodeLegacy(data)
+		return fromPickle(top, tr, "pytorch-zip")
+	case head[0] == 0x80: // a pickle's PROTO opcode
+		top, tr, err := decodeLegacy(r, size)
 		if err != nil {
 			return nil, err
 		}
-		r.release = release
-		return fromPickle(top, r, "pytorch-legacy")
-	case bytes.HasPrefix(data, []byte("version https://git-lfs")):
+		return fromPickle(top, tr, "pytorch-legacy")
+	case bytes.HasPrefix(head, []byte("version https://git-lfs")):
 		return nil, formatErr("this is a Git LFS pointer, not the weights; fetch the real file (git lfs pull)")
 	}
 	return nil, formatErr("not a PyTorch checkpoint or safetensors file (is it the right file, and complete?)")
@@ -343,13 +329,4 @@ func (c *Checkpoint) StoreFloatsAs(d DType) error {
 // images needs is the generator alone.
 func (c *Checkpoint) DropDiscriminators() {
 	c.DImg, c.DImgKwargs, c.DObj, c.DObjKwargs = nil, nil, nil, nil
-}
-
-// readWhole reads a file of size bytes into memory.
-func readWhole(f *os.File, size int64) (*mapped, error) {
-	data := make([]byte, size)
-	if _, err := f.ReadAt(data, 0); err != nil && err != io.EOF {
-		return nil, fmt.Errorf("weights: reading checkpoint: %w", err)
-	}
-	return &mapped{data: data}, nil
 }

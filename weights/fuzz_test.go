@@ -79,6 +79,7 @@ func FuzzReadSafetensors(f *testing.F) {
 	})
 }
 
+// FuzzDecode fuzzes Decode and DecodeFrom, the checkpoint readers.
 func FuzzDecode(f *testing.F) {
 	addSeeds(f, "*.pt")
 	ck := fakeCheckpoint{kwargs: map[string]int{"a": 1}, model: []fakeTensor{
@@ -87,7 +88,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(ck.legacy())
 	f.Add(ck.zip(f))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := Decode(data)
+		// Reading through a reader agrees with reading from bytes.
+		c, _, err := decodeEither(t, "fuzzed file", data)
 		if err != nil {
 			return
 		}

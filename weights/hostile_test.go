@@ -17,16 +17,29 @@ import (
 
 // decodeBounded decodes data, wants an error containing want, and wants
 // decoding to allocate at most limit bytes.
+// The same holds for DecodeFrom, which reads the file a part at a time,
+// plus what it reads: at most the file's size.
 func decodeBounded(t *testing.T, what string, data []byte, want string, limit uint64) {
 	t.Helper()
-	var err error
-	n := memtest.Allocated(func() { _, err = Decode(data) })
-	if _, ok := errors.AsType[*FormatError](err); !ok || !strings.Contains(err.Error(), want) {
-		t.Errorf("%s: error %v, want a *FormatError containing %q", what, err, want)
-	}
-	t.Logf("%s (%d bytes): %d MiB allocated; %v", what, len(data), n>>20, err)
-	if n > limit {
-		t.Errorf("%s: decoding a %d-byte file allocated %d MiB, want at most %d MiB", what, len(data), n>>20, limit>>20)
+	for _, how := range []string{"from memory", "through a reader"} {
+		if how == "through a reader" {
+			limit += uint64(len(data))
+		}
+		var err error
+		n := memtest.Allocated(func() {
+			if how == "from memory" {
+				_, err = Decode(data)
+			} else {
+				_, err = DecodeFrom(newFileReader(data), int64(len(data)))
+			}
+		})
+		if _, ok := errors.AsType[*FormatError](err); !ok || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s, %s: error %v, want a *FormatError containing %q", what, how, err, want)
+		}
+		t.Logf("%s (%d bytes), %s: %d MiB allocated; %v", what, len(data), how, n>>20, err)
+		if n > limit {
+			t.Errorf("%s, %s: decoding a %d-byte file allocated %d MiB, want at most %d MiB", what, how, len(data), n>>20, limit>>20)
+		}
 	}
 }
 

@@ -73,45 +73,45 @@ var pickleOps = func() (ops [256]*pickleArg) {
 // scanPickle walks the opcodes of the pickle at the start of data, checking
 // each argument against the bytes present, and returns the offset just past
 // its STOP, and the offsets of any empty LONG1s; messages count bytes from
-// base. gopickle allocates a length before reading it, so nothing reaches
+// base. short says the error is that data ends before the pickle does. gopickle allocates a length before reading it, so nothing reaches
 // it unchecked; the memory it would need is estimated opcode by opcode and
 // bounded by maxPickleAlloc.
-func scanPickle(data []byte, base int) (end int, zeroLongs []int, err error) {
+func scanPickle(data []byte, base int) (end int, zeroLongs []int, short bool, err error) {
 	marks, cost := 0, 0
 	for pos := 0; ; {
 		if pos >= len(data) {
-			return 0, nil, formatErr("truncated pickle: no STOP opcode before the end of the data %s", hintRefetch)
+			return 0, nil, true, formatErr("truncated pickle: no STOP opcode before the end of the data %s", hintRefetch)
 		}
 		op, at := data[pos], base+pos
 		a := pickleOps[op]
 		if a == nil {
-			return 0, nil, formatErr("corrupt pickle: unknown opcode 0x%02x at byte %d", op, at)
+			return 0, nil, false, formatErr("corrupt pickle: unknown opcode 0x%02x at byte %d", op, at)
 		}
 		pos++
 		if cost += opCost(op); cost > maxPickleAlloc {
-			return 0, nil, pickleTooBig(at)
+			return 0, nil, false, pickleTooBig(at)
 		}
 		switch op {
 		case '.':
-			return pos, zeroLongs, nil
+			return pos, zeroLongs, false, nil
 		case '(':
 			if marks++; marks > maxMarkNest {
-				return 0, nil, formatErr("corrupt pickle: more than %d nested MARKs", maxMarkNest)
+				return 0, nil, false, formatErr("corrupt pickle: more than %d nested MARKs", maxMarkNest)
 			}
 		case 't', 'l', 'd', 'e', 'u', '1', 'o', 'i', '\x90', '\x91':
 			marks = max(marks-1, 0)
 		case '\x80':
 			if pos < len(data) && data[pos] > pickle.HighestProtocol {
-				return 0, nil, formatErr("unsupported pickle protocol %d", data[pos])
+				return 0, nil, false, formatErr("unsupported pickle protocol %d", data[pos])
 			}
 		}
 		for range a.lines {
 			n := bytes.IndexByte(data[pos:], '\n')
 			if n < 0 {
-				return 0, nil, formatErr("truncated pickle: opcode %q at byte %d has no end of line %s", op, at, hintRefetch)
+				return 0, nil, true, formatErr("truncated pickle: opcode %q at byte %d has no end of line %s", op, at, hintRefetch)
 			}
 			if (op == 'I' || op == 'L') && n > maxIntText {
-				return 0, nil, formatErr("corrupt pickle: integer of %d digits at byte %d", n, at)
+				return 0, nil, false, formatErr("corrupt pickle: integer of %d digits at byte %d", n, at)
 			}
 			pos += n + 1
 			cost += 4 * n // read byte by byte, then copied
@@ -121,7 +121,7 @@ func scanPickle(data []byte, base int) (end int, zeroLongs []int, err error) {
 		if a.counted > 0 {
 			c := int(a.counted)
 			if rest < c {
-				return 0, nil, formatErr("truncated pickle at byte %d %s", base+pos, hintRefetch)
+				return 0, nil, true, formatErr("truncated pickle at byte %d %s", base+pos, hintRefetch)
 			}
 			var size uint64
 			switch c {
@@ -136,31 +136,31 @@ func scanPickle(data []byte, base int) (end int, zeroLongs []int, err error) {
 				size = binary.LittleEndian.Uint64(data[pos:])
 			}
 			if size > uint64(rest-c) {
-				return 0, nil, formatErr("truncated pickle: opcode %q at byte %d needs %d bytes, %d remain %s", op, at, size, rest-c, hintRefetch)
+				return 0, nil, true, formatErr("truncated pickle: opcode %q at byte %d needs %d bytes, %d remain %s", op, at, size, rest-c, hintRefetch)
 			}
 			if (op == '\x8a' || op == '\x8b') && size > maxLongBin {
-				return 0, nil, formatErr("corrupt pickle: LONG of %d bytes at byte %d", size, at)
+				return 0, nil, false, formatErr("corrupt pickle: LONG of %d bytes at byte %d", size, at)
 			}
 			if size == 0 && op == '\x8a' {
 				zeroLongs = append(zeroLongs, pos-1)
 			} else if size == 0 && op == '\x8b' {
-				return 0, nil, formatErr("corrupt pickle: empty LONG4 at byte %d", at)
+				return 0, nil, false, formatErr("corrupt pickle: empty LONG4 at byte %d", at)
 			}
 			n = c + int(size)
 		}
 		if op == '\x95' && rest >= 8 {
 			size := binary.LittleEndian.Uint64(data[pos:])
 			if size > uint64(rest-8) {
-				return 0, nil, formatErr("truncated pickle: frame at byte %d is longer than the data %s", at, hintRefetch)
+				return 0, nil, true, formatErr("truncated pickle: frame at byte %d is longer than the data %s", at, hintRefetch)
 			}
 			cost += int(size) // gopickle copies each frame
 		}
 		if n > len(data)-pos {
-			return 0, nil, formatErr("truncated pickle at byte %d %s", base+pos, hintRefetch)
+			return 0, nil, true, formatErr("truncated pickle at byte %d %s", base+pos, hintRefetch)
 		}
 		pos += n
 		if cost += 2 * n; cost > maxPickleAlloc { // read, then copied into a string
-			return 0, nil, pickleTooBig(at)
+			return 0, nil, false, pickleTooBig(at)
 		}
 	}
 }
@@ -172,9 +172,16 @@ func pickleTooBig(at int) error {
 // unpickle loads the pickle at the start of data and returns it with the
 // number of bytes it took; data starts at byte base of the file.
 func unpickle(data []byte, base int, persistentLoad func(any) (any, error)) (v any, n int, err error) {
-	n, zeroLongs, err := scanPickle(data, base)
+	v, n, _, err = unpickleShort(data, base, persistentLoad)
+	return v, n, err
+}
+
+// unpickleShort is unpickle; short says the error is that data ends
+// before the pickle does.
+func unpickleShort(data []byte, base int, persistentLoad func(any) (any, error)) (v any, n int, short bool, err error) {
+	n, zeroLongs, short, err := scanPickle(data, base)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, short, err
 	}
 	p := data[:n]
 	if len(zeroLongs) > 0 {
@@ -205,9 +212,9 @@ func unpickle(data []byte, base int, persistentLoad func(any) (any, error)) (v a
 		if _, ok := err.(*FormatError); !ok {
 			err = formatErr("corrupt pickle: %v", err)
 		}
-		return nil, 0, err
+		return nil, 0, false, err
 	}
-	return v, n, nil
+	return v, n, false, nil
 }
 
 // findClass resolves the globals a checkpoint names. Anything unknown

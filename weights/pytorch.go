@@ -19,18 +19,19 @@ var legacyMagic, _ = new(big.Int).SetString("1950a86a20f9469cfc6c", 16)
 // legacyProtocol is the only legacy format version PyTorch ever wrote.
 const legacyProtocol = 1001
 
-// decodeLegacy reads PyTorch's legacy serialisation: pickles of the magic
-// number, the protocol version, system info, the object, and the list of
-// storage keys; then each storage as an 8-byte little-endian element count
-// and its raw bytes.
-func decodeLegacy(data []byte) (any, *torchReader, error) {
-	pos := 0
+// decodeLegacy reads PyTorch's legacy serialisation from a file of size
+// bytes: pickles of the magic number, the protocol version, system info,
+// the object, and the list of storage keys; then each storage as an
+// 8-byte little-endian element count and its raw bytes, which are only
+// located here.
+func decodeLegacy(f io.ReaderAt, size int64) (any, *torchReader, error) {
+	var pos int64
 	next := func(part string, pl func(any) (any, error)) (any, error) {
-		v, n, err := unpickle(data[pos:], pos, pl)
+		v, n, err := pickleAt(f, pos, size, pl)
 		if err != nil {
 			return nil, within("legacy checkpoint, "+part, err)
 		}
-		pos += n
+		pos += int64(n)
 		return v, nil
 	}
 	magic, err := next("magic number", nil)
@@ -56,7 +57,7 @@ func decodeLegacy(data []byte) (any, *torchReader, error) {
 			return nil, nil, formatErr("legacy checkpoint: saved on a big-endian machine, which is not supported")
 		}
 	}
-	r := newTorchReader(len(data))
+	r := newTorchReader(f, size)
 	top, err := next("main pickle", r.persistentLoad)
 	if err != nil {
 		return nil, nil, err
@@ -70,32 +71,43 @@ func decodeLegacy(data []byte) (any, *torchReader, error) {
 		return nil, nil, formatErr("legacy checkpoint: storage key list is a %s, not a list", describe(keysV))
 	}
 	for _, k := range *keys {
-		key, _ := k.(string)
-		st := r.storages[key]
-		if st == nil || st.root != nil || st.data != nil {
-			return nil, nil, formatErr("legacy checkpoint: storage key %s is not a storage of the pickle", describe(k))
+		if pos, err = r.locateLegacy(k, pos); err != nil {
+			return nil, nil, err
 		}
-		es := st.class.dtype.size()
-		if es == 0 {
-			return nil, nil, formatErr("legacy checkpoint: storage %q has unsupported type %s", key, st.class.name)
-		}
-		rest := len(data) - pos
-		if rest < 8 {
-			return nil, nil, formatErr("truncated file: storage %q needs an 8-byte size, %d bytes remain %s", key, rest, hintRefetch)
-		}
-		n := binary.LittleEndian.Uint64(data[pos:])
-		if n != uint64(st.numel) {
-			return nil, nil, formatErr("corrupt checkpoint: storage %q has %d elements in the file but %d in the pickle", key, n, st.numel)
-		}
-		pos += 8
-		if st.numel > (len(data)-pos)/es {
-			return nil, nil, formatErr("truncated file: storage %q needs %s bytes, %d remain %s", key, byteCount(n, es), len(data)-pos, hintRefetch)
-		}
-		need := st.numel * es
-		st.data = data[pos : pos+need]
-		pos += need
 	}
 	return top, r, nil
+}
+
+// locateLegacy finds the storage called key, whose element count is at
+// byte pos of a legacy file, and returns where the next one starts.
+func (r *torchReader) locateLegacy(k any, pos int64) (int64, error) {
+	key, _ := k.(string)
+	st := r.storages[key]
+	if st == nil || st.root != nil || st.located {
+		return 0, formatErr("legacy checkpoint: storage key %s is not a storage of the pickle", describe(k))
+	}
+	es := st.class.dtype.size()
+	if es == 0 {
+		return 0, formatErr("legacy checkpoint: storage %q has unsupported type %s", key, st.class.name)
+	}
+	rest := r.size - pos
+	if rest < 8 {
+		return 0, formatErr("truncated file: storage %q needs an 8-byte size, %d bytes remain %s", key, rest, hintRefetch)
+	}
+	b, err := readSpan(r.file, pos, 8)
+	if err != nil {
+		return 0, err
+	}
+	n := binary.LittleEndian.Uint64(b)
+	if n != uint64(st.numel) {
+		return 0, formatErr("corrupt checkpoint: storage %q has %d elements in the file but %d in the pickle", key, n, st.numel)
+	}
+	pos += 8
+	if int64(st.numel) > (r.size-pos)/int64(es) {
+		return 0, formatErr("truncated file: storage %q needs %s bytes, %d remain %s", key, byteCount(n, es), r.size-pos, hintRefetch)
+	}
+	st.located, st.at = true, pos
+	return pos + int64(st.numel)*int64(es), nil
 }
 
 // byteCount is n*es in decimal, exact even past 2^64.
@@ -103,10 +115,10 @@ func byteCount(n uint64, es int) string {
 	return new(big.Int).Mul(new(big.Int).SetUint64(n), big.NewInt(int64(es))).String()
 }
 
-// decodeZip reads PyTorch's zip serialisation: <dir>/data.pkl, whose
-// storages are the records <dir>/data/<key>.
-func decodeZip(data []byte) (any, *torchReader, error) {
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+// decodeZip reads PyTorch's zip serialisation from a file of size bytes:
+// <dir>/data.pkl, whose storages are the records <dir>/data/<key>.
+func decodeZip(file io.ReaderAt, size int64) (any, *torchReader, error) {
+	zr, err := zip.NewReader(file, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // names are only looked up, never used as paths
 		return nil, nil, formatErr("truncated or corrupt zip archive: %v %s", err, hintRefetch)
 	}
@@ -124,7 +136,7 @@ func decodeZip(data []byte) (any, *torchReader, error) {
 	}
 	prefix := strings.TrimSuffix(pkl.Name, "data.pkl")
 	if f := files[prefix+"byteorder"]; f != nil {
-		b, err := readRecord(data, f, 0, min(f.UncompressedSize64, 16))
+		b, err := recordBytes(file, size, f, 0, min(f.UncompressedSize64, 16))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -135,29 +147,32 @@ func decodeZip(data []byte) (any, *torchReader, error) {
 	if pkl.UncompressedSize64 > maxPickleBytes {
 		return nil, nil, formatErr("%s is %d bytes, more than the %d MiB a checkpoint's pickle may have", pkl.Name, pkl.UncompressedSize64, maxPickleBytes>>20)
 	}
-	p, err := readRecord(data, pkl, 0, pkl.UncompressedSize64)
+	p, err := recordBytes(file, size, pkl, 0, pkl.UncompressedSize64)
 	if err != nil {
 		return nil, nil, err
 	}
-	r := newTorchReader(len(data))
-	inflate := inflateBudget(len(data))
-	r.locate = func(st *storage, lo, hi int) ([]byte, error) {
+	r := newTorchReader(file, size)
+	inflate := inflateBudget(size)
+	r.locate = func(st *storage, lo, hi int) (int64, []byte, error) {
 		name := prefix + "data/" + st.key
 		f := files[name]
 		if f == nil {
-			return nil, formatErr("corrupt checkpoint: zip archive has no record %q for storage %q", name, st.key)
+			return 0, nil, formatErr("corrupt checkpoint: zip archive has no record %q for storage %q", name, st.key)
 		}
 		es := uint64(st.class.dtype.size())
 		if uint64(st.numel) > f.UncompressedSize64/es {
-			return nil, formatErr("corrupt checkpoint: storage %q needs %d values, its record holds %d bytes", st.key, st.numel, f.UncompressedSize64)
+			return 0, nil, formatErr("corrupt checkpoint: storage %q needs %d values, its record holds %d bytes", st.key, st.numel, f.UncompressedSize64)
 		}
-		if f.Method == zip.Deflate {
-			// Each tensor inflates its record up to its last value.
-			if inflate -= int64(uint64(hi) * es); inflate < 0 {
-				return nil, formatErr("zip record %q: the tensors ask for more inflated bytes than a checkpoint of %d bytes can hold (a decompression bomb?)", name, len(data))
-			}
+		if f.Method == zip.Store {
+			at, err := storedAt(f, size, uint64(hi)*es)
+			return at + int64(uint64(lo)*es), nil, err
 		}
-		return readRecord(data, f, uint64(lo)*es, uint64(hi)*es)
+		// Each tensor inflates its record up to its last value.
+		if inflate -= int64(uint64(hi) * es); inflate < 0 {
+			return 0, nil, formatErr("zip record %q: the tensors ask for more inflated bytes than a checkpoint of %d bytes can hold (a decompression bomb?)", name, size)
+		}
+		b, err := recordBytes(file, size, f, uint64(lo)*es, uint64(hi)*es)
+		return 0, b, err
 	}
 	top, _, err := unpickle(p, 0, r.persistentLoad)
 	if err != nil {
@@ -173,25 +188,48 @@ const maxDeflateRatio = 1032
 // inflateBudget is how many bytes the deflated records of a zip file of
 // size n may inflate to, all reads together: far more than a checkpoint's
 // weights compress by, far less than a bomb.
-func inflateBudget(n int) int64 { return 16*int64(n) + 64<<20 }
+func inflateBudget(n int64) int64 { return 16*n + 64<<20 }
 
-// readRecord returns bytes [lo, n) of the zip record f; stored records are
-// sliced from data without copying, deflated ones inflated up to n with
-// only that range kept.
-func readRecord(data []byte, f *zip.File, lo, n uint64) ([]byte, error) {
+// recordStart is where the data of the zip record f starts in a file of
+// size bytes.
+func recordStart(f *zip.File, size int64) (int64, error) {
 	off, err := f.DataOffset()
-	if err != nil || off < 0 || uint64(off) > uint64(len(data)) {
-		return nil, formatErr("corrupt zip record %q %s", f.Name, hintRefetch)
+	if err != nil || off < 0 || off > size {
+		return 0, formatErr("corrupt zip record %q %s", f.Name, hintRefetch)
 	}
-	rest := uint64(len(data)) - uint64(off)
+	return off, nil
+}
+
+// storedAt is where the stored (uncompressed) zip record f starts, once
+// its first n bytes are known to lie in the file.
+func storedAt(f *zip.File, size int64, n uint64) (int64, error) {
+	off, err := recordStart(f, size)
+	if err != nil {
+		return 0, err
+	}
+	if rest := uint64(size - off); n > rest {
+		return 0, formatErr("truncated file: record %q needs %d bytes, %d remain %s", f.Name, n, rest, hintRefetch)
+	}
+	return off, nil
+}
+
+// recordBytes returns bytes [lo, n) of the zip record f; stored records
+// are read (or sliced from memory), deflated ones inflated up to n with
+// only that range kept.
+func recordBytes(file io.ReaderAt, size int64, f *zip.File, lo, n uint64) ([]byte, error) {
 	switch f.Method {
 	case zip.Store:
-		if n > rest {
-			return nil, formatErr("truncated file: record %q needs %d bytes, %d remain %s", f.Name, n, rest, hintRefetch)
+		off, err := storedAt(f, size, n)
+		if err != nil {
+			return nil, err
 		}
-		return data[uint64(off)+lo : uint64(off)+n], nil
+		return readSpan(file, off+int64(lo), int64(n-lo))
 	case zip.Deflate:
-		if f.CompressedSize64 > rest || n/maxDeflateRatio > f.CompressedSize64 {
+		off, err := recordStart(f, size)
+		if err != nil {
+			return nil, err
+		}
+		if f.CompressedSize64 > uint64(size-off) || n/maxDeflateRatio > f.CompressedSize64 {
 			return nil, formatErr("corrupt zip record %q: sizes do not fit the file %s", f.Name, hintRefetch)
 		}
 		rc, err := f.Open()

@@ -2,6 +2,7 @@ package weights
 
 import (
 	"fmt"
+	"io"
 	"math/bits"
 
 	"github.com/nlpodyssey/gopickle/types"
@@ -26,12 +27,13 @@ type storageClass struct {
 // storage is one PyTorch storage: numel elements whose bytes are located
 // after the pickle is read. A legacy view has a root and an offset into it.
 type storage struct {
-	key    string
-	class  *storageClass
-	numel  int
-	data   []byte // numel*size bytes once located
-	root   *storage
-	offset int
+	key     string
+	class   *storageClass
+	numel   int
+	located bool  // a legacy file's storage, found after the pickles
+	at      int64 // where its bytes start in the file, once located
+	root    *storage
+	offset  int
 }
 
 // lazyTensor is a tensor as the pickle describes it; its values are read
@@ -42,25 +44,29 @@ type lazyTensor struct {
 	size, stride []int
 }
 
-// torchReader holds the storages of one checkpoint being read.
+// torchReader holds the storages of one checkpoint being read from file,
+// of size bytes.
 type torchReader struct {
+	file     io.ReaderAt
+	size     int64
 	storages map[string]*storage
-	// locate returns the bytes of elements [lo, hi) of a root storage; nil
-	// when they were all located up front (legacy files).
-	locate func(st *storage, lo, hi int) ([]byte, error)
+	// locate tells where elements [lo, hi) of a root storage are: at a
+	// byte of the file, or inflated from a compressed record (b). It is
+	// nil when all were located up front (legacy files).
+	locate func(st *storage, lo, hi int) (at int64, b []byte, err error)
 	// budget is how many more values may be materialised: no more than the
 	// file has bytes, so shared or stride-0 storages cannot blow up memory.
 	budget int
 	// fileSize bounds the values one tensor's span may cover: a stored
 	// storage never passes it, an inflated one may not.
 	fileSize int
-	// release, when set, is given the bytes of each tensor once decoded
-	// (see mapped.release).
-	release func([]byte)
+	// scratch converts values that are not float32 a chunk at a time.
+	scratch []byte
 }
 
-func newTorchReader(fileSize int) *torchReader {
-	return &torchReader{storages: map[string]*storage{}, budget: fileSize, fileSize: fileSize}
+func newTorchReader(file io.ReaderAt, size int64) *torchReader {
+	return &torchReader{file: file, size: size, storages: map[string]*storage{},
+		budget: int(size), fileSize: int(size), scratch: make([]byte, 1<<16)}
 }
 
 // persistentLoad resolves the storages a pickle refers to: ('storage',
@@ -106,20 +112,54 @@ func (r *torchReader) persistentLoad(pid any) (any, error) {
 	return view, nil
 }
 
-// span returns the bytes of elements [lo, hi) of st: only what a tensor
-// reads is located, so a compressed record is never inflated beyond it.
-func (r *torchReader) span(st *storage, lo, hi int) ([]byte, error) {
-	es := st.class.dtype.size()
+// where tells where elements [lo, hi) of st are: at a byte of the file,
+// or inflated (b). Only what a tensor reads is located, so a compressed
+// record is never inflated beyond it.
+func (r *torchReader) where(st *storage, lo, hi int) (at int64, b []byte, err error) {
 	if st.root != nil {
-		return r.span(st.root, st.offset+lo, st.offset+hi)
+		return r.where(st.root, st.offset+lo, st.offset+hi)
 	}
-	if st.data != nil {
-		return st.data[lo*es : hi*es], nil
+	if st.located {
+		return st.at + int64(lo)*int64(st.class.dtype.size()), nil, nil
 	}
 	if r.locate == nil {
-		return nil, formatErr("corrupt checkpoint: storage %q has no data in the file", st.key)
+		return 0, nil, formatErr("corrupt checkpoint: storage %q has no data in the file", st.key)
 	}
 	return r.locate(st, lo, hi)
+}
+
+// readInto reads len(dst) values of st from element lo on into dst,
+// straight from the file.
+func (r *torchReader) readInto(dst []float32, st *storage, lo int) error {
+	d := st.class.dtype
+	at, b, err := r.where(st, lo, lo+len(dst))
+	switch {
+	case err != nil:
+		return err
+	case b != nil:
+		decode(dst, b, d)
+		return nil
+	}
+	if m, ok := r.file.(memFile); ok {
+		b, err := readSpan(m, at, int64(len(dst)*d.size()))
+		if err == nil {
+			decode(dst, b, d)
+		}
+		return err
+	}
+	if err := readValues(r.file, at, dst, d, r.scratch); err != nil {
+		return fileReadErr(err)
+	}
+	return nil
+}
+
+// span returns the bytes of elements [lo, hi) of st.
+func (r *torchReader) span(st *storage, lo, hi int) ([]byte, error) {
+	at, b, err := r.where(st, lo, hi)
+	if err != nil || b != nil {
+		return b, err
+	}
+	return readSpan(r.file, at, int64(hi-lo)*int64(st.class.dtype.size()))
 }
 
 // rebuildTensor is torch._utils._rebuild_tensor_v2(storage, offset, size,
@@ -223,18 +263,18 @@ func (r *torchReader) materialise(lt *lazyTensor, name string) (*nn.Tensor, DTyp
 	if last-uint64(lt.offset)+1 > uint64(r.fileSize) {
 		return nil, "", formatErr("tensor %q: shape %v and stride %v spread its values over more of its storage than the file can hold", name, lt.size, lt.stride)
 	}
+	if isContiguous(lt.size, lt.stride) {
+		if err := r.readInto(t.Data, st, lt.offset); err != nil {
+			return nil, "", within(fmt.Sprintf("tensor %q", name), err)
+		}
+		r.budget -= int(numel)
+		return t, dt, nil
+	}
 	b, err := r.span(st, lt.offset, int(last)+1)
 	if err != nil {
 		return nil, "", within(fmt.Sprintf("tensor %q", name), err)
 	}
 	r.budget -= int(numel)
-	if r.release != nil {
-		defer r.release(b)
-	}
-	if isContiguous(lt.size, lt.stride) {
-		decode(t.Data, b, dt)
-		return t, dt, nil
-	}
 	// Walk the indices in row-major order like an odometer; b starts at
 	// the tensor's offset.
 	idx := make([]int, len(lt.size))

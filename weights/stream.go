@@ -22,9 +22,9 @@ func loadSafetensors(r io.ReaderAt, size int64) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	header := make([]byte, n)
-	if _, err := r.ReadAt(header, 8); err != nil {
-		return nil, readErr(err)
+	header, err := readHeader(r, n)
+	if err != nil {
+		return nil, err
 	}
 	dataStart := 8 + int64(n)
 	l, err := parseLayout(header, uint64(size-dataStart))
@@ -44,6 +44,19 @@ func loadSafetensors(r io.ReaderAt, size int64) (*File, error) {
 		f.Tensors = append(f.Tensors, t)
 	}
 	return f, nil
+}
+
+// readHeader reads the n bytes of header after the length: sliced, not
+// copied, from a file in memory.
+func readHeader(r io.ReaderAt, n uint64) ([]byte, error) {
+	if m, ok := r.(memFile); ok {
+		return m[8 : 8+n], nil // checkHeaderLen has checked n
+	}
+	header := make([]byte, n)
+	if _, err := r.ReadAt(header, 8); err != nil {
+		return nil, readErr(err)
+	}
+	return header, nil
 }
 
 // readValues reads len(dst) values of type d stored at off: float32s

@@ -1,7 +1,8 @@
 // Package weights reads and writes weight files: the sg2im release's PyTorch
 // checkpoints (legacy and zip serialisations) and safetensors files.
 //
-// Readers work from a []byte, so they run in the browser, and treat their
+// Readers work from a []byte or read a file of known size a part at a time
+// (an io.ReaderAt: an os.File, a Blob in the browser), and treat their
 // input as untrusted: every size is checked against the bytes present before
 // anything is allocated, and malformed input gives an error (a *FormatError
 // for a bad file), never a panic. The package does no maths.
