@@ -191,3 +191,29 @@ func TestHostilePickles(t *testing.T) {
 	}}
 	mustFail(t, "cyclic args", ck.legacy())
 }
+
+// TestPickleErrorsInWords: what the unpickler quotes of a bad value is Go
+// syntax (type names, addresses); the message keeps only its words.
+func TestPickleErrorsInWords(t *testing.T) {
+	for name, p := range map[string]*pk{
+		"reduce of a dict":          (&pk{}).op(0x80, 2, '}', ')', 'R', '.'),
+		"reduce of an unknown type": (&pk{}).op(0x80, 2).global("torch.nn", "Module").op(')', 0x81, ')', 'R', '.'),
+		"setitems on a list":        (&pk{}).op(0x80, 2, ']', '(').str("k").str("v").op('u', '.'),
+	} {
+		_, _, err := unpickle(p.Bytes(), 0, nil)
+		if err == nil {
+			t.Errorf("%s: no error", name)
+			continue
+		}
+		msg := err.Error()
+		for _, internal := range []string{"&", "0x", "weights.", "types.", "{", "map["} {
+			if strings.Contains(msg, internal) {
+				t.Errorf("%s: message %q shows %q", name, msg, internal)
+			}
+		}
+		if !strings.Contains(msg, "checkpoint") {
+			t.Errorf("%s: message %q does not say what the file should be", name, msg)
+		}
+		t.Logf("%s: %s", name, msg)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/nlpodyssey/gopickle/pickle"
@@ -196,7 +197,7 @@ func unpickleShort(data []byte, base int, persistentLoad func(any) (any, error))
 	// keys); turn any panic into an error.
 	defer func() {
 		if r := recover(); r != nil {
-			v, n, err = nil, 0, formatErr("corrupt pickle (%v)", r)
+			v, n, err = nil, 0, formatErr("corrupt pickle: its objects do not fit together %s", hintNotCheckpoint)
 		}
 	}()
 	u := pickle.NewUnpickler(bytes.NewReader(p))
@@ -210,7 +211,7 @@ func unpickleShort(data []byte, base int, persistentLoad func(any) (any, error))
 	v, err = u.Load()
 	if err != nil {
 		if _, ok := err.(*FormatError); !ok {
-			err = formatErr("corrupt pickle: %v", err)
+			err = formatErr("corrupt pickle: %s %s", pickleProblem(err), hintNotCheckpoint)
 		}
 		return nil, 0, false, err
 	}
@@ -303,3 +304,27 @@ func lookup(entries []types.DictEntry, k string) (any, bool) {
 	}
 	return v, found
 }
+
+// hintNotCheckpoint ends messages about pickles that do not decode.
+const hintNotCheckpoint = "(is it a checkpoint saved by the release's train.py or by sg2im?)"
+
+// pickleProblem is the unpickler's message without the values it quotes
+// in Go syntax (type names, addresses: "...: &weights.pyObject{...}"),
+// which mean nothing to a user; the checks of our own rebuild functions
+// ("_rebuild_tensor: bad size ...") stay whole.
+func pickleProblem(err error) string {
+	msg := err.Error()
+	for i := 0; ; {
+		j := strings.Index(msg[i:], ": ")
+		if j < 0 {
+			return msg
+		}
+		i += j + 2
+		if goSyntax.MatchString(msg[i:]) {
+			return msg[:i-2]
+		}
+	}
+}
+
+// goSyntax matches the start of a value printed with %#v or %v.
+var goSyntax = regexp.MustCompile(`^(&|\*|\[|\{|map\[|<nil>|[A-Za-z0-9_]+\.[A-Za-z0-9_]+[{(])`)
