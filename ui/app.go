@@ -45,8 +45,9 @@ type App struct {
 	// latest and latestVar are the newest generate requests; answers to
 	// older ones are stale and dropped.
 	latest, latestVar int
-	cancelled         int // stale requests the engine skipped
-	variations        int // images in the variations grid
+	cancelled         int  // stale requests the engine skipped
+	variations        int  // images in the variations grid
+	firstDrawn        bool // the first image has been shown (firstImageMark set)
 
 	timer     js.Value          // the pause before drawing
 	errTimer  js.Value          // the pause before errors show

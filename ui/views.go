@@ -78,7 +78,16 @@ func inkOn(c color.RGBA) string {
 func (a *App) renderImage() {
 	r := a.result
 	putPixels(byID(IDImage), r.RGBA[0], r.Width, r.Height)
+	if !a.firstDrawn {
+		// A user-timing mark, so that anyone (and the e2e tests) can read
+		// how long a visit waited for its first image.
+		a.firstDrawn = true
+		window.Get("performance").Call("mark", firstImageMark)
+	}
 }
+
+// firstImageMark names the performance mark set when the first image shows.
+const firstImageMark = "sg2im-first-image"
 
 // showVariation puts image k of the variations grid in place: the button
 // stays (and keeps the focus), its picture and seed change.
