@@ -47,7 +47,7 @@ type App struct {
 	latest, latestVar int
 	cancelled         int  // stale requests the engine skipped
 	variations        int  // images in the variations grid
-	firstDrawn        bool // the first image has been shown (firstImageMark set)
+	firstDrawn        bool // the first image has been shown (markFirstImage set)
 
 	timer     js.Value          // the pause before drawing
 	errTimer  js.Value          // the pause before errors show
@@ -71,6 +71,7 @@ func Run() {
 			showFatal(fmt.Sprint("the page crashed: ", r))
 		}
 	}()
+	mark(markPageStart)
 	a.build()
 	a.restore()
 	a.store = newStorage(a)

@@ -71,6 +71,7 @@ func (a *App) modelFailed(name, msg string) {
 
 func (a *App) modelLoaded(info *protocol.ModelInfo) {
 	a.info = info
+	mark(markModelReady)
 	a.vocab = model.NewVocab(info.Objects, info.Predicates)
 	a.store.modelLoaded(info.Name)
 	a.describeModel()

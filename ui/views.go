@@ -79,15 +79,20 @@ func (a *App) renderImage() {
 	r := a.result
 	putPixels(byID(IDImage), r.RGBA[0], r.Width, r.Height)
 	if !a.firstDrawn {
-		// A user-timing mark, so that anyone (and the e2e tests) can read
-		// how long a visit waited for its first image.
 		a.firstDrawn = true
-		window.Get("performance").Call("mark", firstImageMark)
+		mark(markFirstImage)
 	}
 }
 
-// firstImageMark names the performance mark set when the first image shows.
-const firstImageMark = "sg2im-first-image"
+// User-timing marks of a visit's start, so that anyone (and the e2e
+// tests) can see where the wait for the first image goes.
+const (
+	markPageStart  = "sg2im-page-start"  // the page's Go code begins
+	markModelReady = "sg2im-model-ready" // a model is loaded and described
+	markFirstImage = "sg2im-first-image" // the first image shows
+)
+
+func mark(name string) { window.Get("performance").Call("mark", name) }
 
 // showVariation puts image k of the variations grid in place: the button
 // stays (and keeps the focus), its picture and seed change.
