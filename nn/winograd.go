@@ -17,9 +17,10 @@ import (
 // takes 16 multiplications per (filter, channel, block) instead of 36. The
 // 16 element-wise products summed over channels are 16 matrix products
 // U[ξ] (F x C) V[ξ] (C x tiles), one per position ξ = 4i+j of the 4x4
-// transformed tile, run through the same GEMM tile kernel. It pays on the
-// CRN's large images (from 32 x 32), where the products dominate the
-// transforms; there it measured ~1.6x faster than the direct convolution.
+// transformed tile, run through the same GEMM tile kernel. It pays from
+// 8 x 8 images (one 16-tile panel), where the products dominate the
+// transforms (the filters' transforms are cached): ~2x faster than the
+// direct convolution on the CRN's layers (docs/speed.md).
 //
 // Layouts (floats):
 //   - U: for each ξ, filters in panels of 6 rows spanning all C channels,
@@ -32,8 +33,9 @@ import (
 //   - M: the products, M[ξ][f][t] for f < fPad (a multiple of 6), planes
 //     likewise.
 //
-// The kernel supplies the transforms (gemmKernel.winoIn and winoOut); the
-// generic kernel has none and convolves directly.
+// The kernel supplies the transforms (gemmKernel.winoIn and winoOut) for
+// widths it handles; the portable ones (winogradInput, winogradOutput)
+// serve the rest and the generic kernel.
 
 // B^T, G and A^T of F(2x2, 3x3):
 //
@@ -42,8 +44,10 @@ import (
 //	A^T = [1 1 1 0; 0 1 -1 -1]
 
 // Kernels set gemmKernel.winoMinPixels, the least outputs from which
-// Winograd pays: from 32 x 32 for the AVX2 kernel, whose transforms cost
-// more than they save below; for the portable one (~30 times slower
+// Winograd pays: from 8 x 8 for the AVX2 kernel (at 4 x 4 a panel of 16
+// tiles would hold 4; its transforms need widths multiple of 32, the
+// portable ones serve the rest, cheap beside the products of wide layers);
+// for the portable one (~30 times slower
 // multiplies) the coco64 generator compiled to WebAssembly took 1.84 s with
 // Winograd from 16 x 16, 2.08 s from 8 x 8 (where the filters of the
 // widest layers cost more to transform than they save) and 2.55 s from
@@ -154,12 +158,16 @@ func conv2dWinograd(dst []float32, ins []ConvInput, w []float32, s ConvShape, ep
 	n := s.W / 2 // tiles per row
 	rows := max(1, winogradTiles/n)
 	blocks := (s.H/2 + rows - 1) / rows
-	scale, shift, slope, act := epilogueRow(epi, s.F)
+	ep := newWinoEpilogue(epi, s.F)
 	for img := 0; img < s.N; img++ {
 		src.load(ins, img, 1, s, true)
 		out := dst[img*s.F*s.H*s.W:]
+		if blocks < threads {
+			winogradSplit(out, src.x, u, s, fPad, kern, ep, threads)
+			continue
+		}
 		var next atomic.Int64
-		parallel(min(threads, blocks), min(threads, blocks), func(int, int) {
+		parallel(threads, threads, func(int, int) {
 			buf := winogradBufs.Get().(*winogradBuf)
 			defer winogradBufs.Put(buf)
 			for {
@@ -168,11 +176,42 @@ func conv2dWinograd(dst []float32, ins []ConvInput, w []float32, s ConvShape, ep
 					return
 				}
 				ty0 := b * rows
-				ty1 := min(s.H/2, ty0+rows)
-				winogradBlock(buf, out, src.x, u, s, fPad, ty0, ty1, kern, scale, shift, slope, act)
+				blk := newWinoBlock(buf, s, fPad, ty0, min(s.H/2, ty0+rows), kern)
+				blk.inputs(src.x, 0, s.C)
+				blk.products(u, 0, fPad/mr)
+				blk.outputs(out, ep, 0, s.F)
 			}
 		})
 	}
+}
+
+// winogradSplit convolves a whole image as one block, for images with
+// fewer blocks than threads (16 x 16 and smaller): the goroutines share
+// the input transform by channels, then the products and the output
+// transform by panels of filters.
+func winogradSplit(out, x, u []float32, s ConvShape, fPad int, kern *gemmKernel, ep winoEpilogue, threads int) {
+	buf := winogradBufs.Get().(*winogradBuf)
+	defer winogradBufs.Put(buf)
+	blk := newWinoBlock(buf, s, fPad, 0, s.H/2, kern)
+	parallel(threads, s.C, func(c0, c1 int) { blk.inputs(x, c0, c1) })
+	mr := kern.mr
+	parallel(threads, fPad/mr, func(q0, q1 int) {
+		blk.products(u, q0, q1)
+		blk.outputs(out, ep, q0*mr, min(q1*mr, s.F))
+	})
+}
+
+// winoEpilogue is an Epilogue as the output transforms take it: per-filter
+// scale and shift (ones and zeros without one) and the activation.
+type winoEpilogue struct {
+	scale, shift []float32
+	slope        float32
+	act          bool
+}
+
+func newWinoEpilogue(epi *Epilogue, f int) winoEpilogue {
+	scale, shift, slope, act := epilogueRow(epi, f)
+	return winoEpilogue{scale, shift, slope, act}
 }
 
 // epilogueRow returns per-filter scale and shift (ones and zeros for a nil
@@ -259,68 +298,94 @@ func copyShort(dst, src []float32) {
 	}
 }
 
-// winogradBlock convolves tile rows [ty0, ty1) of one image: transform
-// the input patches, multiply, transform back into out (F, H, W).
-func winogradBlock(buf *winogradBuf, out, x, u []float32, s ConvShape, fPad, ty0, ty1 int, kern *gemmKernel, scale, shift []float32, slope float32, act bool) {
-	mr, nr := kern.mr, kern.nr
-	n := s.W / 2
-	tiles := (ty1 - ty0) * n
-	panels := (tiles + nr - 1) / nr
-	tPad := panels * nr // M's row length: whole panels
-	rowLen := s.W + 2
-	plane := (s.H + 2) * rowLen
+// winoBlock is tile rows [ty0, ty1) of one image with their V and M
+// (a winogradBuf's): the input transform, the products and the output
+// transform of a Winograd convolution, each over a range of channels or
+// filters so that goroutines can share one block.
+type winoBlock struct {
+	v, m             []float32
+	s                ConvShape
+	kern             *gemmKernel
+	fPad, ty0, ty1   int
+	n, panels, tPad  int // tiles per row, 16-tile panels, M's row length
+	rowLen, plane    int // of the padded input
+	vStride, mStride int // between the 16 planes of V and of M
+	asm              bool
+}
+
+// newWinoBlock lays out the block's V and M in buf.
+func newWinoBlock(buf *winogradBuf, s ConvShape, fPad, ty0, ty1 int, kern *gemmKernel) *winoBlock {
+	b := &winoBlock{s: s, kern: kern, fPad: fPad, ty0: ty0, ty1: ty1, n: s.W / 2}
+	b.panels = ((ty1-ty0)*b.n + kern.nr - 1) / kern.nr
+	b.tPad = b.panels * kern.nr
+	b.rowLen = s.W + 2
+	b.plane = (s.H + 2) * b.rowLen
 	// The 16 planes of V and of M, which the transforms touch side by
 	// side, are 16 floats (a cache line) more than a multiple of their
 	// size apart: at a multiple of 4 KiB they would share L1 sets, which
 	// made the input transform twice as slow.
-	vStride, mStride := s.C*tPad+winogradSkew, fPad*tPad+winogradSkew
-	buf.v = grow(buf.v, 16*vStride)
-	buf.m = grow(buf.m, 16*mStride)
-	v, m := buf.v, buf.m
-	asm := asmTransforms(kern, s.W)
+	b.vStride, b.mStride = s.C*b.tPad+winogradSkew, fPad*b.tPad+winogradSkew
+	buf.v = grow(buf.v, 16*b.vStride)
+	buf.m = grow(buf.m, 16*b.mStride)
+	b.v, b.m = buf.v, buf.m
+	b.asm = asmTransforms(kern, s.W)
+	return b
+}
 
-	// V[ξ][t/nr][c][t%nr]: channel by channel, reading the padded rows from
-	// start to end.
-	for c := 0; c < s.C; c++ {
-		if !asm {
-			winogradInput(v, x[c*plane:], vStride, s.C, nr, c, n, ty0, ty1, rowLen)
+// inputs writes V[ξ][t/nr][c][t%nr] = B^T d B for channels [c0, c1) of the
+// padded, column-split input x, reading the padded rows from start to end.
+func (b *winoBlock) inputs(x []float32, c0, c1 int) {
+	s, nr := b.s, b.kern.nr
+	for c := c0; c < c1; c++ {
+		if !b.asm {
+			winogradInput(b.v, x[c*b.plane:], b.vStride, s.C, nr, c, b.n, b.ty0, b.ty1, b.rowLen)
 			continue
 		}
-		for ty := ty0; ty < ty1; ty++ { // runs of nr tiles, one panel each
-			rows := x[c*plane+2*ty*rowLen:]
-			d := v[((ty-ty0)*n/nr*s.C+c)*nr:]
-			kern.winoIn(rows, rowLen, n+1, d, vStride, nr, nr*s.C, n/nr)
+		for ty := b.ty0; ty < b.ty1; ty++ { // runs of nr tiles, one panel each
+			rows := x[c*b.plane+2*ty*b.rowLen:]
+			d := b.v[((ty-b.ty0)*b.n/nr*s.C+c)*nr:]
+			b.kern.winoIn(rows, b.rowLen, b.n+1, d, b.vStride, nr, nr*s.C, b.n/nr)
 		}
 	}
-	// M[ξ] = U[ξ] V[ξ], fPad x tPad, in steps of kc channels.
-	kc := blocking.kc
+}
+
+// products computes M[ξ] = U[ξ] V[ξ] for the filter panels [q0, q1) (mr
+// filters each), in steps of kc channels.
+func (b *winoBlock) products(u []float32, q0, q1 int) {
+	s, fPad, tPad := b.s, b.fPad, b.tPad
+	mr, nr, kc := b.kern.mr, b.kern.nr, blocking.kc
 	for xi := 0; xi < 16; xi++ {
 		ux := u[xi*fPad*s.C:][:fPad*s.C]
-		vx := v[xi*vStride:][:s.C*tPad]
-		mx := m[xi*mStride:][:fPad*tPad]
+		vx := b.v[xi*b.vStride:][:s.C*tPad]
+		mx := b.m[xi*b.mStride:][:fPad*tPad]
 		for pc := 0; pc < s.C; pc += kc {
 			k := min(kc, s.C-pc)
 			beta := float32(0)
 			if pc > 0 {
 				beta = 1
 			}
-			for q := 0; q < fPad/mr; q++ {
+			for q := q0; q < q1; q++ {
 				a := ux[q*mr*s.C+pc*mr:][:mr*k]
-				for p := 0; p < panels; p++ {
-					kern.tile(k, a, vx[p*nr*s.C+pc*nr:][:nr*k], mx[q*mr*tPad+p*nr:], tPad, 1, beta)
+				for p := 0; p < b.panels; p++ {
+					b.kern.tile(k, a, vx[p*nr*s.C+pc*nr:][:nr*k], mx[q*mr*tPad+p*nr:], tPad, 1, beta)
 				}
 			}
 		}
 	}
-	// Y = A^T M A with the epilogue, one tile row of one filter at a time.
-	for f := 0; f < s.F; f++ {
-		for ty := ty0; ty < ty1; ty++ {
-			mrow := m[f*tPad+(ty-ty0)*n:]
+}
+
+// outputs writes Y = A^T M A with the epilogue for filters [f0, f1), one
+// tile row of one filter at a time, into out (F, H, W).
+func (b *winoBlock) outputs(out []float32, ep winoEpilogue, f0, f1 int) {
+	s, n := b.s, b.n
+	for f := f0; f < f1; f++ {
+		for ty := b.ty0; ty < b.ty1; ty++ {
+			mrow := b.m[f*b.tPad+(ty-b.ty0)*n:]
 			orow := out[(f*s.H+2*ty)*s.W:][:2*s.W]
-			if asm {
-				kern.winoOut(mrow, mStride, orow, s.W, n/8, scale[f], shift[f], slope, act)
+			if b.asm {
+				b.kern.winoOut(mrow, b.mStride, orow, s.W, n/8, ep.scale[f], ep.shift[f], ep.slope, ep.act)
 			} else {
-				winogradOutput(orow, mrow, mStride, n, s.W, scale[f], shift[f], slope, act)
+				winogradOutput(orow, mrow, b.mStride, n, s.W, ep.scale[f], ep.shift[f], ep.slope, ep.act)
 			}
 		}
 	}
