@@ -160,3 +160,31 @@ func TestWinogradSeesNewWeights(t *testing.T) {
 		}
 	})
 }
+
+// TestSameBitsParallel: the cache's check, split among goroutines, finds
+// one changed value wherever it lies, and a bit change that compares
+// equal as a float (-0 for 0).
+func TestSameBitsParallel(t *testing.T) {
+	a := make([]float32, 3*minParallelCopy+5)
+	for i := range a {
+		a[i] = float32(i % 97)
+	}
+	for _, threads := range []int{1, 2, 3} {
+		if !sameBitsParallel(a, append([]float32(nil), a...), threads) {
+			t.Errorf("%d goroutines: equal copies reported different", threads)
+		}
+		for _, at := range []int{0, minParallelCopy, 2*minParallelCopy + 1, len(a) - 1} {
+			b := append([]float32(nil), a...)
+			b[at] = a[at] + 1
+			if at == 0 {
+				b[at] = float32(math.Copysign(0, -1)) // equal as floats to a[0] = 0, not as bits
+			}
+			if sameBitsParallel(a, b, threads) {
+				t.Errorf("%d goroutines: a change at %d of %d missed", threads, at, len(a))
+			}
+		}
+	}
+	if sameBitsParallel(a, a[1:], 2) {
+		t.Error("different lengths reported equal")
+	}
+}

@@ -103,7 +103,7 @@ func winogradFiltersCached(w []float32, f, c, fPad, mr, threads int) []float32 {
 	winogradCache.Lock()
 	e := winogradCache.entries[key]
 	winogradCache.Unlock()
-	if e != nil && e.fPad == fPad && e.mr == mr && sameBits(e.w, w) {
+	if e != nil && e.fPad == fPad && e.mr == mr && sameBitsParallel(e.w, w, threads) {
 		return e.u
 	}
 	u := winogradFiltersNew(w, f, c, fPad, mr, threads)
@@ -127,6 +127,24 @@ func winogradFiltersNew(w []float32, f, c, fPad, mr, threads int) []float32 {
 	u := make([]float32, 16*fPad*c)
 	parallel(threads, fPad/mr, func(q0, q1 int) { winogradFilters(u, w, f, c, fPad, mr, q0, q1) })
 	return u
+}
+
+// sameBitsParallel is sameBits on up to threads goroutines: the check
+// reads every weight of every cached layer on every pass (9 ms of a
+// vg128 generation on one thread), memory-bound work that one goroutine
+// leaves the other core idle through.
+func sameBitsParallel(a, b []float32, threads int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	parts := min(threads, max(1, len(a)/minParallelCopy))
+	var differ atomic.Bool
+	parallel(parts, len(a), func(lo, hi int) {
+		if !sameBits(a[lo:hi], b[lo:hi]) {
+			differ.Store(true)
+		}
+	})
+	return !differ.Load()
 }
 
 // sameBits reports whether a and b hold the same bits.
