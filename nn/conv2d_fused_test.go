@@ -34,13 +34,16 @@ func TestConv2dInputs(t *testing.T) {
 		// Winograd F(2x2, 3x3) with the AVX2 kernel: from 8 x 8, its transforms for widths multiple of 32.
 		{1, 32, 32, [][2]int{{3, 1}, {2, 2}}, 7, 3, 1, 1},
 		{2, 16, 64, [][2]int{{4, 1}}, 13, 3, 1, 1},
-		{1, 2, 512, [][2]int{{2, 1}, {1, 2}}, 6, 3, 1, 1}, // one tile row
-		{1, 32, 32, [][2]int{{300, 1}}, 4, 3, 1, 1},       // channels in several kc steps
-		{1, 32, 32, [][2]int{{2, 4}, {3, 1}}, 5, 3, 1, 1}, // upsampled 4x
-		{1, 32, 34, [][2]int{{3, 1}}, 7, 3, 1, 1},         // portable transforms: 17 tiles a row
-		{1, 16, 16, [][2]int{{5, 1}, {3, 2}}, 9, 3, 1, 1}, // the wasm SIMD transforms: one run a row
-		{1, 8, 8, [][2]int{{20, 1}, {5, 2}}, 40, 3, 1, 1}, // one block shared by filter panels (winogradSplit)
-		{3, 8, 8, [][2]int{{4, 1}}, 5, 3, 1, 1},           // fewer filters than a panel, several images
+		{1, 2, 512, [][2]int{{2, 1}, {1, 2}}, 6, 3, 1, 1},   // one tile row
+		{1, 32, 32, [][2]int{{300, 1}}, 4, 3, 1, 1},         // channels in several kc steps
+		{1, 32, 32, [][2]int{{2, 4}, {3, 1}}, 5, 3, 1, 1},   // upsampled 4x
+		{1, 32, 34, [][2]int{{3, 1}}, 7, 3, 1, 1},           // portable transforms: 17 tiles a row
+		{1, 16, 16, [][2]int{{5, 1}, {3, 2}}, 9, 3, 1, 1},   // the wasm SIMD transforms: one run a row
+		{1, 8, 8, [][2]int{{20, 1}, {5, 2}}, 40, 3, 1, 1},   // one block shared by filter panels (winogradSplit)
+		{3, 8, 8, [][2]int{{4, 1}}, 5, 3, 1, 1},             // fewer filters than a panel, several images
+		{1, 16, 32, [][2]int{{6, 2}}, 7, 3, 1, 1},           // every channel upsampled: 7 of the 16 products are zeros
+		{1, 32, 32, [][2]int{{5, 1}, {300, 2}}, 7, 3, 1, 1}, // upsampled channels past a kc step
+		{1, 32, 64, [][2]int{{4, 1}, {3, 4}}, 7, 3, 1, 1},   // upsampled 4x
 	}
 	forEachPath(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(21, 22))

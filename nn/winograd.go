@@ -58,7 +58,7 @@ const winogradSkew = 16
 
 // winogradTiles is about how many tiles a block holds: its V and M fit in
 // L2/L3 while its products are wide enough (four 16-tile panels).
-const winogradTiles = 64
+var winogradTiles = 64
 
 // useWinograd reports whether shape s is convolved with Winograd by kernel
 // k: 3x3, stride 1, padding 1, even sizes, and large enough to pay.
@@ -177,11 +177,12 @@ func conv2dWinograd(dst []float32, ins []ConvInput, w []float32, s ConvShape, ep
 	rows := max(1, winogradTiles/n)
 	blocks := (s.H/2 + rows - 1) / rows
 	ep := newWinoEpilogue(epi, s.F)
+	dense := denseChannels(ins)
 	for img := 0; img < s.N; img++ {
 		src.load(ins, img, 1, s, true)
 		out := dst[img*s.F*s.H*s.W:]
 		if blocks < threads {
-			winogradSplit(out, src.x, u, s, fPad, kern, ep, threads)
+			winogradSplit(out, src.x, u, s, fPad, dense, kern, ep, threads)
 			continue
 		}
 		var next atomic.Int64
@@ -194,7 +195,7 @@ func conv2dWinograd(dst []float32, ins []ConvInput, w []float32, s ConvShape, ep
 					return
 				}
 				ty0 := b * rows
-				blk := newWinoBlock(buf, s, fPad, ty0, min(s.H/2, ty0+rows), kern)
+				blk := newWinoBlock(buf, s, fPad, dense, ty0, min(s.H/2, ty0+rows), kern)
 				blk.inputs(src.x, 0, s.C)
 				blk.products(u, 0, fPad/mr)
 				blk.outputs(out, ep, 0, s.F)
@@ -207,10 +208,10 @@ func conv2dWinograd(dst []float32, ins []ConvInput, w []float32, s ConvShape, ep
 // fewer blocks than threads (16 x 16 and smaller): the goroutines share
 // the input transform by channels, then the products and the output
 // transform by panels of filters.
-func winogradSplit(out, x, u []float32, s ConvShape, fPad int, kern *gemmKernel, ep winoEpilogue, threads int) {
+func winogradSplit(out, x, u []float32, s ConvShape, fPad, dense int, kern *gemmKernel, ep winoEpilogue, threads int) {
 	buf := winogradBufs.Get().(*winogradBuf)
 	defer winogradBufs.Put(buf)
-	blk := newWinoBlock(buf, s, fPad, 0, s.H/2, kern)
+	blk := newWinoBlock(buf, s, fPad, dense, 0, s.H/2, kern)
 	parallel(threads, s.C, func(c0, c1 int) { blk.inputs(x, c0, c1) })
 	mr := kern.mr
 	parallel(threads, fPad/mr, func(q0, q1 int) {
@@ -231,6 +232,29 @@ func newWinoEpilogue(epi *Epilogue, f int) winoEpilogue {
 	scale, shift, slope, act := epilogueRow(epi, f)
 	return winoEpilogue{scale, shift, slope, act}
 }
+
+// denseChannels is the number of channels of the concatenation ins before
+// its trailing run of inputs upsampled an even number of times. In such a
+// channel every 4x4 patch has its middle two rows equal, and its middle
+// two columns, so that V = B^T d B is exactly zero at the 7 positions ξ =
+// 4i+j with i = 2 or j = 2 (rows and columns 2 of B^T being d2 - d1): the
+// products skip those channels there. The CRN's first convolution of each
+// module reads its features upsampled last (38% of the channels of the
+// vg128 16 x 16 layer), the mask net all its channels.
+func denseChannels(ins []ConvInput) int {
+	c := 0
+	for _, in := range ins {
+		c += in.C
+	}
+	for i := len(ins) - 1; i >= 0 && ins[i].Up >= 2 && ins[i].Up%2 == 0; i-- {
+		c -= ins[i].C
+	}
+	return c
+}
+
+// upsampledZero reports whether position ξ = 4i+j of V is zero for an
+// upsampled channel (denseChannels): i = 2 or j = 2.
+func upsampledZero(xi int) bool { return xi/4 == 2 || xi%4 == 2 }
 
 // epilogueRow returns per-filter scale and shift (ones and zeros for a nil
 // epilogue) and the activation.
@@ -325,6 +349,7 @@ type winoBlock struct {
 	s                ConvShape
 	kern             *gemmKernel
 	fPad, ty0, ty1   int
+	dense            int // channels before the upsampled ones (denseChannels)
 	n, panels, tPad  int // tiles per row, 16-tile panels, M's row length
 	rowLen, plane    int // of the padded input
 	vStride, mStride int // between the 16 planes of V and of M
@@ -332,8 +357,8 @@ type winoBlock struct {
 }
 
 // newWinoBlock lays out the block's V and M in buf.
-func newWinoBlock(buf *winogradBuf, s ConvShape, fPad, ty0, ty1 int, kern *gemmKernel) *winoBlock {
-	b := &winoBlock{s: s, kern: kern, fPad: fPad, ty0: ty0, ty1: ty1, n: s.W / 2}
+func newWinoBlock(buf *winogradBuf, s ConvShape, fPad, dense, ty0, ty1 int, kern *gemmKernel) *winoBlock {
+	b := &winoBlock{s: s, kern: kern, fPad: fPad, dense: dense, ty0: ty0, ty1: ty1, n: s.W / 2}
 	b.panels = ((ty1-ty0)*b.n + kern.nr - 1) / kern.nr
 	b.tPad = b.panels * kern.nr
 	b.rowLen = s.W + 2
@@ -368,7 +393,8 @@ func (b *winoBlock) inputs(x []float32, c0, c1 int) {
 }
 
 // products computes M[ξ] = U[ξ] V[ξ] for the filter panels [q0, q1) (mr
-// filters each), in steps of kc channels.
+// filters each), in steps of kc channels. The upsampled channels, whose V
+// is zero at the planes upsampledZero names, are left out of those.
 func (b *winoBlock) products(u []float32, q0, q1 int) {
 	s, fPad, tPad := b.s, b.fPad, b.tPad
 	mr, nr, kc := b.kern.mr, b.kern.nr, blocking.kc
@@ -376,8 +402,16 @@ func (b *winoBlock) products(u []float32, q0, q1 int) {
 		ux := u[xi*fPad*s.C:][:fPad*s.C]
 		vx := b.v[xi*b.vStride:][:s.C*tPad]
 		mx := b.m[xi*b.mStride:][:fPad*tPad]
-		for pc := 0; pc < s.C; pc += kc {
-			k := min(kc, s.C-pc)
+		c := s.C
+		if upsampledZero(xi) {
+			c = b.dense
+		}
+		if c == 0 {
+			clear(mx[q0*mr*tPad : q1*mr*tPad])
+			continue
+		}
+		for pc := 0; pc < c; pc += kc {
+			k := min(kc, c-pc)
 			beta := float32(0)
 			if pc > 0 {
 				beta = 1
