@@ -152,7 +152,7 @@ func TestWinogradSeesNewWeights(t *testing.T) {
 		x := randTensor(rng, 1, 4, 32, 32)
 		w := randTensor(rng, 5, 4, 3, 3)
 		s := NewConvShape(x, w, 1, 1)
-		if !useWinograd(s, activeKernel) {
+		if !useWinograd(s, activeKernel, true) {
 			t.Skipf("kernel %s convolves 32 x 32 directly", activeKernel.name)
 		}
 		got := New(1, 5, 32, 32)
@@ -190,4 +190,28 @@ func TestSameBitsParallel(t *testing.T) {
 	if sameBitsParallel(a, a[1:], 2) {
 		t.Error("different lengths reported equal")
 	}
+}
+
+// TestTapeConvKeepsNoTransform: a tape's convolution (weights in training)
+// takes Winograd from the kernel's fresh-filter threshold and leaves its
+// transformed filters out of the cache, with the values of Conv2d, which
+// keeps them.
+func TestTapeConvKeepsNoTransform(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(15, 16))
+		for _, side := range []int{8, 16, 32} {
+			x := randTensor(rng, 2, 6, side, side)
+			w := randTensor(rng, 7, 6, 3, 3)
+			b := randTensor(rng, 7)
+			got := NewTape().Conv2d(Param(x), Param(w), Param(b), 1, 1).Value
+			winogradCache.Lock()
+			_, kept := winogradCache.entries[&w.Data[0]]
+			winogradCache.Unlock()
+			if kept {
+				t.Errorf("%d x %d: the tape's filters were kept", side, side)
+			}
+			assertNear(t, fmt.Sprint("tape conv ", side), got.Data, Conv2d(x, w, b, 1, 1).Data, 1e-4)
+			assertNear(t, fmt.Sprint("tape conv ", side, " naive"), got.Data, naiveConv(x, w, b, 1, 1).Data, 1e-4)
+		}
+	})
 }

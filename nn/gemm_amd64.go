@@ -8,7 +8,7 @@ package nn
 // broadcasts. It runs near the FMA units' peak (~100 GFLOP/s per core on
 // the 2-core AMD EPYC VM).
 var avx2Kernel = gemmKernel{name: "avx2", mr: 6, nr: 16, tile: tileAVX2, tileRows: tileRowsAVX2, tileA: tileDirectAVX2,
-	winoIn: winoInAVX2, winoOut: winoOutAVX2, winoMinPixels: 8 * 8}
+	winoIn: winoInAVX2, winoOut: winoOutAVX2, winoMinPixels: 8 * 8, winoMinPixelsFresh: 32 * 32}
 
 func init() {
 	if hasAVX2FMA() {

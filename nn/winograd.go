@@ -46,7 +46,10 @@ import (
 // Kernels set gemmKernel.winoMinPixels, the least outputs from which
 // Winograd pays: from 8 x 8 for the AVX2 kernel (at 4 x 4 a panel of 16
 // tiles would hold 4; its transforms need widths multiple of 32, the
-// portable ones serve the rest, cheap beside the products of wide layers);
+// portable ones serve the rest, cheap beside the products of wide layers)
+// when the filters' transforms are kept, from 32 x 32 when they are made
+// on every call (training: below, at batch 8, the direct product of all
+// the images is as fast and allocates no transformed filters);
 // for the portable one (~30 times slower
 // multiplies) the coco64 generator compiled to WebAssembly took 1.84 s with
 // Winograd from 16 x 16, 2.08 s from 8 x 8 (where the filters of the
@@ -61,10 +64,15 @@ const winogradSkew = 16
 var winogradTiles = 64
 
 // useWinograd reports whether shape s is convolved with Winograd by kernel
-// k: 3x3, stride 1, padding 1, even sizes, and large enough to pay.
-func useWinograd(s ConvShape, k *gemmKernel) bool {
-	return k.winoMinPixels > 0 && s.KH == 3 && s.KW == 3 && s.Stride == 1 && s.Pad == 1 &&
-		s.H%2 == 0 && s.W%2 == 0 && s.H*s.W >= k.winoMinPixels
+// k: 3x3, stride 1, padding 1, even sizes, and large enough to pay, with
+// the filters' transforms kept between calls (keep) or not.
+func useWinograd(s ConvShape, k *gemmKernel, keep bool) bool {
+	least := k.winoMinPixels
+	if !keep && k.winoMinPixelsFresh > 0 {
+		least = k.winoMinPixelsFresh
+	}
+	return least > 0 && s.KH == 3 && s.KW == 3 && s.Stride == 1 && s.Pad == 1 &&
+		s.H%2 == 0 && s.W%2 == 0 && s.H*s.W >= least
 }
 
 // asmTransforms reports whether the kernel's transforms handle width w:
