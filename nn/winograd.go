@@ -245,9 +245,10 @@ func newWinoEpilogue(epi *Epilogue, f int) winoEpilogue {
 // its trailing run of inputs upsampled an even number of times. In such a
 // channel every 4x4 patch has its middle two rows equal, and its middle
 // two columns, so that V = B^T d B is exactly zero at the 7 positions ξ =
-// 4i+j with i = 2 or j = 2 (rows and columns 2 of B^T being d2 - d1): the
+// 4i+j with i = 2 or j = 2 (row 2 of B^T takes d2 - d1, on rows and on
+// columns): the
 // products skip those channels there. The CRN's first convolution of each
-// module reads its features upsampled last (38% of the channels of the
+// module reads its features upsampled last (86% of the channels of the
 // vg128 16 x 16 layer), the mask net all its channels.
 func denseChannels(ins []ConvInput) int {
 	c := 0
