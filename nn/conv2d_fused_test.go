@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"time"
+	"weak"
 )
 
 // TestConv2dInputs checks the fused convolution, over a concatenation of
@@ -205,7 +208,7 @@ func TestTapeConvKeepsNoTransform(t *testing.T) {
 			b := randTensor(rng, 7)
 			got := NewTape().Conv2d(Param(x), Param(w), Param(b), 1, 1).Value
 			winogradCache.Lock()
-			_, kept := winogradCache.entries[&w.Data[0]]
+			_, kept := winogradCache.entries[weak.Make(&w.Data[0])]
 			winogradCache.Unlock()
 			if kept {
 				t.Errorf("%d x %d: the tape's filters were kept", side, side)
@@ -214,4 +217,36 @@ func TestTapeConvKeepsNoTransform(t *testing.T) {
 			assertNear(t, fmt.Sprint("tape conv ", side, " naive"), got.Data, naiveConv(x, w, b, 1, 1).Data, 1e-4)
 		}
 	})
+}
+
+// TestWinogradCacheLetsModelsGo: the transforms of weights that are no
+// longer referenced leave the cache once the weights are collected.
+func TestWinogradCacheLetsModelsGo(t *testing.T) {
+	if !useWinograd(ConvShape{N: 1, C: 4, H: 32, W: 32, F: 5, KH: 3, KW: 3, Stride: 1, Pad: 1, OutH: 32, OutW: 32}, activeKernel, true) {
+		t.Skipf("kernel %s convolves 32 x 32 directly", activeKernel.name)
+	}
+	cached := func(key weak.Pointer[float32]) bool {
+		winogradCache.Lock()
+		defer winogradCache.Unlock()
+		_, ok := winogradCache.entries[key]
+		return ok
+	}
+	rng := rand.New(rand.NewPCG(17, 18))
+	x := randTensor(rng, 1, 4, 32, 32)
+	key := func() weak.Pointer[float32] { // the weights are reachable only in here
+		w := randTensor(rng, 5, 4, 3, 3)
+		Conv2d(x, w, nil, 1, 1)
+		key := weak.Make(&w.Data[0])
+		if !cached(key) {
+			t.Fatal("the transforms were not kept")
+		}
+		return key
+	}()
+	for i := 0; i < 100 && cached(key); i++ { // cleanups run after a collection, in their own goroutine
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if cached(key) {
+		t.Error("the transforms stayed once the weights were collected")
+	}
 }

@@ -3,9 +3,11 @@ package nn
 import (
 	"bytes"
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
+	"weak"
 )
 
 // Winograd F(2x2, 3x3) convolution (Lavin and Gray, "Fast Algorithms for
@@ -89,9 +91,12 @@ var winogradBufs = sync.Pool{New: func() any { return new(winogradBuf) }}
 // them took ~9% of a coco64 generation compiled to WebAssembly. An entry
 // is used only while its copy of the weights equals them bit for bit, so
 // that weights changed in place (an optimizer step) are transformed anew.
+// Entries are keyed by weak pointers to the weights and dropped once the
+// weights are collected, so that a model that is let go (a test's, a
+// model replaced by another) takes its transforms with it.
 var winogradCache struct {
 	sync.Mutex
-	entries map[*float32]*winogradEntry
+	entries map[weak.Pointer[float32]]*winogradEntry
 	floats  int // held in entries
 }
 
@@ -107,7 +112,7 @@ const winogradCacheMax = 1 << 26
 // winogradFiltersCached returns U for the filters w (f, c, 3, 3), from the
 // cache or transformed on up to threads goroutines. U must not be written.
 func winogradFiltersCached(w []float32, f, c, fPad, mr, threads int) []float32 {
-	key := &w[0]
+	key := weak.Make(&w[0])
 	winogradCache.Lock()
 	e := winogradCache.entries[key]
 	winogradCache.Unlock()
@@ -118,15 +123,30 @@ func winogradFiltersCached(w []float32, f, c, fPad, mr, threads int) []float32 {
 	e = &winogradEntry{w: append([]float32(nil), w...), u: u, fPad: fPad, mr: mr}
 	winogradCache.Lock()
 	defer winogradCache.Unlock()
-	if old := winogradCache.entries[key]; old != nil {
+	old := winogradCache.entries[key]
+	if old != nil {
 		winogradCache.floats -= len(old.w) + len(old.u)
+	} else {
+		// Several cleanups for one key (after the cache started over) find
+		// it gone but the first.
+		runtime.AddCleanup(&w[0], dropWinogradEntry, key)
 	}
 	if winogradCache.entries == nil || winogradCache.floats+len(e.w)+len(e.u) > winogradCacheMax {
-		winogradCache.entries, winogradCache.floats = map[*float32]*winogradEntry{}, 0
+		winogradCache.entries, winogradCache.floats = map[weak.Pointer[float32]]*winogradEntry{}, 0
 	}
 	winogradCache.entries[key] = e
 	winogradCache.floats += len(e.w) + len(e.u)
 	return u
+}
+
+// dropWinogradEntry forgets the entry of weights that were collected.
+func dropWinogradEntry(key weak.Pointer[float32]) {
+	winogradCache.Lock()
+	defer winogradCache.Unlock()
+	if e := winogradCache.entries[key]; e != nil {
+		winogradCache.floats -= len(e.w) + len(e.u)
+		delete(winogradCache.entries, key)
+	}
 }
 
 // winogradFiltersNew transforms the filters w into a new U on up to
