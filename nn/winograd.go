@@ -77,7 +77,11 @@ func useWinograd(s ConvShape, k *gemmKernel, keep bool) bool {
 		s.H%2 == 0 && s.W%2 == 0 && s.H*s.W >= least
 }
 
-// asmTransforms reports whether the kernel's transforms handle width w:
+// asmOutput reports whether the kernel's output transform handles width
+// w: it writes groups of 8 tiles (16 pixels).
+func asmOutput(k *gemmKernel, w int) bool { return k.winoOut != nil && w%16 == 0 }
+
+// asmTransforms reports whether the kernel's input transform handles width w:
 // they work on runs of nr tiles within a row (2*nr pixels).
 func asmTransforms(k *gemmKernel, w int) bool { return k.winoIn != nil && w%(2*k.nr) == 0 }
 
@@ -378,11 +382,12 @@ type winoBlock struct {
 	s                ConvShape
 	kern             *gemmKernel
 	fPad, ty0, ty1   int
-	dense            int // channels before the upsampled ones (denseChannels)
-	n, panels, tPad  int // tiles per row, 16-tile panels, M's row length
-	rowLen, plane    int // of the padded input
-	vStride, mStride int // between the 16 planes of V and of M
-	asm              bool
+	dense            int  // channels before the upsampled ones (denseChannels)
+	n, panels, tPad  int  // tiles per row, 16-tile panels, M's row length
+	rowLen, plane    int  // of the padded input
+	vStride, mStride int  // between the 16 planes of V and of M
+	asm, asmOut      bool // the kernel's input and output transforms serve this width
+	asmRows          bool // its input transform for rows of nr/2 tiles does
 }
 
 // newWinoBlock lays out the block's V and M in buf.
@@ -401,6 +406,8 @@ func newWinoBlock(buf *winogradBuf, s ConvShape, fPad, dense, ty0, ty1 int, kern
 	buf.m = grow(buf.m, 16*b.mStride)
 	b.v, b.m = buf.v, buf.m
 	b.asm = asmTransforms(kern, s.W)
+	b.asmOut = asmOutput(kern, s.W)
+	b.asmRows = kern.winoInRows != nil && 2*b.n == kern.nr && (ty1-ty0)%2 == 0
 	return b
 }
 
@@ -409,6 +416,11 @@ func newWinoBlock(buf *winogradBuf, s ConvShape, fPad, dense, ty0, ty1 int, kern
 func (b *winoBlock) inputs(x []float32, c0, c1 int) {
 	s, nr := b.s, b.kern.nr
 	for c := c0; c < c1; c++ {
+		if b.asmRows { // runs of two tile rows, one panel each
+			rows := x[c*b.plane+2*b.ty0*b.rowLen:]
+			b.kern.winoInRows(rows, b.rowLen, b.n+1, b.v[c*nr:], b.vStride, 4*b.rowLen, nr*s.C, (b.ty1-b.ty0)/2)
+			continue
+		}
 		if !b.asm {
 			winogradInput(b.v, x[c*b.plane:], b.vStride, s.C, nr, c, b.n, b.ty0, b.ty1, b.rowLen)
 			continue
@@ -463,7 +475,7 @@ func (b *winoBlock) outputs(out []float32, ep winoEpilogue, f0, f1 int) {
 		for ty := b.ty0; ty < b.ty1; ty++ {
 			mrow := b.m[f*b.tPad+(ty-b.ty0)*n:]
 			orow := out[(f*s.H+2*ty)*s.W:][:2*s.W]
-			if b.asm {
+			if b.asmOut {
 				b.kern.winoOut(mrow, b.mStride, orow, s.W, n/8, ep.scale[f], ep.shift[f], ep.slope, ep.act)
 			} else {
 				winogradOutput(orow, mrow, b.mStride, n, s.W, ep.scale[f], ep.shift[f], ep.slope, ep.act)
