@@ -43,6 +43,9 @@ func TestConv2dInputs(t *testing.T) {
 		{1, 32, 34, [][2]int{{3, 1}}, 7, 3, 1, 1},           // portable transforms: 17 tiles a row
 		{1, 16, 16, [][2]int{{5, 1}, {3, 2}}, 9, 3, 1, 1},   // the wasm SIMD transforms: one run a row
 		{1, 8, 8, [][2]int{{20, 1}, {5, 2}}, 40, 3, 1, 1},   // one block shared by filter panels (winogradSplit)
+		{1, 20, 16, [][2]int{{3, 1}, {2, 2}}, 7, 3, 1, 1},   // AVX2 input transform of rows of 8 tiles, two at a time
+		{1, 18, 16, [][2]int{{3, 1}}, 5, 3, 1, 1},           // ... and a last block of one tile row: portable
+		{1, 8, 48, [][2]int{{3, 1}}, 5, 3, 1, 1},            // portable input, the kernel's output transform
 		{3, 8, 8, [][2]int{{4, 1}}, 5, 3, 1, 1},             // fewer filters than a panel, several images
 		{1, 16, 32, [][2]int{{6, 2}}, 7, 3, 1, 1},           // every channel upsampled: 7 of the 16 products are zeros
 		{1, 32, 32, [][2]int{{5, 1}, {300, 2}}, 7, 3, 1, 1}, // upsampled channels past a kc step
