@@ -34,7 +34,7 @@ func TestConv2dInputs(t *testing.T) {
 		{1, 16, 16, [][2]int{{8, 1}}, 3, 1, 1, 0},         // 1x1: the input is B
 		{1, 16, 16, [][2]int{{4, 1}, {4, 2}}, 3, 1, 1, 0}, // 1x1 over a concatenation
 		{7, 4, 4, [][2]int{{1, 1}, {5, 2}}, 9, 3, 1, 1},   // the mask net: a batch of 7 small images
-		// Winograd F(2x2, 3x3) with the AVX2 kernel: from 8 x 8, its transforms for widths multiple of 32.
+		// Winograd F(2x2, 3x3) with the AVX2 kernel: from 8 x 8, its transforms for widths of 16 and multiples of 32.
 		{1, 32, 32, [][2]int{{3, 1}, {2, 2}}, 7, 3, 1, 1},
 		{2, 16, 64, [][2]int{{4, 1}}, 13, 3, 1, 1},
 		{1, 2, 512, [][2]int{{2, 1}, {1, 2}}, 6, 3, 1, 1},   // one tile row

@@ -47,8 +47,9 @@ import (
 
 // Kernels set gemmKernel.winoMinPixels, the least outputs from which
 // Winograd pays: from 8 x 8 for the AVX2 kernel (at 4 x 4 a panel of 16
-// tiles would hold 4; its transforms need widths multiple of 32, the
-// portable ones serve the rest, cheap beside the products of wide layers)
+// tiles would hold 4; its input transform needs widths of 16 or
+// multiples of 32, its output transform multiples of 16, the portable
+// ones serve the rest)
 // when the filters' transforms are kept, from 32 x 32 when they are made
 // on every call (training: below, at batch 8, the direct product of all
 // the images is as fast and allocates no transformed filters);
