@@ -165,8 +165,7 @@ type gemmKernel struct {
 	// winoMinPixels is the least OutH*OutW that a 3x3 convolution needs
 	// to take Winograd with this kernel (see winograd.go); 0: never.
 	// winoMinPixelsFresh, when set, is the least for filters transformed
-	// on every call rather than kept (a tape's, changed every step), whose
-	// transform small images do not repay.
+	// on every call rather than kept (a tape's, changed every step).
 	winoMinPixels, winoMinPixelsFresh int
 }
 

@@ -46,25 +46,24 @@ import (
 //	A^T = [1 1 1 0; 0 1 -1 -1]
 
 // Kernels set gemmKernel.winoMinPixels, the least outputs from which
-// Winograd pays: from 8 x 8 for the AVX2 kernel (at 4 x 4 a panel of 16
-// tiles would hold 4; its input transform needs widths of 16 or
-// multiples of 32, its output transform multiples of 16, the portable
-// ones serve the rest)
-// when the filters' transforms are kept, from 32 x 32 when they are made
-// on every call (training: below, at batch 8, the direct product of all
-// the images is as fast and allocates no transformed filters);
-// for the portable one (~30 times slower
-// multiplies) the coco64 generator compiled to WebAssembly took 1.84 s with
-// Winograd from 16 x 16, 2.08 s from 8 x 8 (where the filters of the
-// widest layers cost more to transform than they save) and 2.55 s from
-// 4 x 4.
+// Winograd pays. The AVX2 kernel: from 8 x 8 when the filters' transforms
+// are kept (at 4 x 4 a panel of 16 tiles would hold 4), from 32 x 32, as
+// before they were kept, when they are made on every call (a tape's:
+// training changes its weights every step; below 32 x 32, transforms
+// made per call were not measured to pay at batch 8); its
+// input transform handles widths of 16 and multiples of 32, its output
+// transform multiples of 16, the portable ones the rest. The portable
+// kernel (~30 times slower multiplies): the coco64 generator compiled to
+// WebAssembly took 1.84 s with Winograd from 16 x 16, 2.08 s from 8 x 8
+// (where the filters of the widest layers cost more to transform than
+// they save) and 2.55 s from 4 x 4.
 
 // winogradSkew is the padding between the planes of V and of M.
 const winogradSkew = 16
 
 // winogradTiles is about how many tiles a block holds: its V and M fit in
 // L2/L3 while its products are wide enough (four 16-tile panels).
-var winogradTiles = 64
+const winogradTiles = 64
 
 // useWinograd reports whether shape s is convolved with Winograd by kernel
 // k: 3x3, stride 1, padding 1, even sizes, and large enough to pay, with
