@@ -116,27 +116,34 @@ func stat(layer string, calls, ns, flops float64) LayerStat {
 }
 
 // WriteTable prints rows (from Table) as a text table with a total line,
-// in ms and GFLOP per image for passes of the given number of images.
-func WriteTable(w io.Writer, rows []LayerStat, images int) {
+// in ms and GFLOP per image for passes of the given number of images, and
+// each rate's share of peakGFLOPs (a Peak's).
+func WriteTable(w io.Writer, rows []LayerStat, images int, peakGFLOPs float64) {
 	per := 1 / float64(max(images, 1))
-	fmt.Fprintf(w, "%-14s %9s %6s %9s %9s\n", "layer", "ms/image", "share", "GFLOP", "GFLOP/s")
+	fmt.Fprintf(w, "%-14s %9s %6s %9s %9s %7s\n", "layer", "ms/image", "share", "GFLOP", "GFLOP/s", "of peak")
 	var ms, gflop float64
 	for _, r := range rows {
 		ms += r.Ms
 		gflop += r.GFLOP
+	}
+	ofPeak := func(rate float64) string {
+		if peakGFLOPs <= 0 {
+			return gf(0, "")
+		}
+		return gf(100*rate/peakGFLOPs, "%.1f%%")
 	}
 	for _, r := range rows {
 		share := 0.0
 		if ms > 0 {
 			share = 100 * r.Ms / ms
 		}
-		fmt.Fprintf(w, "%-14s %9.2f %5.1f%% %9s %9s\n", r.Layer, r.Ms*per, share, gf(r.GFLOP*per, "%.3f"), gf(r.GFLOPs, "%.1f"))
+		fmt.Fprintf(w, "%-14s %9.2f %5.1f%% %9s %9s %7s\n", r.Layer, r.Ms*per, share, gf(r.GFLOP*per, "%.3f"), gf(r.GFLOPs, "%.1f"), ofPeak(r.GFLOPs))
 	}
 	rate := 0.0
 	if ms > 0 {
 		rate = gflop / ms * 1000
 	}
-	fmt.Fprintf(w, "%-14s %9.2f %5.1f%% %9s %9s\n", "total", ms*per, 100.0, gf(gflop*per, "%.3f"), gf(rate, "%.1f"))
+	fmt.Fprintf(w, "%-14s %9.2f %5.1f%% %9s %9s %7s\n", "total", ms*per, 100.0, gf(gflop*per, "%.3f"), gf(rate, "%.1f"), ofPeak(rate))
 }
 
 func gf(v float64, format string) string {

@@ -161,12 +161,12 @@ func TestProfile(t *testing.T) {
 
 func TestWriteTable(t *testing.T) {
 	var buf bytes.Buffer
-	WriteTable(&buf, []LayerStat{{Layer: model.LayerConv3x3, Ms: 3, GFLOP: 0.006, GFLOPs: 2}, {Layer: LayerOther, Ms: 1}}, 1)
+	WriteTable(&buf, []LayerStat{{Layer: model.LayerConv3x3, Ms: 3, GFLOP: 0.006, GFLOPs: 2}, {Layer: LayerOther, Ms: 1}}, 1, 8)
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 4 {
 		t.Fatalf("table:\n%s", buf.String())
 	}
-	for i, want := range []string{"layer ms/image share GFLOP GFLOP/s", "conv3x3 3.00 75.0% 0.006 2.0", "other 1.00 25.0% - -", "total 4.00 100.0% 0.006 1.5"} {
+	for i, want := range []string{"layer ms/image share GFLOP GFLOP/s of peak", "conv3x3 3.00 75.0% 0.006 2.0 25.0%", "other 1.00 25.0% - - -", "total 4.00 100.0% 0.006 1.5 18.8%"} {
 		if got := strings.Join(strings.Fields(lines[i]), " "); got != want {
 			t.Errorf("line %d %q, want %q", i, got, want)
 		}

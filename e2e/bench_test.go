@@ -309,7 +309,7 @@ func TestBrowserBench(t *testing.T) {
 	}
 	for _, r := range rows {
 		fmt.Printf("\n%s per layer type (timed passes' mean, %.1f ms):\n", r.name, r.profile)
-		bench.WriteTable(os.Stdout, r.layers, 1)
+		bench.WriteTable(os.Stdout, r.layers, 1, 0) // no peak assumed for WebAssembly
 	}
 	fmt.Println()
 	for _, r := range rows {

@@ -42,13 +42,20 @@ func (s ConvShape) ColSize() int { return s.C * s.KH * s.KW * s.OutH * s.OutW }
 
 // Conv2d convolves x (N, C, H, W) with w (F, C, KH, KW) and adds b (F) or
 // nil, with zero padding pad on every side.
-func Conv2d(x, w, b *Tensor, stride, pad int) *Tensor {
+func Conv2d(x, w, b *Tensor, stride, pad int) *Tensor { return conv2d(x, w, b, stride, pad, true) }
+
+// conv2d is Conv2d; keep is conv2dInputs'.
+func conv2d(x, w, b *Tensor, stride, pad int, keep bool) *Tensor {
 	s := NewConvShape(x, w, stride, pad)
 	if b != nil && b.Numel() != s.F {
 		panic(fmt.Sprintf("nn: Conv2d: bias %v for %d filters", b.Shape, s.F))
 	}
 	y := New(s.N, s.F, s.OutH, s.OutW)
-	Conv2dForward(y.Data, x.Data, w.Data, biasData(b), nil, s)
+	var epi *Epilogue
+	if b != nil {
+		epi = &Epilogue{Shift: b.Data}
+	}
+	conv2dInputs(y.Data, []ConvInput{{Data: x.Data, C: s.C}}, w.Data, s, epi, keep)
 	return y
 }
 
@@ -139,7 +146,7 @@ func conv2dInputs(dst []float32, ins []ConvInput, w []float32, s ConvShape, epi 
 		}
 		return
 	}
-	if useWinograd(s, kern) {
+	if useWinograd(s, kern, keep) {
 		conv2dWinograd(dst, ins, w, s, epi, kern, keep)
 		return
 	}

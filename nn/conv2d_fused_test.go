@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"time"
+	"weak"
 )
 
 // TestConv2dInputs checks the fused convolution, over a concatenation of
@@ -31,14 +34,22 @@ func TestConv2dInputs(t *testing.T) {
 		{1, 16, 16, [][2]int{{8, 1}}, 3, 1, 1, 0},         // 1x1: the input is B
 		{1, 16, 16, [][2]int{{4, 1}, {4, 2}}, 3, 1, 1, 0}, // 1x1 over a concatenation
 		{7, 4, 4, [][2]int{{1, 1}, {5, 2}}, 9, 3, 1, 1},   // the mask net: a batch of 7 small images
-		// Winograd F(2x2, 3x3) with the AVX2 kernel: from 32 x 32, widths multiple of 32.
+		// Winograd F(2x2, 3x3) with the AVX2 kernel: from 8 x 8, its transforms for widths of 16 and multiples of 32.
 		{1, 32, 32, [][2]int{{3, 1}, {2, 2}}, 7, 3, 1, 1},
 		{2, 16, 64, [][2]int{{4, 1}}, 13, 3, 1, 1},
-		{1, 2, 512, [][2]int{{2, 1}, {1, 2}}, 6, 3, 1, 1}, // one tile row
-		{1, 32, 32, [][2]int{{300, 1}}, 4, 3, 1, 1},       // channels in several kc steps
-		{1, 32, 32, [][2]int{{2, 4}, {3, 1}}, 5, 3, 1, 1}, // upsampled 4x
-		{1, 32, 34, [][2]int{{3, 1}}, 7, 3, 1, 1},         // portable transforms: 17 tiles a row
-		{1, 16, 16, [][2]int{{5, 1}, {3, 2}}, 9, 3, 1, 1}, // the wasm SIMD transforms: one run a row
+		{1, 2, 512, [][2]int{{2, 1}, {1, 2}}, 6, 3, 1, 1},   // one tile row
+		{1, 32, 32, [][2]int{{300, 1}}, 4, 3, 1, 1},         // channels in several kc steps
+		{1, 32, 32, [][2]int{{2, 4}, {3, 1}}, 5, 3, 1, 1},   // upsampled 4x
+		{1, 32, 34, [][2]int{{3, 1}}, 7, 3, 1, 1},           // portable transforms: 17 tiles a row
+		{1, 16, 16, [][2]int{{5, 1}, {3, 2}}, 9, 3, 1, 1},   // the wasm SIMD transforms: one run a row
+		{1, 8, 8, [][2]int{{20, 1}, {5, 2}}, 40, 3, 1, 1},   // one block shared by filter panels (winogradSplit)
+		{1, 20, 16, [][2]int{{3, 1}, {2, 2}}, 7, 3, 1, 1},   // AVX2 input transform of rows of 8 tiles, two at a time
+		{1, 18, 16, [][2]int{{3, 1}}, 5, 3, 1, 1},           // ... and a last block of one tile row: portable
+		{1, 8, 48, [][2]int{{3, 1}}, 5, 3, 1, 1},            // portable input, the kernel's output transform
+		{3, 8, 8, [][2]int{{4, 1}}, 5, 3, 1, 1},             // fewer filters than a panel, several images
+		{1, 16, 32, [][2]int{{6, 2}}, 7, 3, 1, 1},           // every channel upsampled: 7 of the 16 products are zeros
+		{1, 32, 32, [][2]int{{5, 1}, {300, 2}}, 7, 3, 1, 1}, // upsampled channels past a kc step
+		{1, 32, 64, [][2]int{{4, 1}, {3, 4}}, 7, 3, 1, 1},   // upsampled 4x
 	}
 	forEachPath(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(21, 22))
@@ -147,7 +158,7 @@ func TestWinogradSeesNewWeights(t *testing.T) {
 		x := randTensor(rng, 1, 4, 32, 32)
 		w := randTensor(rng, 5, 4, 3, 3)
 		s := NewConvShape(x, w, 1, 1)
-		if !useWinograd(s, activeKernel) {
+		if !useWinograd(s, activeKernel, true) {
 			t.Skipf("kernel %s convolves 32 x 32 directly", activeKernel.name)
 		}
 		got := New(1, 5, 32, 32)
@@ -157,4 +168,88 @@ func TestWinogradSeesNewWeights(t *testing.T) {
 			w.Data[rng.IntN(len(w.Data))] += 0.5 // one value: the copy must be compared whole
 		}
 	})
+}
+
+// TestSameBitsParallel: the cache's check, split among goroutines, finds
+// one changed value wherever it lies, and a bit change that compares
+// equal as a float (-0 for 0).
+func TestSameBitsParallel(t *testing.T) {
+	a := make([]float32, 3*minParallelCopy+5)
+	for i := range a {
+		a[i] = float32(i % 97)
+	}
+	for _, threads := range []int{1, 2, 3} {
+		if !sameBitsParallel(a, append([]float32(nil), a...), threads) {
+			t.Errorf("%d goroutines: equal copies reported different", threads)
+		}
+		for _, at := range []int{0, minParallelCopy, 2*minParallelCopy + 1, len(a) - 1} {
+			b := append([]float32(nil), a...)
+			b[at] = a[at] + 1
+			if at == 0 {
+				b[at] = float32(math.Copysign(0, -1)) // equal as floats to a[0] = 0, not as bits
+			}
+			if sameBitsParallel(a, b, threads) {
+				t.Errorf("%d goroutines: a change at %d of %d missed", threads, at, len(a))
+			}
+		}
+	}
+	if sameBitsParallel(a, a[1:], 2) {
+		t.Error("different lengths reported equal")
+	}
+}
+
+// TestTapeConvKeepsNoTransform: a tape's convolution (weights in training)
+// takes Winograd from the kernel's fresh-filter threshold and leaves its
+// transformed filters out of the cache, with the values of Conv2d, which
+// keeps them.
+func TestTapeConvKeepsNoTransform(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(15, 16))
+		for _, side := range []int{8, 16, 32} {
+			x := randTensor(rng, 2, 6, side, side)
+			w := randTensor(rng, 7, 6, 3, 3)
+			b := randTensor(rng, 7)
+			got := NewTape().Conv2d(Param(x), Param(w), Param(b), 1, 1).Value
+			winogradCache.Lock()
+			_, kept := winogradCache.entries[weak.Make(&w.Data[0])]
+			winogradCache.Unlock()
+			if kept {
+				t.Errorf("%d x %d: the tape's filters were kept", side, side)
+			}
+			assertNear(t, fmt.Sprint("tape conv ", side), got.Data, Conv2d(x, w, b, 1, 1).Data, 1e-4)
+			assertNear(t, fmt.Sprint("tape conv ", side, " naive"), got.Data, naiveConv(x, w, b, 1, 1).Data, 1e-4)
+		}
+	})
+}
+
+// TestWinogradCacheLetsModelsGo: the transforms of weights that are no
+// longer referenced leave the cache once the weights are collected.
+func TestWinogradCacheLetsModelsGo(t *testing.T) {
+	if !useWinograd(ConvShape{N: 1, C: 4, H: 32, W: 32, F: 5, KH: 3, KW: 3, Stride: 1, Pad: 1, OutH: 32, OutW: 32}, activeKernel, true) {
+		t.Skipf("kernel %s convolves 32 x 32 directly", activeKernel.name)
+	}
+	cached := func(key weak.Pointer[float32]) bool {
+		winogradCache.Lock()
+		defer winogradCache.Unlock()
+		_, ok := winogradCache.entries[key]
+		return ok
+	}
+	rng := rand.New(rand.NewPCG(17, 18))
+	x := randTensor(rng, 1, 4, 32, 32)
+	key := func() weak.Pointer[float32] { // the weights are reachable only in here
+		w := randTensor(rng, 5, 4, 3, 3)
+		Conv2d(x, w, nil, 1, 1)
+		key := weak.Make(&w.Data[0])
+		if !cached(key) {
+			t.Fatal("the transforms were not kept")
+		}
+		return key
+	}()
+	for i := 0; i < 100 && cached(key); i++ { // cleanups run after a collection, in their own goroutine
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if cached(key) {
+		t.Error("the transforms stayed once the weights were collected")
+	}
 }

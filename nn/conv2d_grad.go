@@ -11,7 +11,9 @@ func (tp *Tape) Conv2d(x, w, b *Var, stride, pad int) *Var {
 	if b != nil {
 		bt = b.Value
 	}
-	y := Conv2d(x.Value, w.Value, bt, stride, pad)
+	// Weights on a tape are being trained: their Winograd transforms are
+	// not kept for a next call that would find them changed.
+	y := conv2d(x.Value, w.Value, bt, stride, pad, false)
 	s := NewConvShape(x.Value, w.Value, stride, pad)
 	return tp.result(y, func(g *Tensor) {
 		Conv2dBackward(x, w, b, g, s)

@@ -158,10 +158,15 @@ type gemmKernel struct {
 	// y*scale + shift and, with act, LeakyReLU.
 	winoIn  func(rows []float32, rowLen, oOff int, dst []float32, xiStride, srcStep, dstStep, count int)
 	winoOut func(m []float32, xiStride int, out []float32, rowLen, groups int, scale, shift, slope float32, act bool)
+	// winoInRows, when not nil, is winoIn for rows of nr/2 tiles: each run
+	// of nr tiles is two tile rows, the second two padded rows on.
+	winoInRows func(rows []float32, rowLen, oOff int, dst []float32, xiStride, srcStep, dstStep, count int)
 
 	// winoMinPixels is the least OutH*OutW that a 3x3 convolution needs
 	// to take Winograd with this kernel (see winograd.go); 0: never.
-	winoMinPixels int
+	// winoMinPixelsFresh, when set, is the least for filters transformed
+	// on every call rather than kept (a tape's, changed every step).
+	winoMinPixels, winoMinPixelsFresh int
 }
 
 // gemmKernels lists the kernels usable on this CPU and build, the portable

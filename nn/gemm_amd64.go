@@ -8,7 +8,7 @@ package nn
 // broadcasts. It runs near the FMA units' peak (~100 GFLOP/s per core on
 // the 2-core AMD EPYC VM).
 var avx2Kernel = gemmKernel{name: "avx2", mr: 6, nr: 16, tile: tileAVX2, tileRows: tileRowsAVX2, tileA: tileDirectAVX2,
-	winoIn: winoInAVX2, winoOut: winoOutAVX2, winoMinPixels: 32 * 32}
+	winoIn: winoInAVX2, winoInRows: winoInRowsAVX2, winoOut: winoOutAVX2, winoMinPixels: 8 * 8, winoMinPixelsFresh: 32 * 32}
 
 func init() {
 	if hasAVX2FMA() {
@@ -74,14 +74,26 @@ func hasAVX2FMA() bool {
 }
 
 func winoInAVX2(rows []float32, rowLen, oOff int, dst []float32, xiStride, srcStep, dstStep, count int) {
+	winoInHalfAVX2(rows, rowLen, oOff, 8, dst, xiStride, srcStep, dstStep, count)
+}
+
+// winoInRowsAVX2 is winoInAVX2 for rows of 8 tiles (16 pixels): tiles 8-15
+// of a run are the next tile row's, two padded rows on.
+func winoInRowsAVX2(rows []float32, rowLen, oOff int, dst []float32, xiStride, srcStep, dstStep, count int) {
+	winoInHalfAVX2(rows, rowLen, oOff, 2*rowLen, dst, xiStride, srcStep, dstStep, count)
+}
+
+// winoInHalfAVX2 transforms runs of 16 tiles whose tiles 8-15 are read
+// half floats after tiles 0-7.
+func winoInHalfAVX2(rows []float32, rowLen, oOff, half int, dst []float32, xiStride, srcStep, dstStep, count int) {
 	if count < 1 {
 		return
 	}
-	if srcStep < 0 || dstStep < 0 || oOff < 17 || len(rows) < (count-1)*srcStep+3*rowLen+oOff+17 ||
+	if srcStep < 0 || dstStep < 0 || oOff < 9 || half < 8 || len(rows) < (count-1)*srcStep+3*rowLen+oOff+half+9 ||
 		len(dst) < 15*xiStride+(count-1)*dstStep+16 {
 		panic("nn: winoInAVX2: operands too short")
 	}
-	winoInput(&rows[0], 4*rowLen, 4*oOff, &dst[0], 4*xiStride, 4*srcStep, 4*dstStep, count)
+	winoInput(&rows[0], 4*rowLen, 4*oOff, &dst[0], 4*xiStride, 4*srcStep, 4*dstStep, count, 4*half)
 }
 
 func winoOutAVX2(m []float32, xiStride int, out []float32, rowLen, groups int, scale, shift, slope float32, act bool) {
@@ -95,7 +107,7 @@ func winoOutAVX2(m []float32, xiStride int, out []float32, rowLen, groups int, s
 }
 
 //go:noescape
-func winoInput(src *float32, rowStride, oOff int, dst *float32, xiStride, srcStep, dstStep, count int)
+func winoInput(src *float32, rowStride, oOff int, dst *float32, xiStride, srcStep, dstStep, count, half int)
 
 //go:noescape
 func winoOutput(m *float32, xiStride int, dst *float32, dstRow int, groups int, scale, shift, slope float32, act bool)

@@ -23,6 +23,26 @@ func TestGridSampleIdentity(t *testing.T) {
 	assertNear(t, "identity", GridSample(x, grid).Data, x.Data, 1e-6)
 }
 
+// TestGridSampleParallelSameBits: a batch large enough to be split
+// among goroutines samples every image as one goroutine does, bit for bit.
+func TestGridSampleParallelSameBits(t *testing.T) {
+	defer SetThreads(0)
+	rng := rand.New(rand.NewPCG(11, 12))
+	x := randTensor(rng, 5, 2, 16, 16)
+	grid := randTensor(rng, 5, 64, 64, 2) // in [-1, 1) and past it: zeros at the edges too
+	for i := range grid.Data {
+		grid.Data[i] *= 1.3
+	}
+	want := New(5, 2, 64, 64)
+	gridSampleImages(want, x, grid, 0, 5)
+	for _, threads := range []int{2, 3} {
+		SetThreads(threads)
+		if got := GridSample(x, grid); maxDiff(got.Data, want.Data) != 0 {
+			t.Errorf("%d goroutines: max |diff| %g from one", threads, maxDiff(got.Data, want.Data))
+		}
+	}
+}
+
 func TestGridSampleBilinearAndZeros(t *testing.T) {
 	// 2x2 source [[1, 2], [3, 4]].
 	x := FromData([]float32{1, 2, 3, 4}, 1, 1, 2, 2)

@@ -3,9 +3,11 @@ package nn
 import (
 	"bytes"
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
+	"weak"
 )
 
 // Winograd F(2x2, 3x3) convolution (Lavin and Gray, "Fast Algorithms for
@@ -17,9 +19,10 @@ import (
 // takes 16 multiplications per (filter, channel, block) instead of 36. The
 // 16 element-wise products summed over channels are 16 matrix products
 // U[ξ] (F x C) V[ξ] (C x tiles), one per position ξ = 4i+j of the 4x4
-// transformed tile, run through the same GEMM tile kernel. It pays on the
-// CRN's large images (from 32 x 32), where the products dominate the
-// transforms; there it measured ~1.6x faster than the direct convolution.
+// transformed tile, run through the same GEMM tile kernel. It pays from
+// 8 x 8 images (one 16-tile panel), where the products dominate the
+// transforms (the filters' transforms are cached): ~2x faster than the
+// direct convolution on the CRN's layers (docs/speed.md).
 //
 // Layouts (floats):
 //   - U: for each ξ, filters in panels of 6 rows spanning all C channels,
@@ -32,8 +35,9 @@ import (
 //   - M: the products, M[ξ][f][t] for f < fPad (a multiple of 6), planes
 //     likewise.
 //
-// The kernel supplies the transforms (gemmKernel.winoIn and winoOut); the
-// generic kernel has none and convolves directly.
+// The kernel supplies the transforms (gemmKernel.winoIn and winoOut) for
+// widths it handles; the portable ones (winogradInput, winogradOutput)
+// serve the rest and the generic kernel.
 
 // B^T, G and A^T of F(2x2, 3x3):
 //
@@ -42,12 +46,17 @@ import (
 //	A^T = [1 1 1 0; 0 1 -1 -1]
 
 // Kernels set gemmKernel.winoMinPixels, the least outputs from which
-// Winograd pays: from 32 x 32 for the AVX2 kernel, whose transforms cost
-// more than they save below; for the portable one (~30 times slower
-// multiplies) the coco64 generator compiled to WebAssembly took 1.84 s with
-// Winograd from 16 x 16, 2.08 s from 8 x 8 (where the filters of the
-// widest layers cost more to transform than they save) and 2.55 s from
-// 4 x 4.
+// Winograd pays. The AVX2 kernel: from 8 x 8 when the filters' transforms
+// are kept (at 4 x 4 a panel of 16 tiles would hold 4), from 32 x 32, as
+// before they were kept, when they are made on every call (a tape's:
+// training changes its weights every step; below 32 x 32, transforms
+// made per call were not measured to pay at batch 8); its
+// input transform handles widths of 16 and multiples of 32, its output
+// transform multiples of 16, the portable ones the rest. The portable
+// kernel (~30 times slower multiplies): the coco64 generator compiled to
+// WebAssembly took 1.84 s with Winograd from 16 x 16, 2.08 s from 8 x 8
+// (where the filters of the widest layers cost more to transform than
+// they save) and 2.55 s from 4 x 4.
 
 // winogradSkew is the padding between the planes of V and of M.
 const winogradSkew = 16
@@ -57,13 +66,22 @@ const winogradSkew = 16
 const winogradTiles = 64
 
 // useWinograd reports whether shape s is convolved with Winograd by kernel
-// k: 3x3, stride 1, padding 1, even sizes, and large enough to pay.
-func useWinograd(s ConvShape, k *gemmKernel) bool {
-	return k.winoMinPixels > 0 && s.KH == 3 && s.KW == 3 && s.Stride == 1 && s.Pad == 1 &&
-		s.H%2 == 0 && s.W%2 == 0 && s.H*s.W >= k.winoMinPixels
+// k: 3x3, stride 1, padding 1, even sizes, and large enough to pay, with
+// the filters' transforms kept between calls (keep) or not.
+func useWinograd(s ConvShape, k *gemmKernel, keep bool) bool {
+	least := k.winoMinPixels
+	if !keep && k.winoMinPixelsFresh > 0 {
+		least = k.winoMinPixelsFresh
+	}
+	return least > 0 && s.KH == 3 && s.KW == 3 && s.Stride == 1 && s.Pad == 1 &&
+		s.H%2 == 0 && s.W%2 == 0 && s.H*s.W >= least
 }
 
-// asmTransforms reports whether the kernel's transforms handle width w:
+// asmOutput reports whether the kernel's output transform handles width
+// w: it writes groups of 8 tiles (16 pixels).
+func asmOutput(k *gemmKernel, w int) bool { return k.winoOut != nil && w%16 == 0 }
+
+// asmTransforms reports whether the kernel's input transform handles width w:
 // they work on runs of nr tiles within a row (2*nr pixels).
 func asmTransforms(k *gemmKernel, w int) bool { return k.winoIn != nil && w%(2*k.nr) == 0 }
 
@@ -77,9 +95,12 @@ var winogradBufs = sync.Pool{New: func() any { return new(winogradBuf) }}
 // them took ~9% of a coco64 generation compiled to WebAssembly. An entry
 // is used only while its copy of the weights equals them bit for bit, so
 // that weights changed in place (an optimizer step) are transformed anew.
+// Entries are keyed by weak pointers to the weights and dropped once the
+// weights are collected, so that a model that is let go (a test's, a
+// model replaced by another) takes its transforms with it.
 var winogradCache struct {
 	sync.Mutex
-	entries map[*float32]*winogradEntry
+	entries map[weak.Pointer[float32]]*winogradEntry
 	floats  int // held in entries
 }
 
@@ -95,26 +116,41 @@ const winogradCacheMax = 1 << 26
 // winogradFiltersCached returns U for the filters w (f, c, 3, 3), from the
 // cache or transformed on up to threads goroutines. U must not be written.
 func winogradFiltersCached(w []float32, f, c, fPad, mr, threads int) []float32 {
-	key := &w[0]
+	key := weak.Make(&w[0])
 	winogradCache.Lock()
 	e := winogradCache.entries[key]
 	winogradCache.Unlock()
-	if e != nil && e.fPad == fPad && e.mr == mr && sameBits(e.w, w) {
+	if e != nil && e.fPad == fPad && e.mr == mr && sameBitsParallel(e.w, w, threads) {
 		return e.u
 	}
 	u := winogradFiltersNew(w, f, c, fPad, mr, threads)
 	e = &winogradEntry{w: append([]float32(nil), w...), u: u, fPad: fPad, mr: mr}
 	winogradCache.Lock()
 	defer winogradCache.Unlock()
-	if old := winogradCache.entries[key]; old != nil {
+	old := winogradCache.entries[key]
+	if old != nil {
 		winogradCache.floats -= len(old.w) + len(old.u)
+	} else {
+		// Several cleanups for one key (after the cache started over) find
+		// it gone but the first.
+		runtime.AddCleanup(&w[0], dropWinogradEntry, key)
 	}
 	if winogradCache.entries == nil || winogradCache.floats+len(e.w)+len(e.u) > winogradCacheMax {
-		winogradCache.entries, winogradCache.floats = map[*float32]*winogradEntry{}, 0
+		winogradCache.entries, winogradCache.floats = map[weak.Pointer[float32]]*winogradEntry{}, 0
 	}
 	winogradCache.entries[key] = e
 	winogradCache.floats += len(e.w) + len(e.u)
 	return u
+}
+
+// dropWinogradEntry forgets the entry of weights that were collected.
+func dropWinogradEntry(key weak.Pointer[float32]) {
+	winogradCache.Lock()
+	defer winogradCache.Unlock()
+	if e := winogradCache.entries[key]; e != nil {
+		winogradCache.floats -= len(e.w) + len(e.u)
+		delete(winogradCache.entries, key)
+	}
 }
 
 // winogradFiltersNew transforms the filters w into a new U on up to
@@ -123,6 +159,24 @@ func winogradFiltersNew(w []float32, f, c, fPad, mr, threads int) []float32 {
 	u := make([]float32, 16*fPad*c)
 	parallel(threads, fPad/mr, func(q0, q1 int) { winogradFilters(u, w, f, c, fPad, mr, q0, q1) })
 	return u
+}
+
+// sameBitsParallel is sameBits on up to threads goroutines: the check
+// reads every weight of every cached layer on every pass (9 ms of a
+// vg128 generation on one thread), memory-bound work that one goroutine
+// leaves the other core idle through.
+func sameBitsParallel(a, b []float32, threads int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	parts := min(threads, max(1, len(a)/minParallelCopy))
+	var differ atomic.Bool
+	parallel(parts, len(a), func(lo, hi int) {
+		if !sameBits(a[lo:hi], b[lo:hi]) {
+			differ.Store(true)
+		}
+	})
+	return !differ.Load()
 }
 
 // sameBits reports whether a and b hold the same bits.
@@ -154,12 +208,17 @@ func conv2dWinograd(dst []float32, ins []ConvInput, w []float32, s ConvShape, ep
 	n := s.W / 2 // tiles per row
 	rows := max(1, winogradTiles/n)
 	blocks := (s.H/2 + rows - 1) / rows
-	scale, shift, slope, act := epilogueRow(epi, s.F)
+	ep := newWinoEpilogue(epi, s.F)
+	dense := denseChannels(ins)
 	for img := 0; img < s.N; img++ {
 		src.load(ins, img, 1, s, true)
 		out := dst[img*s.F*s.H*s.W:]
+		if blocks < threads {
+			winogradSplit(out, src.x, u, s, fPad, dense, kern, ep, threads)
+			continue
+		}
 		var next atomic.Int64
-		parallel(min(threads, blocks), min(threads, blocks), func(int, int) {
+		parallel(threads, threads, func(int, int) {
 			buf := winogradBufs.Get().(*winogradBuf)
 			defer winogradBufs.Put(buf)
 			for {
@@ -168,12 +227,67 @@ func conv2dWinograd(dst []float32, ins []ConvInput, w []float32, s ConvShape, ep
 					return
 				}
 				ty0 := b * rows
-				ty1 := min(s.H/2, ty0+rows)
-				winogradBlock(buf, out, src.x, u, s, fPad, ty0, ty1, kern, scale, shift, slope, act)
+				blk := newWinoBlock(buf, s, fPad, dense, ty0, min(s.H/2, ty0+rows), kern)
+				blk.inputs(src.x, 0, s.C)
+				blk.products(u, 0, fPad/mr)
+				blk.outputs(out, ep, 0, s.F)
 			}
 		})
 	}
 }
+
+// winogradSplit convolves a whole image as one block, for images with
+// fewer blocks than threads (16 x 16 and smaller): the goroutines share
+// the input transform by channels, then the products and the output
+// transform by panels of filters.
+func winogradSplit(out, x, u []float32, s ConvShape, fPad, dense int, kern *gemmKernel, ep winoEpilogue, threads int) {
+	buf := winogradBufs.Get().(*winogradBuf)
+	defer winogradBufs.Put(buf)
+	blk := newWinoBlock(buf, s, fPad, dense, 0, s.H/2, kern)
+	parallel(threads, s.C, func(c0, c1 int) { blk.inputs(x, c0, c1) })
+	mr := kern.mr
+	parallel(threads, fPad/mr, func(q0, q1 int) {
+		blk.products(u, q0, q1)
+		blk.outputs(out, ep, q0*mr, min(q1*mr, s.F))
+	})
+}
+
+// winoEpilogue is an Epilogue as the output transforms take it: per-filter
+// scale and shift (ones and zeros without one) and the activation.
+type winoEpilogue struct {
+	scale, shift []float32
+	slope        float32
+	act          bool
+}
+
+func newWinoEpilogue(epi *Epilogue, f int) winoEpilogue {
+	scale, shift, slope, act := epilogueRow(epi, f)
+	return winoEpilogue{scale, shift, slope, act}
+}
+
+// denseChannels is the number of channels of the concatenation ins before
+// its trailing run of inputs upsampled an even number of times. In such a
+// channel every 4x4 patch has its middle two rows equal, and its middle
+// two columns, so that V = B^T d B is exactly zero at the 7 positions ξ =
+// 4i+j with i = 2 or j = 2 (row 2 of B^T takes d2 - d1, on rows and on
+// columns): the
+// products skip those channels there. The CRN's first convolution of each
+// module reads its features upsampled last (86% of the channels of the
+// vg128 16 x 16 layer), the mask net all its channels.
+func denseChannels(ins []ConvInput) int {
+	c := 0
+	for _, in := range ins {
+		c += in.C
+	}
+	for i := len(ins) - 1; i >= 0 && ins[i].Up >= 2 && ins[i].Up%2 == 0; i-- {
+		c -= ins[i].C
+	}
+	return c
+}
+
+// upsampledZero reports whether position ξ = 4i+j of V is zero for an
+// upsampled channel (denseChannels): i = 2 or j = 2.
+func upsampledZero(xi int) bool { return xi/4 == 2 || xi%4 == 2 }
 
 // epilogueRow returns per-filter scale and shift (ones and zeros for a nil
 // epilogue) and the activation.
@@ -259,68 +373,112 @@ func copyShort(dst, src []float32) {
 	}
 }
 
-// winogradBlock convolves tile rows [ty0, ty1) of one image: transform
-// the input patches, multiply, transform back into out (F, H, W).
-func winogradBlock(buf *winogradBuf, out, x, u []float32, s ConvShape, fPad, ty0, ty1 int, kern *gemmKernel, scale, shift []float32, slope float32, act bool) {
-	mr, nr := kern.mr, kern.nr
-	n := s.W / 2
-	tiles := (ty1 - ty0) * n
-	panels := (tiles + nr - 1) / nr
-	tPad := panels * nr // M's row length: whole panels
-	rowLen := s.W + 2
-	plane := (s.H + 2) * rowLen
+// winoBlock is tile rows [ty0, ty1) of one image with their V and M
+// (a winogradBuf's): the input transform, the products and the output
+// transform of a Winograd convolution, each over a range of channels or
+// filters so that goroutines can share one block.
+type winoBlock struct {
+	v, m             []float32
+	s                ConvShape
+	kern             *gemmKernel
+	fPad, ty0, ty1   int
+	dense            int  // channels before the upsampled ones (denseChannels)
+	n, panels, tPad  int  // tiles per row, 16-tile panels, M's row length
+	rowLen, plane    int  // of the padded input
+	vStride, mStride int  // between the 16 planes of V and of M
+	asm, asmOut      bool // the kernel's input and output transforms serve this width
+	asmRows          bool // its input transform for rows of nr/2 tiles does
+}
+
+// newWinoBlock lays out the block's V and M in buf.
+func newWinoBlock(buf *winogradBuf, s ConvShape, fPad, dense, ty0, ty1 int, kern *gemmKernel) *winoBlock {
+	b := &winoBlock{s: s, kern: kern, fPad: fPad, dense: dense, ty0: ty0, ty1: ty1, n: s.W / 2}
+	b.panels = ((ty1-ty0)*b.n + kern.nr - 1) / kern.nr
+	b.tPad = b.panels * kern.nr
+	b.rowLen = s.W + 2
+	b.plane = (s.H + 2) * b.rowLen
 	// The 16 planes of V and of M, which the transforms touch side by
 	// side, are 16 floats (a cache line) more than a multiple of their
 	// size apart: at a multiple of 4 KiB they would share L1 sets, which
 	// made the input transform twice as slow.
-	vStride, mStride := s.C*tPad+winogradSkew, fPad*tPad+winogradSkew
-	buf.v = grow(buf.v, 16*vStride)
-	buf.m = grow(buf.m, 16*mStride)
-	v, m := buf.v, buf.m
-	asm := asmTransforms(kern, s.W)
+	b.vStride, b.mStride = s.C*b.tPad+winogradSkew, fPad*b.tPad+winogradSkew
+	buf.v = grow(buf.v, 16*b.vStride)
+	buf.m = grow(buf.m, 16*b.mStride)
+	b.v, b.m = buf.v, buf.m
+	b.asm = asmTransforms(kern, s.W)
+	b.asmOut = asmOutput(kern, s.W)
+	b.asmRows = kern.winoInRows != nil && 2*b.n == kern.nr && (ty1-ty0)%2 == 0
+	return b
+}
 
-	// V[ξ][t/nr][c][t%nr]: channel by channel, reading the padded rows from
-	// start to end.
-	for c := 0; c < s.C; c++ {
-		if !asm {
-			winogradInput(v, x[c*plane:], vStride, s.C, nr, c, n, ty0, ty1, rowLen)
+// inputs writes V[ξ][t/nr][c][t%nr] = B^T d B for channels [c0, c1) of the
+// padded, column-split input x, reading the padded rows from start to end.
+func (b *winoBlock) inputs(x []float32, c0, c1 int) {
+	s, nr := b.s, b.kern.nr
+	for c := c0; c < c1; c++ {
+		if b.asmRows { // runs of two tile rows, one panel each
+			rows := x[c*b.plane+2*b.ty0*b.rowLen:]
+			b.kern.winoInRows(rows, b.rowLen, b.n+1, b.v[c*nr:], b.vStride, 4*b.rowLen, nr*s.C, (b.ty1-b.ty0)/2)
 			continue
 		}
-		for ty := ty0; ty < ty1; ty++ { // runs of nr tiles, one panel each
-			rows := x[c*plane+2*ty*rowLen:]
-			d := v[((ty-ty0)*n/nr*s.C+c)*nr:]
-			kern.winoIn(rows, rowLen, n+1, d, vStride, nr, nr*s.C, n/nr)
+		if !b.asm {
+			winogradInput(b.v, x[c*b.plane:], b.vStride, s.C, nr, c, b.n, b.ty0, b.ty1, b.rowLen)
+			continue
+		}
+		for ty := b.ty0; ty < b.ty1; ty++ { // runs of nr tiles, one panel each
+			rows := x[c*b.plane+2*ty*b.rowLen:]
+			d := b.v[((ty-b.ty0)*b.n/nr*s.C+c)*nr:]
+			b.kern.winoIn(rows, b.rowLen, b.n+1, d, b.vStride, nr, nr*s.C, b.n/nr)
 		}
 	}
-	// M[ξ] = U[ξ] V[ξ], fPad x tPad, in steps of kc channels.
-	kc := blocking.kc
+}
+
+// products computes M[ξ] = U[ξ] V[ξ] for the filter panels [q0, q1) (mr
+// filters each), in steps of kc channels. The upsampled channels, whose V
+// is zero at the planes upsampledZero names, are left out of those.
+func (b *winoBlock) products(u []float32, q0, q1 int) {
+	s, fPad, tPad := b.s, b.fPad, b.tPad
+	mr, nr, kc := b.kern.mr, b.kern.nr, blocking.kc
 	for xi := 0; xi < 16; xi++ {
 		ux := u[xi*fPad*s.C:][:fPad*s.C]
-		vx := v[xi*vStride:][:s.C*tPad]
-		mx := m[xi*mStride:][:fPad*tPad]
-		for pc := 0; pc < s.C; pc += kc {
-			k := min(kc, s.C-pc)
+		vx := b.v[xi*b.vStride:][:s.C*tPad]
+		mx := b.m[xi*b.mStride:][:fPad*tPad]
+		c := s.C
+		if upsampledZero(xi) {
+			c = b.dense
+		}
+		if c == 0 {
+			clear(mx[q0*mr*tPad : q1*mr*tPad])
+			continue
+		}
+		for pc := 0; pc < c; pc += kc {
+			k := min(kc, c-pc)
 			beta := float32(0)
 			if pc > 0 {
 				beta = 1
 			}
-			for q := 0; q < fPad/mr; q++ {
+			for q := q0; q < q1; q++ {
 				a := ux[q*mr*s.C+pc*mr:][:mr*k]
-				for p := 0; p < panels; p++ {
-					kern.tile(k, a, vx[p*nr*s.C+pc*nr:][:nr*k], mx[q*mr*tPad+p*nr:], tPad, 1, beta)
+				for p := 0; p < b.panels; p++ {
+					b.kern.tile(k, a, vx[p*nr*s.C+pc*nr:][:nr*k], mx[q*mr*tPad+p*nr:], tPad, 1, beta)
 				}
 			}
 		}
 	}
-	// Y = A^T M A with the epilogue, one tile row of one filter at a time.
-	for f := 0; f < s.F; f++ {
-		for ty := ty0; ty < ty1; ty++ {
-			mrow := m[f*tPad+(ty-ty0)*n:]
+}
+
+// outputs writes Y = A^T M A with the epilogue for filters [f0, f1), one
+// tile row of one filter at a time, into out (F, H, W).
+func (b *winoBlock) outputs(out []float32, ep winoEpilogue, f0, f1 int) {
+	s, n := b.s, b.n
+	for f := f0; f < f1; f++ {
+		for ty := b.ty0; ty < b.ty1; ty++ {
+			mrow := b.m[f*b.tPad+(ty-b.ty0)*n:]
 			orow := out[(f*s.H+2*ty)*s.W:][:2*s.W]
-			if asm {
-				kern.winoOut(mrow, mStride, orow, s.W, n/8, scale[f], shift[f], slope, act)
+			if b.asmOut {
+				b.kern.winoOut(mrow, b.mStride, orow, s.W, n/8, ep.scale[f], ep.shift[f], ep.slope, ep.act)
 			} else {
-				winogradOutput(orow, mrow, mStride, n, s.W, scale[f], shift[f], slope, act)
+				winogradOutput(orow, mrow, b.mStride, n, s.W, ep.scale[f], ep.shift[f], ep.slope, ep.act)
 			}
 		}
 	}

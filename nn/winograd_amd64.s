@@ -5,17 +5,18 @@
 // Winograd F(2x2, 3x3) transforms (Lavin and Gray, 2015), eight tiles per
 // YMM register: see winograd.go for the layouts.
 
-// func winoInput(src *float32, rowStride, oOff int, dst *float32, xiStride, srcStep, dstStep, count int)
+// func winoInput(src *float32, rowStride, oOff int, dst *float32, xiStride, srcStep, dstStep, count, half int)
 //
 // For each of count runs of 16 tiles: V = B^T d B of the 4x4 patches of
 // four padded rows split into even (E, at src) and odd (O, at src+oOff)
-// columns. Rows are rowStride bytes apart. Value xi = 4i+j of the 16 tiles
-// goes to dst + xi*xiStride, 16 floats; each run moves src by srcStep
-// bytes and dst by dstStep bytes.
+// columns. Rows are rowStride bytes apart. Tiles 8-15 of a run are read
+// half bytes after tiles 0-7 (32: the same rows; or further rows). Value
+// xi = 4i+j of the 16 tiles goes to dst + xi*xiStride, 16 floats; each run
+// moves src by srcStep bytes and dst by dstStep bytes.
 //
 // Rows k = 0..3: E_k at SI, SI+R8, SI+2*R8, R9; O_k at DI, DI+R8, DI+2*R8,
 // R10. Outputs of one j at R12, R12+R13, R12+2*R13, R14 (R13 = 4*xiStride).
-TEXT ·winoInput(SB), NOSPLIT, $0-64
+TEXT ·winoInput(SB), NOSPLIT, $0-72
 	MOVQ src+0(FP), SI
 	MOVQ rowStride+8(FP), R8
 	MOVQ oOff+16(FP), DI
@@ -109,18 +110,22 @@ inloop:
 	VMOVUPS Y5, 0(R12)(R13*1)
 	VMOVUPS Y6, 0(R12)(R13*2)
 	VMOVUPS Y7, 0(R14)
-	// tiles 8-15
+	// tiles 8-15, half bytes on
+	ADDQ half+64(FP), SI
+	ADDQ half+64(FP), DI
+	ADDQ half+64(FP), R9
+	ADDQ half+64(FP), R10
 	MOVQ DX, R12
 	LEAQ (R12)(R13*2), R14
 	ADDQ R13, R14
-	VMOVUPS 32(SI), Y0
-	VSUBPS 36(SI), Y0, Y0
-	VMOVUPS 32(SI)(R8*1), Y1
-	VSUBPS 36(SI)(R8*1), Y1, Y1
-	VMOVUPS 32(SI)(R8*2), Y2
-	VSUBPS 36(SI)(R8*2), Y2, Y2
-	VMOVUPS 32(R9), Y3
-	VSUBPS 36(R9), Y3, Y3
+	VMOVUPS 0(SI), Y0
+	VSUBPS 4(SI), Y0, Y0
+	VMOVUPS 0(SI)(R8*1), Y1
+	VSUBPS 4(SI)(R8*1), Y1, Y1
+	VMOVUPS 0(SI)(R8*2), Y2
+	VSUBPS 4(SI)(R8*2), Y2, Y2
+	VMOVUPS 0(R9), Y3
+	VSUBPS 4(R9), Y3, Y3
 	VSUBPS Y2, Y0, Y4
 	VADDPS Y2, Y1, Y5
 	VSUBPS Y1, Y2, Y6
@@ -131,14 +136,14 @@ inloop:
 	VMOVUPS Y7, 32(R14)
 	ADDQ R11, R12
 	ADDQ R11, R14
-	VMOVUPS 32(DI), Y0
-	VADDPS 36(SI), Y0, Y0
-	VMOVUPS 32(DI)(R8*1), Y1
-	VADDPS 36(SI)(R8*1), Y1, Y1
-	VMOVUPS 32(DI)(R8*2), Y2
-	VADDPS 36(SI)(R8*2), Y2, Y2
-	VMOVUPS 32(R10), Y3
-	VADDPS 36(R9), Y3, Y3
+	VMOVUPS 0(DI), Y0
+	VADDPS 4(SI), Y0, Y0
+	VMOVUPS 0(DI)(R8*1), Y1
+	VADDPS 4(SI)(R8*1), Y1, Y1
+	VMOVUPS 0(DI)(R8*2), Y2
+	VADDPS 4(SI)(R8*2), Y2, Y2
+	VMOVUPS 0(R10), Y3
+	VADDPS 4(R9), Y3, Y3
 	VSUBPS Y2, Y0, Y4
 	VADDPS Y2, Y1, Y5
 	VSUBPS Y1, Y2, Y6
@@ -149,14 +154,14 @@ inloop:
 	VMOVUPS Y7, 32(R14)
 	ADDQ R11, R12
 	ADDQ R11, R14
-	VMOVUPS 36(SI), Y0
-	VSUBPS 32(DI), Y0, Y0
-	VMOVUPS 36(SI)(R8*1), Y1
-	VSUBPS 32(DI)(R8*1), Y1, Y1
-	VMOVUPS 36(SI)(R8*2), Y2
-	VSUBPS 32(DI)(R8*2), Y2, Y2
-	VMOVUPS 36(R9), Y3
-	VSUBPS 32(R10), Y3, Y3
+	VMOVUPS 4(SI), Y0
+	VSUBPS 0(DI), Y0, Y0
+	VMOVUPS 4(SI)(R8*1), Y1
+	VSUBPS 0(DI)(R8*1), Y1, Y1
+	VMOVUPS 4(SI)(R8*2), Y2
+	VSUBPS 0(DI)(R8*2), Y2, Y2
+	VMOVUPS 4(R9), Y3
+	VSUBPS 0(R10), Y3, Y3
 	VSUBPS Y2, Y0, Y4
 	VADDPS Y2, Y1, Y5
 	VSUBPS Y1, Y2, Y6
@@ -167,14 +172,14 @@ inloop:
 	VMOVUPS Y7, 32(R14)
 	ADDQ R11, R12
 	ADDQ R11, R14
-	VMOVUPS 32(DI), Y0
-	VSUBPS 36(DI), Y0, Y0
-	VMOVUPS 32(DI)(R8*1), Y1
-	VSUBPS 36(DI)(R8*1), Y1, Y1
-	VMOVUPS 32(DI)(R8*2), Y2
-	VSUBPS 36(DI)(R8*2), Y2, Y2
-	VMOVUPS 32(R10), Y3
-	VSUBPS 36(R10), Y3, Y3
+	VMOVUPS 0(DI), Y0
+	VSUBPS 4(DI), Y0, Y0
+	VMOVUPS 0(DI)(R8*1), Y1
+	VSUBPS 4(DI)(R8*1), Y1, Y1
+	VMOVUPS 0(DI)(R8*2), Y2
+	VSUBPS 4(DI)(R8*2), Y2, Y2
+	VMOVUPS 0(R10), Y3
+	VSUBPS 4(R10), Y3, Y3
 	VSUBPS Y2, Y0, Y4
 	VADDPS Y2, Y1, Y5
 	VSUBPS Y1, Y2, Y6
@@ -183,6 +188,8 @@ inloop:
 	VMOVUPS Y5, 32(R12)(R13*1)
 	VMOVUPS Y6, 32(R12)(R13*2)
 	VMOVUPS Y7, 32(R14)
+	SUBQ half+64(FP), SI
+	SUBQ half+64(FP), DI
 	ADDQ AX, SI
 	ADDQ AX, DI
 	ADDQ BX, DX

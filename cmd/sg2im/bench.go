@@ -20,7 +20,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", "Usage: sg2im bench [--config coco64|vg128|FILE] [--threads N] [--reps N] [--graphs FILE.json]\n\n"+
 		"Times the generator on torch_anchor.py's 6-object graph (../shared/bench/) after\n"+
 		"two warm-up passes and prints one line per pass, the time and GFLOP/s of each\n"+
-		"layer type over the timed passes, then median_ms=<float> min_ms=<float>.", stderr)
+		"layer type over the timed passes (and its share of an assumed peak: 32 FLOP/cycle\n"+
+		"a thread at the measured clock), then median_ms=<float> min_ms=<float>.", stderr)
 	config := fs.String("config", "coco64", "coco64, vg128 or x256 (the release's architecture with random weights, seed 0), or a model `file`")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix products and the Go scheduler (GOMAXPROCS)")
 	reps := fs.Int("reps", 9, "timed passes")
@@ -87,8 +88,9 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "rep %d: %.2f ms\n", i+1, ms)
 	}
 	if prof != nil {
-		fmt.Fprintf(stdout, "per layer type, mean of the %d timed passes:\n", *reps)
-		bench.WriteTable(stdout, prof.Table(), len(graphs))
+		peak := bench.Peak{Threads: *threads, ClockGHz: bench.ClockGHz()}
+		fmt.Fprintf(stdout, "per layer type, mean of the %d timed passes; %v:\n", *reps, peak)
+		bench.WriteTable(stdout, prof.Table(), len(graphs), peak.GFLOPs())
 	}
 	slices.Sort(times)
 	fmt.Fprintf(stdout, "median_ms=%.2f min_ms=%.2f\n", times[len(times)/2], times[0])

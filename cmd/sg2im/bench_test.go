@@ -13,6 +13,9 @@ import (
 // benchLast is the format of bench's last line, which scripts parse.
 var benchLast = regexp.MustCompile(`^median_ms=[0-9]+\.[0-9]+ min_ms=[0-9]+\.[0-9]+$`)
 
+// peakLine is the table's heading, which states the peak assumed.
+var peakLine = regexp.MustCompile(`; peak [0-9.]+ GFLOP/s = [0-9]+ threads x 32 FLOP/cycle .* x [0-9.]+ GHz \(measured\):$`)
+
 func TestBench(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -50,8 +53,8 @@ func TestBench(t *testing.T) {
 				var sum float64
 				for i, want := range []string{"conv3x3", "conv1x1", "linear", "norm", "upsample/pool", "mask/paint", "other", "total"} {
 					f := strings.Fields(rows[i])
-					if len(f) != 5 || f[0] != want {
-						t.Fatalf("table row %d %q, want 5 fields starting %s:\n%s", i, rows[i], want, out)
+					if len(f) != 6 || f[0] != want {
+						t.Fatalf("table row %d %q, want 6 fields starting %s:\n%s", i, rows[i], want, out)
 					}
 					ms, err := strconv.ParseFloat(f[1], 64)
 					if err != nil || ms < 0 {
@@ -63,8 +66,11 @@ func TestBench(t *testing.T) {
 						t.Errorf("the rows sum to %.2f ms, the total says %.2f", sum, ms)
 					}
 				}
-				if f := strings.Fields(rows[0]); f[3] == "-" || f[4] == "-" {
-					t.Errorf("no FLOPs counted for the 3x3 convolutions: %q", rows[0])
+				if f := strings.Fields(rows[0]); f[3] == "-" || f[4] == "-" || !strings.HasSuffix(f[5], "%") {
+					t.Errorf("no FLOPs or share of peak for the 3x3 convolutions: %q", rows[0])
+				}
+				if h := lines[1+tc.reps]; !peakLine.MatchString(h) {
+					t.Errorf("table heading %q does not match %v", h, peakLine)
 				}
 			}
 			if last := lines[len(lines)-1]; !benchLast.MatchString(last) {
