@@ -192,6 +192,7 @@ func benchConvBackward(b *testing.B, n, side, in, out, k, stride, pad int) {
 func BenchmarkConvBackward4x4s2_B8_64x64x3to16(b *testing.B) {
 	benchConvBackward(b, 8, 64, 3, 16, 4, 2, 1)
 }
+
 // TestConvSameBitsAnyThreads checks that a convolution and its gradients
 // are the same bits on one goroutine as on several, where the images are
 // shared out among them (sizes that the kernel's tile does not divide, as
