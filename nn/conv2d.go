@@ -257,16 +257,7 @@ func (c *convSource) loadOn(ins []ConvInput, n0, batch int, s ConvShape, split b
 	c.x = grow(c.x, batch*s.C*hp*wp)
 	planes := batch * s.C
 	parts := min(t, max(1, planes*hp*wp/minParallelCopy))
-	if parts <= 1 {
-		c.loadPlanes(ins, n0, 0, planes, s, split)
-		return
-	}
-	var wg sync.WaitGroup
-	for part := 0; part < parts; part++ {
-		lo, hi := planes*part/parts, planes*(part+1)/parts
-		wg.Go(func() { c.loadPlanes(ins, n0, lo, hi, s, split) })
-	}
-	wg.Wait()
+	parallel(parts, planes, func(lo, hi int) { c.loadPlanes(ins, n0, lo, hi, s, split) })
 }
 
 // minParallelCopy: a padded copy of fewer values (~1 ms) runs on one

@@ -273,8 +273,8 @@ type gemmBuf struct {
 var gemmBufs = sync.Pool{New: func() any { return new(gemmBuf) }}
 
 // run splits the product into parts along whichever of m and n has more
-// tiles and computes them on t goroutines, the caller's included, each
-// taking the next part when done with one: on a machine shared with
+// tiles and computes them on t goroutines, the caller's and the pool's
+// (runParts), each taking the next part when done with one: on a machine shared with
 // other work a core that falls behind then takes fewer parts instead of
 // holding up the product.
 func (w *gemmWork) run(t int) {
@@ -294,28 +294,15 @@ func (w *gemmWork) run(t int) {
 		return
 	}
 	parts := min(tiles, partsPerThread*t)
-	var next atomic.Int64
-	work := func() {
-		for {
-			part := int(next.Add(1)) - 1
-			if part >= parts {
-				return
-			}
-			lo := min(size, tiles*part/parts*unit)
-			hi := min(size, tiles*(part+1)/parts*unit)
-			if alongN {
-				w.block(0, w.m, lo, hi)
-			} else {
-				w.block(lo, hi, 0, w.n)
-			}
+	runParts(t, parts, func(part int) {
+		lo := min(size, tiles*part/parts*unit)
+		hi := min(size, tiles*(part+1)/parts*unit)
+		if alongN {
+			w.block(0, w.m, lo, hi)
+		} else {
+			w.block(lo, hi, 0, w.n)
 		}
-	}
-	var wg sync.WaitGroup
-	for range t - 1 {
-		wg.Go(work)
-	}
-	work()
-	wg.Wait()
+	})
 }
 
 // partsPerThread: a product is cut into this many parts per goroutine, so

@@ -1,7 +1,5 @@
 package nn
 
-import "sync"
-
 // minParallelWork is the least work, in values read or written, that
 // parallelFor gives a goroutine of its own: ~10-30 µs of an elementwise
 // loop, against a few µs to start and join one.
@@ -13,16 +11,16 @@ const minParallelWork = 1 << 15
 // only where the items are independent (planes, channels, objects), so
 // that each is computed as it would be on one goroutine, bit for bit.
 func parallelFor(n, perItem int, f func(lo, hi int)) {
-	t := min(Threads(), n, n*max(perItem, 1)/minParallelWork)
+	parallel(min(Threads(), n*max(perItem, 1)/minParallelWork), n, f)
+}
+
+// parallel runs f over t contiguous parts of [0, n) (fewer when n < t) on
+// the caller's goroutine and the pool's.
+func parallel(t, n int, f func(lo, hi int)) {
+	t = min(t, n)
 	if t <= 1 {
 		f(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	for p := 1; p < t; p++ {
-		lo, hi := n*p/t, n*(p+1)/t
-		wg.Go(func() { f(lo, hi) })
-	}
-	f(0, n/t)
-	wg.Wait()
+	runParts(t, t, func(p int) { f(n*p/t, n*(p+1)/t) })
 }
