@@ -213,16 +213,26 @@ func col2imChannels(dst, col []float32, ld int, s ConvShape, c0, c1 int) {
 		for ky := 0; ky < s.KH; ky++ {
 			for kx := 0; kx < s.KW; kx++ {
 				row := col[((c*s.KH+ky)*s.KW+kx)*ld:][:outSize]
+				// As in im2colRows, the columns that land inside the
+				// image are one range: no test per value.
+				lo, hi := validCols(s, kx)
+				if lo >= hi {
+					continue
+				}
+				ix0 := lo*s.Stride - s.Pad + kx
 				for oy := 0; oy < s.OutH; oy++ {
 					iy := oy*s.Stride - s.Pad + ky
 					if iy < 0 || iy >= s.H {
 						continue
 					}
-					in := plane[iy*s.W : (iy+1)*s.W]
-					for ox, v := range row[oy*s.OutW : (oy+1)*s.OutW] {
-						if ix := ox*s.Stride - s.Pad + kx; ix >= 0 && ix < s.W {
-							in[ix] += v
-						}
+					src := row[oy*s.OutW+lo : oy*s.OutW+hi]
+					in := plane[iy*s.W+ix0 : (iy+1)*s.W]
+					if s.Stride == 1 {
+						addTo(in[:len(src)], src)
+						continue
+					}
+					for ox, v := range src {
+						in[ox*s.Stride] += v
 					}
 				}
 			}
