@@ -136,6 +136,18 @@ func BenchmarkConv3x3_16x16x512(b *testing.B) { benchConv(b, 16, 512, 512, 3) }
 func BenchmarkConv3x3_64x64x160(b *testing.B) { benchConv(b, 64, 160+128, 64, 3) }
 func BenchmarkConv1x1_64x64x64(b *testing.B)  { benchConv(b, 64, 64, 3, 1) }
 
+// The object discriminator's first layer at the demo's widths: 56 crops
+// of 32 x 32, 4x4 stride 2, outputs 15 x 15 (one product per crop).
+func BenchmarkConv4x4s2_B56_32x32x3to32(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := randTensor(rng, 56, 3, 32, 32)
+	w := randTensor(rng, 32, 3, 4, 4)
+	b.ReportAllocs()
+	for b.Loop() {
+		Conv2d(x, w, nil, 2, 0)
+	}
+}
+
 // TestIm2colMatchesDefinition checks the im2col matrix value by value
 // against its definition, garbage in dst beforehand, over strides, pads
 // and kernels that reach past every edge (and a kernel wider than the
