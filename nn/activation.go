@@ -5,21 +5,28 @@ import "math"
 // ReLU returns max(x, 0) elementwise.
 func ReLU(x *Tensor) *Tensor {
 	y := New(x.Shape...)
-	for i, v := range x.Data {
-		if v > 0 {
-			y.Data[i] = v
+	parallelFor(len(x.Data), 2, func(lo, hi int) {
+		xs := x.Data[lo:hi]
+		dst := y.Data[lo:hi][:len(xs)]
+		for i, v := range xs {
+			if v > 0 {
+				dst[i] = v
+			}
 		}
-	}
+	})
 	return y
 }
 
 // LeakyReLU returns x where positive and slope*x elsewhere.
 func LeakyReLU(x *Tensor, slope float32) *Tensor {
 	y := New(x.Shape...)
-	dst := y.Data[:len(x.Data)]
-	for i, v := range x.Data {
-		dst[i] = v * leakyFactor(v, slope)
-	}
+	parallelFor(len(x.Data), 2, func(lo, hi int) {
+		xs := x.Data[lo:hi]
+		dst := y.Data[lo:hi][:len(xs)]
+		for i, v := range xs {
+			dst[i] = v * leakyFactor(v, slope)
+		}
+	})
 	return y
 }
 
@@ -51,11 +58,15 @@ func (tp *Tape) ReLU(x *Var) *Var {
 	y := ReLU(x.Value)
 	return tp.result(y, func(g *Tensor) {
 		dx := x.grad().Data
-		for i, v := range y.Data {
-			if v > 0 {
-				dx[i] += g.Data[i]
+		parallelFor(len(y.Data), 3, func(lo, hi int) {
+			ys := y.Data[lo:hi]
+			d, gs := dx[lo:hi][:len(ys)], g.Data[lo:hi][:len(ys)]
+			for i, v := range ys {
+				if v > 0 {
+					d[i] += gs[i]
+				}
 			}
-		}
+		})
 	}, x)
 }
 
@@ -63,11 +74,14 @@ func (tp *Tape) ReLU(x *Var) *Var {
 func (tp *Tape) LeakyReLU(x *Var, slope float32) *Var {
 	y := LeakyReLU(x.Value, slope)
 	return tp.result(y, func(g *Tensor) {
-		dx := x.grad().Data[:len(x.Value.Data)]
-		gd := g.Data[:len(x.Value.Data)]
-		for i, v := range x.Value.Data {
-			dx[i] += gd[i] * leakyFactor(v, slope)
-		}
+		dx := x.grad().Data
+		parallelFor(len(x.Value.Data), 3, func(lo, hi int) {
+			xs := x.Value.Data[lo:hi]
+			d, gd := dx[lo:hi][:len(xs)], g.Data[lo:hi][:len(xs)]
+			for i, v := range xs {
+				d[i] += gd[i] * leakyFactor(v, slope)
+			}
+		})
 	}, x)
 }
 

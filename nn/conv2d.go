@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // ConvShape describes a 2-D convolution of a batch of images.
@@ -150,17 +151,49 @@ func conv2dInputs(dst []float32, ins []ConvInput, w []float32, s ConvShape, epi 
 		conv2dWinograd(dst, ins, w, s, epi, kern, keep)
 		return
 	}
-	batch := s.N
-	if outSize%kern.nr != 0 {
-		batch = 1 // a tile would straddle two images
+	if outSize%kern.nr == 0 {
+		convImages(dst, ins, w, s, epi, 0, s.N, s.N, Threads())
+		return
 	}
+	// A tile would straddle two images: one product per image. Small ones
+	// (a discriminator's crops) are too small to split well, so the
+	// images are shared out among the goroutines instead, each product on
+	// one; every image is computed as it would be alone.
+	t := Threads()
+	if t <= 1 || s.N < minImagesPerThread*t {
+		convImages(dst, ins, w, s, epi, 0, s.N, 1, t)
+		return
+	}
+	var next atomic.Int64
+	parallel(t, t, func(int, int) {
+		for {
+			n := int(next.Add(1)) - 1
+			if n >= s.N {
+				return
+			}
+			convImages(dst, ins, w, s, epi, n, n+1, 1, 1)
+		}
+	})
+}
+
+// minImagesPerThread: a convolution of one product per image shares out
+// whole images when each goroutine gets at least this many (the last one
+// taken then holds up the others little); otherwise each product is split.
+const minImagesPerThread = 2
+
+// convImages convolves images [n0, n1), batch images per product, with
+// products on up to t goroutines. With batch > 1, the kernel's tile width
+// must divide OutH*OutW.
+func convImages(dst []float32, ins []ConvInput, w []float32, s ConvShape, epi *Epilogue, n0, n1, batch, t int) {
+	outSize := s.OutH * s.OutW
+	k := s.C * s.KH * s.KW
 	src := convSources.Get().(*convSource)
 	defer convSources.Put(src)
 	src.offsets(s, batch)
-	for n := 0; n < s.N; n += batch {
-		src.load(ins, n, batch, s, false)
+	for n := n0; n < n1; n += batch {
+		src.loadOn(ins, n, batch, s, false, t)
 		work := gemmWork{
-			kern: kern, m: s.F, n: batch * outSize, k: k, alpha: 1,
+			kern: activeKernel, m: s.F, n: batch * outSize, k: k, alpha: 1,
 			a:   gemmA{data: w, ld: k},
 			b:   gemmB{conv: src},
 			dst: dst[n*s.F*outSize:], ldc: outSize, epi: epi, bl: blocking,
@@ -168,7 +201,7 @@ func conv2dInputs(dst []float32, ins []ConvInput, w []float32, s ConvShape, epi 
 		if batch > 1 {
 			work.imgCols = outSize
 		}
-		work.run(Threads())
+		work.run(t)
 	}
 }
 
@@ -222,20 +255,16 @@ func grow[T any](buf []T, n int) []T {
 // goroutines when there are many. With split, each padded row holds its
 // even columns and then its odd ones (the Winograd layout).
 func (c *convSource) load(ins []ConvInput, n0, batch int, s ConvShape, split bool) {
+	c.loadOn(ins, n0, batch, s, split, Threads())
+}
+
+// loadOn is load on up to t goroutines.
+func (c *convSource) loadOn(ins []ConvInput, n0, batch int, s ConvShape, split bool, t int) {
 	hp, wp := s.H+2*s.Pad, s.W+2*s.Pad
 	c.x = grow(c.x, batch*s.C*hp*wp)
 	planes := batch * s.C
-	parts := min(Threads(), max(1, planes*hp*wp/minParallelCopy))
-	if parts <= 1 {
-		c.loadPlanes(ins, n0, 0, planes, s, split)
-		return
-	}
-	var wg sync.WaitGroup
-	for part := 0; part < parts; part++ {
-		lo, hi := planes*part/parts, planes*(part+1)/parts
-		wg.Go(func() { c.loadPlanes(ins, n0, lo, hi, s, split) })
-	}
-	wg.Wait()
+	parts := min(t, max(1, planes*hp*wp/minParallelCopy))
+	parallel(parts, planes, func(lo, hi int) { c.loadPlanes(ins, n0, lo, hi, s, split) })
 }
 
 // minParallelCopy: a padded copy of fewer values (~1 ms) runs on one

@@ -88,15 +88,9 @@ func convWeightGrad(dw, x, g []float32, s ConvShape) {
 	bufs.c = grow(bufs.c, min(k, 2*rows)*s.F)
 	for n0 := 0; n0 < s.N; n0 += per {
 		nb := min(per, s.N-n0)
-		cols := nb * outSize
-		// dY as (F, cols).
+		// dY as (F, nb*outSize).
 		gc := bufs.b
-		for i := 0; i < nb; i++ {
-			gi := g[(n0+i)*s.F*outSize:]
-			for f := 0; f < s.F; f++ {
-				copy(gc[f*cols+i*outSize:][:outSize], gi[f*outSize:][:outSize])
-			}
-		}
+		gatherImages(gc, g[n0*s.F*outSize:], s.F, outSize, nb)
 		for r0 := 0; r0 < k; {
 			r1 := r0 + rows
 			if k-r0 < 2*rows {
@@ -171,13 +165,39 @@ func convInputGrad(dx, w, g []float32, s ConvShape, overwrite bool) {
 		addTo(dx[:s.N*inSize], tmp)
 		return
 	}
-	bufs.a = grow(bufs.a, k*outSize)
-	col := bufs.a
-	for n := 0; n < s.N; n++ {
-		gn := g[n*s.F*outSize : (n+1)*s.F*outSize]
-		Gemm(true, false, k, outSize, s.F, 1, w, k, gn, outSize, 0, col, outSize)
-		dxn := dx[n*inSize : (n+1)*inSize]
-		parallel(Threads(), s.C, func(lo, hi int) { col2imChannels(dxn, col, s, lo, hi) })
+	// W^T dY for several images in one product, dY gathered as (F, cols):
+	// per image the product would be as narrow as 4 pixels (a
+	// discriminator's last layer on object crops), W^T packed anew for
+	// each. Each column's sum is the same either way.
+	per := max(1, min(s.N, maxGradColValues/(k*outSize))) // images per product
+	bufs.a = grow(bufs.a, k*per*outSize)
+	bufs.b = grow(bufs.b, s.F*per*outSize)
+	for n0 := 0; n0 < s.N; n0 += per {
+		nb := min(per, s.N-n0)
+		cols := nb * outSize
+		gc, col := bufs.b[:s.F*cols], bufs.a[:k*cols]
+		gatherImages(gc, g[n0*s.F*outSize:], s.F, outSize, nb)
+		Gemm(true, false, k, cols, s.F, 1, w, k, gc, cols, 0, col, cols)
+		// The planes of dX are independent: (image, channel) pairs are
+		// shared out, each added up in the same order as alone.
+		parallel(Threads(), nb*s.C, func(lo, hi int) {
+			for q := lo; q < hi; q++ {
+				i, c := q/s.C, q%s.C
+				col2imChannels(dx[(n0+i)*inSize:(n0+i+1)*inSize], col[i*outSize:], cols, s, c, c+1)
+			}
+		})
+	}
+}
+
+// gatherImages copies nb images of dY (F, size each) into gc as one
+// (F, nb*size) matrix, image i's columns at [i*size, (i+1)*size).
+func gatherImages(gc, g []float32, f, size, nb int) {
+	cols := nb * size
+	for i := 0; i < nb; i++ {
+		gi := g[i*f*size:]
+		for r := 0; r < f; r++ {
+			copy(gc[r*cols+i*size:][:size], gi[r*size:][:size])
+		}
 	}
 }
 
@@ -185,25 +205,36 @@ func nn4(g *Tensor, s ConvShape) bool {
 	return SameShape(g.Shape, []int{s.N, s.F, s.OutH, s.OutW})
 }
 
-// col2imChannels adds the columns of col (C*KH*KW, OutH*OutW) of channels
-// [c0, c1) back onto the image dst (C, H, W): the adjoint of Im2col.
-func col2imChannels(dst, col []float32, s ConvShape, c0, c1 int) {
+// col2imChannels adds the columns of col (C*KH*KW, OutH*OutW; rows ld
+// apart) of channels [c0, c1) back onto the image dst (C, H, W): the
+// adjoint of Im2col.
+func col2imChannels(dst, col []float32, ld int, s ConvShape, c0, c1 int) {
 	outSize := s.OutH * s.OutW
 	for c := c0; c < c1; c++ {
 		plane := dst[c*s.H*s.W : (c+1)*s.H*s.W]
 		for ky := 0; ky < s.KH; ky++ {
 			for kx := 0; kx < s.KW; kx++ {
-				row := col[((c*s.KH+ky)*s.KW+kx)*outSize:][:outSize]
+				row := col[((c*s.KH+ky)*s.KW+kx)*ld:][:outSize]
+				// As in im2colRows, the columns that land inside the
+				// image are one range: no test per value.
+				lo, hi := validCols(s, kx)
+				if lo >= hi {
+					continue
+				}
+				ix0 := lo*s.Stride - s.Pad + kx
 				for oy := 0; oy < s.OutH; oy++ {
 					iy := oy*s.Stride - s.Pad + ky
 					if iy < 0 || iy >= s.H {
 						continue
 					}
-					in := plane[iy*s.W : (iy+1)*s.W]
-					for ox, v := range row[oy*s.OutW : (oy+1)*s.OutW] {
-						if ix := ox*s.Stride - s.Pad + kx; ix >= 0 && ix < s.W {
-							in[ix] += v
-						}
+					src := row[oy*s.OutW+lo : oy*s.OutW+hi]
+					in := plane[iy*s.W+ix0 : (iy+1)*s.W]
+					if s.Stride == 1 {
+						addTo(in[:len(src)], src)
+						continue
+					}
+					for ox, v := range src {
+						in[ox*s.Stride] += v
 					}
 				}
 			}

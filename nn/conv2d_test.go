@@ -136,6 +136,18 @@ func BenchmarkConv3x3_16x16x512(b *testing.B) { benchConv(b, 16, 512, 512, 3) }
 func BenchmarkConv3x3_64x64x160(b *testing.B) { benchConv(b, 64, 160+128, 64, 3) }
 func BenchmarkConv1x1_64x64x64(b *testing.B)  { benchConv(b, 64, 64, 3, 1) }
 
+// The object discriminator's first layer at the demo's widths: 56 crops
+// of 32 x 32, 4x4 stride 2, outputs 15 x 15 (one product per crop).
+func BenchmarkConv4x4s2_B56_32x32x3to32(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := randTensor(rng, 56, 3, 32, 32)
+	w := randTensor(rng, 32, 3, 4, 4)
+	b.ReportAllocs()
+	for b.Loop() {
+		Conv2d(x, w, nil, 2, 0)
+	}
+}
+
 // TestIm2colMatchesDefinition checks the im2col matrix value by value
 // against its definition, garbage in dst beforehand, over strides, pads
 // and kernels that reach past every edge (and a kernel wider than the
@@ -192,6 +204,44 @@ func benchConvBackward(b *testing.B, n, side, in, out, k, stride, pad int) {
 func BenchmarkConvBackward4x4s2_B8_64x64x3to16(b *testing.B) {
 	benchConvBackward(b, 8, 64, 3, 16, 4, 2, 1)
 }
+
+// TestConvSameBitsAnyThreads checks that a convolution and its gradients
+// are the same bits on one goroutine as on several, where the images are
+// shared out among them (sizes that the kernel's tile does not divide, as
+// a discriminator's crops) or the products split, and right.
+func TestConvSameBitsAnyThreads(t *testing.T) {
+	defer SetThreads(0)
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, c := range []struct{ n, ch, side, f, k, stride, pad int }{
+		{9, 6, 15, 8, 4, 2, 0}, // 6x6 outputs: one product per image
+		{7, 5, 9, 7, 3, 2, 1},  // 5x5
+		{4, 3, 34, 6, 4, 2, 0}, // 16x16: one product for all images
+		{5, 4, 10, 3, 3, 1, 1}, // stride 1, 10x10
+	} {
+		x := randTensor(rng, c.n, c.ch, c.side, c.side)
+		w := randTensor(rng, c.f, c.ch, c.k, c.k)
+		b := randTensor(rng, c.f)
+		s := NewConvShape(x, w, c.stride, c.pad)
+		g := randTensor(rng, c.n, c.f, s.OutH, s.OutW)
+		var first []*Tensor
+		for _, threads := range []int{1, 2, 3} {
+			SetThreads(threads)
+			y := Conv2d(x, w, b, c.stride, c.pad)
+			xv, wv, bv := Param(x), Param(w), Param(b)
+			Conv2dBackward(xv, wv, bv, g, s)
+			got := []*Tensor{y, xv.Grad, wv.Grad, bv.Grad}
+			if threads == 1 {
+				first = got
+				assertNear(t, fmt.Sprint("conv ", c), y.Data, naiveConv(x, w, b, c.stride, c.pad).Data, 1e-4)
+				continue
+			}
+			for i, name := range []string{"output", "input gradient", "weight gradient", "bias gradient"} {
+				assertNear(t, fmt.Sprintf("%s %v on %d goroutines", name, c, threads), got[i].Data, first[i].Data, 0)
+			}
+		}
+	}
+}
+
 func BenchmarkConvBackward3x3_B8_64x64x48to16(b *testing.B) {
 	benchConvBackward(b, 8, 64, 48, 16, 3, 1, 1)
 }

@@ -87,6 +87,13 @@ func TestGradients(t *testing.T) {
 		gradCheck(t, fmt.Sprint("Conv2d", c), func(tp *Tape, in []*Var) *Var { return tp.Conv2d(in[0], in[1], in[2], c.s, c.p) },
 			params(rng, []int{c.n, c.c, c.h, c.w}, []int{c.f, c.c, c.k, c.k}, []int{c.f})...)
 	}
+	// col2im's edges: padding with stride 2 and 3, padding past the
+	// kernel's reach (their own generator, so that the draws below stay).
+	rngEdges := rand.New(rand.NewPCG(3, 3))
+	for _, c := range []struct{ n, c, h, w, f, k, s, p int }{{1, 2, 6, 7, 2, 3, 2, 1}, {1, 1, 8, 7, 2, 4, 3, 2}, {1, 2, 4, 5, 2, 3, 1, 3}} {
+		gradCheck(t, fmt.Sprint("Conv2d", c), func(tp *Tape, in []*Var) *Var { return tp.Conv2d(in[0], in[1], in[2], c.s, c.p) },
+			params(rngEdges, []int{c.n, c.c, c.h, c.w}, []int{c.f, c.c, c.k, c.k}, []int{c.f})...)
+	}
 	gradCheck(t, "ReLU", func(tp *Tape, in []*Var) *Var { return tp.ReLU(in[0]) }, params(rng, []int{3, 7})...)
 	gradCheck(t, "LeakyReLU", func(tp *Tape, in []*Var) *Var { return tp.LeakyReLU(in[0], 0.2) }, params(rng, []int{3, 7})...)
 	gradCheck(t, "Sigmoid", func(tp *Tape, in []*Var) *Var { return tp.Sigmoid(in[0]) }, params(rng, []int{5, 3})...)

@@ -18,11 +18,7 @@ func GridSample(x, grid *Tensor) *Tensor {
 	}
 	h, w := grid.Shape[1], grid.Shape[2]
 	y := New(n, c, h, w)
-	t := 1
-	if len(y.Data) >= minParallelCopy/8 { // ~8 ns a value: the objects' masks at 128 x 128
-		t = Threads()
-	}
-	parallel(t, n, func(lo, hi int) { gridSampleImages(y, x, grid, lo, hi) })
+	parallelFor(n, (2+4*c)*h*w, func(lo, hi int) { gridSampleImages(y, x, grid, lo, hi) })
 	return y
 }
 
@@ -97,20 +93,23 @@ func (tp *Tape) GridSample(x *Var, grid *Tensor) *Var {
 		n, c, hs, ws := x.Value.Shape[0], x.Value.Shape[1], x.Value.Shape[2], x.Value.Shape[3]
 		h, w := grid.Shape[1], grid.Shape[2]
 		dx := x.grad().Data
-		for b := 0; b < n; b++ {
-			gr := grid.Data[b*h*w*2:][:h*w*2]
-			for p := 0; p < h*w; p++ {
-				t := bilinearTaps(gr[2*p], gr[2*p+1], hs, ws)
-				for ch := 0; ch < c; ch++ {
-					gv := g.Data[(b*c+ch)*h*w+p]
-					plane := dx[(b*c+ch)*hs*ws:][:hs*ws]
-					for k, i := range t.idx {
-						if i >= 0 {
-							plane[i] += gv * t.wt[k]
+		// Samples are independent: each adds only to its own planes.
+		parallelFor(n, (2+5*c)*h*w, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				gr := grid.Data[b*h*w*2:][:h*w*2]
+				for p := 0; p < h*w; p++ {
+					t := bilinearTaps(gr[2*p], gr[2*p+1], hs, ws)
+					for ch := 0; ch < c; ch++ {
+						gv := g.Data[(b*c+ch)*h*w+p]
+						plane := dx[(b*c+ch)*hs*ws:][:hs*ws]
+						for k, i := range t.idx {
+							if i >= 0 {
+								plane[i] += gv * t.wt[k]
+							}
 						}
 					}
 				}
 			}
-		}
+		})
 	}, x)
 }

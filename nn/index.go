@@ -69,15 +69,17 @@ func Concat(dim int, ts ...*Tensor) *Tensor {
 		shape[dim] += t.Shape[dim]
 	}
 	y := New(shape...)
-	off := 0
 	stride := Numel(shape[dim:])
-	for _, t := range ts {
-		chunk := Numel(t.Shape[dim:])
-		for o := 0; o < outer; o++ {
-			copy(y.Data[o*stride+off:][:chunk], t.Data[o*chunk:][:chunk])
+	parallelFor(outer, 2*stride, func(lo, hi int) {
+		off := 0
+		for _, t := range ts {
+			chunk := Numel(t.Shape[dim:])
+			for o := lo; o < hi; o++ {
+				copy(y.Data[o*stride+off:][:chunk], t.Data[o*chunk:][:chunk])
+			}
+			off += chunk
 		}
-		off += chunk
-	}
+	})
 	return y
 }
 
@@ -149,23 +151,27 @@ func (tp *Tape) Concat(dim int, xs ...*Var) *Var {
 	return tp.result(y, func(g *Tensor) {
 		outer := Numel(y.Shape[:dim])
 		stride := Numel(y.Shape[dim:])
-		off := 0
-		for _, x := range xs {
-			chunk := Numel(x.Value.Shape[dim:])
-			if x.needsGrad {
-				fresh := x.Grad == nil // zeros: copying is adding
-				dx := x.grad().Data
-				for o := 0; o < outer; o++ {
-					src := g.Data[o*stride+off:][:chunk]
-					if fresh {
-						copy(dx[o*chunk:(o+1)*chunk], src)
+		dxs := make([][]float32, len(xs))
+		fresh := make([]bool, len(xs)) // zeros: copying is adding
+		for i, x := range xs {
+			fresh[i] = x.Grad == nil
+			dxs[i] = optGrad(x)
+		}
+		parallelFor(outer, 2*stride, func(lo, hi int) {
+			off := 0
+			for i, x := range xs {
+				chunk := Numel(x.Value.Shape[dim:])
+				for o := lo; o < hi && dxs[i] != nil; o++ {
+					src, dx := g.Data[o*stride+off:][:chunk], dxs[i][o*chunk:(o+1)*chunk]
+					if fresh[i] {
+						copy(dx, src)
 					} else {
-						addTo(dx[o*chunk:(o+1)*chunk], src)
+						addTo(dx, src)
 					}
 				}
+				off += chunk
 			}
-			off += chunk
-		}
+		})
 	}, xs...)
 }
 

@@ -44,25 +44,36 @@ func (tp *Tape) Paint(n int, vecs, planes *Var, img []int) *Var {
 	Paint(y, vecs.Value, planes.Value, img)
 	return tp.result(y, func(g *Tensor) {
 		hw := h * w
-		for o := range img {
-			plane := planes.Value.Data[o*hw:][:hw]
-			for c := 0; c < d; c++ {
-				gs := g.Data[(img[o]*d+c)*hw:][:hw]
-				if vecs.needsGrad {
-					var s float32
-					for p, m := range plane {
-						s += gs[p] * m
-					}
-					vecs.grad().Data[o*d+c] += s
-				}
-				if planes.needsGrad {
-					v := vecs.Value.Data[o*d+c]
-					dp := planes.grad().Data[o*hw:][:hw]
-					for p, gv := range gs {
-						dp[p] += gv * v
-					}
-				}
+		dv, dp := optGrad(vecs), optGrad(planes)
+		// Objects are independent: each has its own row of dvecs and
+		// plane of dplanes.
+		parallelFor(len(img), 3*d*hw, func(lo, hi int) {
+			for o := lo; o < hi; o++ {
+				paintBackward(g.Data[img[o]*d*hw:][:d*hw], planes.Value.Data[o*hw:][:hw], vecs.Value.Data[o*d:][:d], dv, dp, o, d, hw)
+			}
+		})
+	}, vecs, planes)
+}
+
+// paintBackward adds object o's gradients, given its image's gradient gi
+// (D, HW), its plane and vector, to dv (O, D) and dp (O, HW), each nil
+// when not wanted.
+func paintBackward(gi, plane, vec, dv, dp []float32, o, d, hw int) {
+	for c := 0; c < d; c++ {
+		gs := gi[c*hw:][:hw]
+		if dv != nil {
+			var s float32
+			for p, m := range plane {
+				s += gs[p] * m
+			}
+			dv[o*d+c] += s
+		}
+		if dp != nil {
+			v := vec[c]
+			dpo := dp[o*hw:][:hw]
+			for p, gv := range gs {
+				dpo[p] += gv * v
 			}
 		}
-	}, vecs, planes)
+	}
 }

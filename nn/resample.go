@@ -12,17 +12,19 @@ func UpsampleNearest(x *Tensor, scale int) *Tensor {
 	n, c, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	oh, ow := h*scale, w*scale
 	y := New(n, c, oh, ow)
-	for p := 0; p < n*c; p++ {
-		src := x.Data[p*h*w:][:h*w]
-		dst := y.Data[p*oh*ow:][:oh*ow]
-		for oy := 0; oy < oh; oy++ {
-			in := src[(oy/scale)*w:][:w]
-			out := dst[oy*ow:][:ow]
-			for ox := range out {
-				out[ox] = in[ox/scale]
+	parallelFor(n*c, oh*ow, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			src := x.Data[p*h*w:][:h*w]
+			dst := y.Data[p*oh*ow:][:oh*ow]
+			for oy := 0; oy < oh; oy++ {
+				in := src[(oy/scale)*w:][:w]
+				out := dst[oy*ow:][:ow]
+				for ox := range out {
+					out[ox] = in[ox/scale]
+				}
 			}
 		}
-	}
+	})
 	return y
 }
 
@@ -125,16 +127,18 @@ func (tp *Tape) UpsampleNearest(x *Var, scale int) *Var {
 		n, c, h, w := x.Value.Shape[0], x.Value.Shape[1], x.Value.Shape[2], x.Value.Shape[3]
 		oh, ow := h*scale, w*scale
 		dx := x.grad().Data
-		for p := 0; p < n*c; p++ {
-			src := g.Data[p*oh*ow:][:oh*ow]
-			dst := dx[p*h*w:][:h*w]
-			for oy := 0; oy < oh; oy++ {
-				row := dst[(oy/scale)*w:][:w]
-				for ox, v := range src[oy*ow : (oy+1)*ow] {
-					row[ox/scale] += v
+		parallelFor(n*c, 2*oh*ow, func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				src := g.Data[p*oh*ow:][:oh*ow]
+				dst := dx[p*h*w:][:h*w]
+				for oy := 0; oy < oh; oy++ {
+					row := dst[(oy/scale)*w:][:w]
+					for ox, v := range src[oy*ow : (oy+1)*ow] {
+						row[ox/scale] += v
+					}
 				}
 			}
-		}
+		})
 	}, x)
 }
 
@@ -146,19 +150,21 @@ func (tp *Tape) AvgPool2d(x *Var, k int) *Var {
 		oh, ow := h/k, w/k
 		area := float32(k * k)
 		dx := x.grad().Data
-		share := make([]float32, ow) // one row of g / area
-		for p := 0; p < n*c; p++ {
-			src := g.Data[p*oh*ow:][:oh*ow]
-			dst := dx[p*h*w:][:h*w]
-			for oy := 0; oy < oh; oy++ {
-				for ox, v := range src[oy*ow:][:ow] {
-					share[ox] = v / area
-				}
-				for iy := oy * k; iy < (oy+1)*k; iy++ {
-					spreadRow(dst[iy*w:][:ow*k], share, k)
+		parallelFor(n*c, 2*h*w, func(lo, hi int) {
+			share := make([]float32, ow) // one row of g / area
+			for p := lo; p < hi; p++ {
+				src := g.Data[p*oh*ow:][:oh*ow]
+				dst := dx[p*h*w:][:h*w]
+				for oy := 0; oy < oh; oy++ {
+					for ox, v := range src[oy*ow:][:ow] {
+						share[ox] = v / area
+					}
+					for iy := oy * k; iy < (oy+1)*k; iy++ {
+						spreadRow(dst[iy*w:][:ow*k], share, k)
+					}
 				}
 			}
-		}
+		})
 	}, x)
 }
 

@@ -308,21 +308,6 @@ func epilogueRow(epi *Epilogue, f int) (scale, shift []float32, slope float32, a
 	return scale, shift, epi.Slope, epi.Act
 }
 
-// parallel runs f over parts of [0, n) on up to t goroutines.
-func parallel(t, n int, f func(lo, hi int)) {
-	t = min(t, n)
-	if t <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for p := 0; p < t; p++ {
-		lo, hi := n*p/t, n*(p+1)/t
-		wg.Go(func() { f(lo, hi) })
-	}
-	wg.Wait()
-}
-
 // winogradFilters writes U = G g G^T for the filters of panels [q0, q1)
 // (mr filters each) into u; filters past f are zeros. For each channel of
 // a panel, the 16 values of its filters are written as 16 runs of mr.

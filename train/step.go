@@ -6,7 +6,6 @@ import (
 	"math"
 	"runtime/debug"
 	"runtime/metrics"
-	"sync"
 
 	"github.com/sg2im-go/sg2im/model"
 	"github.com/sg2im-go/sg2im/nn"
@@ -166,14 +165,14 @@ func (t *Trainer) Step(in *StepInput, train bool) (*StepResult, error) {
 // is a chain of small products that alone leaves a core idle.
 func (t *Trainer) discriminatorSteps(losses Losses, in *StepInput, fake, real *nn.Var) {
 	objLosses := Losses{}
-	var wg sync.WaitGroup
+	var steps []func()
 	if t.DObj != nil {
-		wg.Go(func() { t.dObjStep(objLosses, in, fake, real) })
+		steps = append(steps, func() { t.dObjStep(objLosses, in, fake, real) })
 	}
 	if t.DImg != nil {
-		t.dImgStep(losses, fake, real)
+		steps = append(steps, func() { t.dImgStep(losses, fake, real) })
 	}
-	wg.Wait()
+	nn.Concurrently(steps...)
 	maps.Copy(losses, objLosses)
 }
 
