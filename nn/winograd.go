@@ -158,6 +158,12 @@ func conv2dWinograd(dst []float32, ins []ConvInput, w []float32, s ConvShape, ep
 	for img := 0; img < s.N; img++ {
 		src.load(ins, img, 1, s, true)
 		out := dst[img*s.F*s.H*s.W:]
+		if kern.winoList != nil && asmTransforms(kern, s.W) {
+			buf := winogradBufs.Get().(*winogradBuf)
+			kern.winoList(buf, out, src.x, u, s, fPad, kern, scale, shift, slope, act)
+			winogradBufs.Put(buf)
+			continue
+		}
 		var next atomic.Int64
 		parallel(min(threads, blocks), min(threads, blocks), func(int, int) {
 			buf := winogradBufs.Get().(*winogradBuf)

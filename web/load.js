@@ -2,14 +2,25 @@
 // kernel.wasm, its SIMD matrix tiles and Winograd transforms, instantiated
 // on the Go module's memory (see nn/gemm_wasm.go). Without WebAssembly
 // SIMD the Go binary runs its portable kernels.
+//
+// When the page is cross-origin isolated, app-mt.wasm and kernel-mt.wasm
+// are used instead: the same code on a shared memory (tools/wasmshared),
+// so that the engine worker can start helper workers that run the
+// kernel's command lists beside it (nn/par_wasm.go), one per core, up to
+// eight threads in all. Elsewhere (a widget on another site) the engine
+// runs on one thread. Either way one app and one kernel are downloaded.
 "use strict";
 
 // sg2imImports returns app.wasm's imports of module sg2im, calling into
-// whatever exports set() installs.
+// whatever exports set() installs; helpers(module, memory, n, spawn) lets
+// the engine start n helper workers on its shared memory.
 globalThis.sg2imImports = function () {
   let k = null;
+  let mem = null;
+  let pool = null;
   return {
-    set(exports) { k = exports; },
+    set(exports, memory) { k = exports; mem = memory; },
+    helpers(module, memory, n, spawn) { pool = { module, memory, n, spawn }; },
     imports: {
       tile: (kc, a, b, c, ldc, alpha, beta) => k.tile(kc, a, b, c, ldc, alpha, beta),
       tileRows: (kc, a, x, rowOff, c, ldc, alpha, beta) => k.tileRows(kc, a, x, rowOff, c, ldc, alpha, beta),
@@ -18,23 +29,112 @@ globalThis.sg2imImports = function () {
         k.winoIn(rows, rowLen, oOff, dst, xi, srcStep, dstStep, count),
       winoOut: (m, xi, out, rowLen, groups, scale, shift, slope, act) =>
         k.winoOut(m, xi, out, rowLen, groups, scale, shift, slope, act),
+      // threads starts the helpers, given the command block's address,
+      // and says how many threads there will be.
+      threads: (cmd) => {
+        if (!pool || pool.n < 1) return 1;
+        for (let i = 0; i < pool.n; i++) {
+          pool.spawn().postMessage({ module: pool.module, memory: pool.memory, cmd });
+        }
+        return 1 + pool.n;
+      },
+      // run starts a command on t threads (word 0: generation << 8 | t;
+      // the helpers wait on it) and runs this thread's share.
+      run: (cmd, t) => {
+        const h = new Int32Array(mem.buffer, cmd, 8); // a grown memory has a new buffer
+        const w = Atomics.load(h, 0);
+        if (t > 1) {
+          Atomics.store(h, 0, ((((w >>> 8) + 1) & 0xffffff) << 8) | t);
+          Atomics.notify(h, 0);
+        } else if ((w & 255) !== 1) {
+          Atomics.store(h, 0, (w & ~255) | 1);
+        }
+        k.run(cmd, 0);
+      },
     },
   };
 };
 
-// sg2imStart fetches app.wasm and kernel.wasm from base (a URL ending in
-// "/") and runs the Go program.
-globalThis.sg2imStart = async function (base) {
+// sg2imHelper is a helper worker's body: it instantiates the kernel on the
+// engine's shared memory, counts itself in (word 4 of the command block:
+// its index), then runs each command whose thread count includes it.
+// The function is sent to the worker as source.
+globalThis.sg2imHelper = function (data) {
+  const { module, memory, cmd } = data;
+  const k = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
+  const h = new Int32Array(memory.buffer, cmd, 8);
+  let seen = Atomics.load(h, 0); // commands before it came do not count it
+  const index = Atomics.add(h, 4, 1) + 1;
+  for (;;) {
+    Atomics.wait(h, 0, seen);
+    const w = Atomics.load(h, 0);
+    if (w === seen) continue;
+    seen = w;
+    if (index < (w & 255)) k.run(cmd, index);
+  }
+};
+
+// sg2imSharedGlue lets wasm_exec.js work on a shared memory: TextDecoder
+// and crypto.getRandomValues refuse views of a SharedArrayBuffer, so they
+// get a copy (GOROOT's file is left as it is).
+globalThis.sg2imSharedGlue = function () {
+  if (globalThis.sg2imSharedGlue.done) return;
+  globalThis.sg2imSharedGlue.done = true;
+  const isShared = (v) => v && typeof SharedArrayBuffer === "function" && v.buffer instanceof SharedArrayBuffer;
+  const decode = TextDecoder.prototype.decode;
+  TextDecoder.prototype.decode = function (v, opts) {
+    if (isShared(v)) v = new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
+    return decode.call(this, v, opts);
+  };
+  const random = globalThis.crypto.getRandomValues.bind(globalThis.crypto);
+  globalThis.crypto.getRandomValues = (v) => {
+    if (!isShared(v)) return random(v);
+    const t = new Uint8Array(v.byteLength);
+    random(t);
+    new Uint8Array(v.buffer, v.byteOffset, v.byteLength).set(t);
+    return v;
+  };
+};
+
+// sg2imMaxThreads is the most threads the engine uses.
+const sg2imMaxThreads = 8;
+
+// sg2imStart fetches app.wasm and kernel.wasm (or their -mt variants) from
+// base (a URL ending in "/") and runs the Go program. opts.threads caps the
+// engine's threads (default: one per core, up to eight); helpers start
+// only in a worker (the page's thread may not wait) on a shared memory.
+globalThis.sg2imStart = async function (base, opts = {}) {
   const go = new Go();
   const kernel = sg2imImports();
   go.importObject.sg2im = kernel.imports;
-  const compiled = WebAssembly.compileStreaming(fetch(new URL("kernel.wasm", base))).catch(() => null);
-  const { instance } = await WebAssembly.instantiateStreaming(fetch(new URL("app.wasm", base)), go.importObject);
+  const shared = globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === "function";
+  const variant = shared ? "-mt" : "";
+  const compiled = WebAssembly.compileStreaming(fetch(new URL(`kernel${variant}.wasm`, base))).catch(() => null);
+  let instance;
+  let memory = null;
+  if (shared) {
+    const mod = await WebAssembly.compileStreaming(fetch(new URL("app-mt.wasm", base)));
+    const pages = new DataView(WebAssembly.Module.customSections(mod, "sg2im.mem")[0]).getUint32(0, true);
+    memory = new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true });
+    go.importObject.sg2im.mem = memory;
+    sg2imSharedGlue();
+    instance = await WebAssembly.instantiate(mod, go.importObject);
+  } else {
+    ({ instance } = await WebAssembly.instantiateStreaming(fetch(new URL("app.wasm", base)), go.importObject));
+  }
   const mod = await compiled;
   if (mod) {
     try {
-      kernel.set((await WebAssembly.instantiate(mod, { env: { mem: instance.exports.mem } })).exports);
+      kernel.set((await WebAssembly.instantiate(mod, { env: { mem: instance.exports.mem } })).exports, instance.exports.mem);
       globalThis.sg2imSIMD = true;
+      const inWorker = typeof WorkerGlobalScope !== "undefined";
+      const cores = Math.min(navigator.hardwareConcurrency || 1, sg2imMaxThreads);
+      const threads = Math.max(1, Math.min(opts.threads || cores, sg2imMaxThreads));
+      if (shared && inWorker && threads > 1) {
+        const src = `onmessage = (e) => { onmessage = null; (${sg2imHelper})(e.data); };`;
+        const url = URL.createObjectURL(new Blob([src], { type: "text/javascript" }));
+        kernel.helpers(mod, memory, threads - 1, () => new Worker(url));
+      }
     } catch (e) {
       console.warn("sg2im: no SIMD kernel, using the portable one:", e);
     }

@@ -1,7 +1,10 @@
 // Command wasmkernel writes web/kernel.wasm, the GEMM tile of nn's
 // WebAssembly build in 128-bit SIMD, which the Go compiler does not emit.
 // The app's loader instantiates it on the Go module's memory and passes its
-// export to app.wasm as the import sg2im.tile (see nn/gemm_wasm.go).
+// exports to app.wasm as the imports of module sg2im (see nn/gemm_wasm.go).
+// web/kernel-mt.wasm is the same code importing a shared memory: the
+// threaded engine's helper workers run it on app-mt.wasm's memory (see run
+// and nn/par_wasm.go).
 //
 //	go run ./tools/wasmkernel [-o web/kernel.wasm]
 package main
@@ -11,24 +14,27 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 )
 
 func main() {
-	out := flag.String("o", "web/kernel.wasm", "output file")
-	check := flag.Bool("check", false, "fail if the output file differs from what would be written")
+	out := flag.String("o", "web/kernel.wasm", "output file; the threaded variant goes beside it, named -mt.wasm")
+	check := flag.Bool("check", false, "fail if the output files differ from what would be written")
 	flag.Parse()
-	b := kernel()
-	if *check {
-		old, err := os.ReadFile(*out)
-		if err != nil || !bytes.Equal(old, b) {
-			fmt.Fprintf(os.Stderr, "%s is stale: run go run ./tools/wasmkernel\n", *out)
+	outs := map[string][]byte{*out: kernel(false), strings.TrimSuffix(*out, ".wasm") + "-mt.wasm": kernel(true)}
+	for name, b := range outs {
+		if *check {
+			old, err := os.ReadFile(name)
+			if err != nil || !bytes.Equal(old, b) {
+				fmt.Fprintf(os.Stderr, "%s is stale: run go run ./tools/wasmkernel\n", name)
+				os.Exit(1)
+			}
+			continue
+		}
+		if err := os.WriteFile(name, b, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		return
-	}
-	if err := os.WriteFile(*out, b, 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
 	}
 }
 
@@ -40,15 +46,19 @@ const (
 	nr = 8
 )
 
-func kernel() []byte {
-	return module([]function{tile(packedB), tile(rowsB), tile(directA), winoIn(), winoOut()})
+// kernel returns the module; shared makes its memory import a shared
+// memory (kernel-mt.wasm, for the threaded engine: see run).
+func kernel(shared bool) []byte {
+	funcs := []function{tile(packedB), tile(rowsB), tile(directA), winoIn(), winoOut(), tile(directRows), epi()}
+	return module(append(funcs, run(funcs)), shared)
 }
 
 // Where tile reads its operands.
 const (
-	packedB = iota // A and B packed
-	rowsB          // B's rows in place (a convolution's image)
-	directA        // A's rows in place (a weight matrix)
+	packedB    = iota // A and B packed
+	rowsB             // B's rows in place (a convolution's image)
+	directA           // A's rows in place (a weight matrix)
+	directRows        // both: A's rows and B's rows in place
 )
 
 // tile is nn's gemmKernel.tile for mr x nr:
@@ -63,19 +73,22 @@ const (
 // alpha, beta): row p of B is the nr floats at x + 4*rowOff[p], rowOff
 // being a Go []int (64-bit). directA makes gemmKernel.tileA, tileA(kc, a,
 // lda, b, c, ldc, alpha, beta): row i of A is the kc floats at a + i*lda
-// (lda in bytes).
+// (lda in bytes). directRows makes tileAR(kc, a, lda, x, rowOff, c, ldc,
+// alpha, beta), both at once.
 func tile(mode int) function {
-	f := function{name: [...]string{"tile", "tileRows", "tileA"}[mode]}
+	f := function{name: [...]string{"tile", "tileRows", "tileA", "tileAR"}[mode]}
 	param := func(t byte) int { f.params = append(f.params, t); return len(f.params) - 1 }
 	kc, a := param(i32), param(i32)
+	inA := mode == directA || mode == directRows // A's rows in place
+	inB := mode == rowsB || mode == directRows   // B's rows in place
 	var lda, b, x, rowOff int
-	switch mode {
-	case packedB:
-		b = param(i32)
-	case rowsB:
+	if inA {
+		lda = param(i32)
+	}
+	if inB {
 		x, rowOff = param(i32), param(i32)
-	case directA:
-		lda, b = param(i32), param(i32)
+	} else {
+		b = param(i32)
 	}
 	c, ldc, alpha, beta := param(i32), param(i32), param(f32), param(f32)
 	// Locals are numbered after the parameters, all declared above.
@@ -93,7 +106,7 @@ func tile(mode int) function {
 	}
 
 	e := &f.body
-	if mode == directA {
+	if inA {
 		e.get(a).get(kc).i32c(4).mul().add().set(end)
 		for i := 1; i < mr; i++ {
 			e.get(a).get(lda).i32c(i).mul().add().set(row[i])
@@ -102,11 +115,10 @@ func tile(mode int) function {
 		e.get(a).get(kc).i32c(4 * mr).mul().add().set(end)
 	}
 	e.loop()
-	switch mode {
-	case rowsB:
+	if inB {
 		e.get(x).get(rowOff).ldI64(0).wrap().i32c(2).shl().add().set(ptr)
 		e.get(rowOff).i32c(8).add().set(rowOff)
-	default:
+	} else {
 		e.get(b).set(ptr)
 		e.get(b).i32c(4 * nr).add().set(b)
 	}
@@ -114,7 +126,7 @@ func tile(mode int) function {
 	e.get(ptr).load(16).set(b1)
 	for i := range mr {
 		switch {
-		case mode != directA:
+		case !inA:
 			e.get(a).splat32(4 * i)
 		case i == 0:
 			e.get(a).splat32(0)
@@ -125,7 +137,7 @@ func tile(mode int) function {
 		e.get(b0).fmul().get(acc[i][0]).fadd().set(acc[i][0])
 		e.get(t).get(b1).fmul().get(acc[i][1]).fadd().set(acc[i][1])
 	}
-	if mode == directA {
+	if inA {
 		e.get(a).i32c(4).add().set(a)
 		for i := 1; i < mr; i++ {
 			e.get(row[i]).i32c(4).add().set(row[i])
