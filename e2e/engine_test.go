@@ -60,7 +60,9 @@ func TestFirstVisit(t *testing.T) {
 	do(t, ctx, swCachedPathsJS)
 	waitFor(t, ctx, "service worker installed", `window.swCached !== undefined`, 60*time.Second)
 	cached := eval[[]string](t, ctx, `window.swCached`)
-	for _, p := range []string{"/", "/app.wasm", "/kernel.wasm", "/model.safetensors", "/wasm_exec.js", "/worker.js"} {
+	// The page is cross-origin isolated: the engine is the shared-memory
+	// variant (threads), and the single-thread one is neither fetched nor kept.
+	for _, p := range []string{"/", "/app-mt.wasm", "/kernel-mt.wasm", "/model.safetensors", "/wasm_exec.js", "/worker.js"} {
 		if !slices.Contains(cached, p) {
 			t.Errorf("the service worker did not keep %s (it has %v)", p, cached)
 		}
@@ -72,6 +74,11 @@ func TestFirstVisit(t *testing.T) {
 	for p, s := range hits.paths {
 		if s.downloads > 1 {
 			t.Errorf("%s was sent %d times on one visit, want once", p, s.downloads)
+		}
+	}
+	for _, p := range []string{"/app.wasm", "/kernel.wasm"} {
+		if slices.Contains(cached, p) || hits.paths[p] != nil && hits.paths[p].downloads > 0 {
+			t.Errorf("the isolated app fetched or kept the single-thread engine's %s", p)
 		}
 	}
 	for _, p := range []string{"/sg2im-widget.js", "/embed.html", "/embed.css"} {

@@ -319,7 +319,8 @@ func TestWidget(t *testing.T) {
 		t.Error("the off-screen widget drew a blank image")
 	}
 	screenshot(t, ctx, "widget-2-scrolled")
-	for _, f := range []string{"/model.safetensors", "/app.wasm", "/wasm_exec.js"} {
+	// The demo page is cross-origin isolated: its engine is app-mt.wasm.
+	for _, f := range []string{"/model.safetensors", "/app-mt.wasm", "/wasm_exec.js"} {
 		// The service worker's precache revalidates (304) what the
 		// widgets fetched; only one response carries the body.
 		if n := hits.downloads(f); n != 1 {

@@ -18,7 +18,9 @@ type winoBlockShape struct {
 // kernel commands, each over a group of blocks in three phases: the input
 // transforms (jobs of channels), the 16 products of each block (a job per
 // block and ξ), the output transforms (jobs of filters). It computes what
-// winogradBlock computes, call for call.
+// winogradBlock computes, call for call. A group holds a block per thread
+// (one on one thread: V and M stay in cache between the phases, as in
+// winogradBlock), within parWinoMax.
 func winogradList(buf *winogradBuf, out, x, u []float32, s ConvShape, fPad int, kern *gemmKernel, scale, shift []float32, slope float32, act bool) {
 	nr := kern.nr
 	n := s.W / 2
@@ -38,7 +40,7 @@ func winogradList(buf *winogradBuf, out, x, u []float32, s ConvShape, fPad int, 
 		tPad := (ty1 - ty0) * n / nr * nr
 		b := winoBlockShape{ty0: ty0, ty1: ty1, tPad: tPad, vStride: s.C*tPad + winogradSkew, mStride: fPad*tPad + winogradSkew}
 		need := 16 * (b.vStride + b.mStride)
-		if len(group) > 0 && size+need > parWinoMax {
+		if len(group) > 0 && (size+need > parWinoMax || len(group) >= parMax) {
 			flush()
 		}
 		b.v, b.m = size, size+16*b.vStride
