@@ -62,13 +62,16 @@ test-native:
 	$(GO) test ./...
 	$(GO) test -tags purego ./nn ./model
 
-# WebAssembly: with the SIMD tile (web/kernel.wasm) as the app loads it, on
-# one thread and, as in a cross-origin isolated page, on a shared memory
-# with 3 helper threads (nn and model: the products and the generator),
-# and the portable kernels alone (-tags purego), as on a browser without SIMD.
+# WebAssembly: with the SIMD kernel as the app loads it in Chromium
+# (web/kernel-fma.wasm, relaxed SIMD), on one thread and, as in a
+# cross-origin isolated page, on a shared memory with 3 helper threads (nn
+# and model: the products and the generator); with the plain SIMD kernel
+# of browsers without relaxed SIMD (web/kernel.wasm, SG2IM_FMA=0); and the
+# portable kernels alone (-tags purego), as on a browser without SIMD.
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -exec="$(SIMDEXEC)" $(WASMPKGS)
 	SG2IM_THREADS=4 GOOS=js GOARCH=wasm $(GO) test -exec="$(SIMDEXEC)" ./nn ./model
+	SG2IM_FMA=0 GOOS=js GOARCH=wasm $(GO) test -exec="$(SIMDEXEC)" ./nn ./model
 	GOOS=js GOARCH=wasm $(GO) test -tags purego -exec="$(WASMEXEC)" ./nn ./model
 
 # The PyTorch trainer (pytorch/) on Debian's python3-torch: the release's

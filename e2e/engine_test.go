@@ -62,7 +62,9 @@ func TestFirstVisit(t *testing.T) {
 	cached := eval[[]string](t, ctx, `window.swCached`)
 	// The page is cross-origin isolated: the engine is the shared-memory
 	// variant (threads), and the single-thread one is neither fetched nor kept.
-	for _, p := range []string{"/", "/app-mt.wasm", "/kernel-mt.wasm", "/model.safetensors", "/wasm_exec.js", "/worker.js"} {
+	// (kernel-fma-mt.wasm where the browser has relaxed SIMD).
+	kernel, single := "/"+eval[string](t, ctx, `sg2imKernelName(true)`), "/"+eval[string](t, ctx, `sg2imKernelName(false)`)
+	for _, p := range []string{"/", "/app-mt.wasm", kernel, "/model.safetensors", "/wasm_exec.js", "/worker.js"} {
 		if !slices.Contains(cached, p) {
 			t.Errorf("the service worker did not keep %s (it has %v)", p, cached)
 		}
@@ -76,7 +78,7 @@ func TestFirstVisit(t *testing.T) {
 			t.Errorf("%s was sent %d times on one visit, want once", p, s.downloads)
 		}
 	}
-	for _, p := range []string{"/app.wasm", "/kernel.wasm"} {
+	for _, p := range []string{"/app.wasm", single} {
 		if slices.Contains(cached, p) || hits.paths[p] != nil && hits.paths[p].downloads > 0 {
 			t.Errorf("the isolated app fetched or kept the single-thread engine's %s", p)
 		}

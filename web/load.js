@@ -3,8 +3,9 @@
 // on the Go module's memory (see nn/gemm_wasm.go). Without WebAssembly
 // SIMD the Go binary runs its portable kernels.
 //
-// When the page is cross-origin isolated, app-mt.wasm and kernel-mt.wasm
-// are used instead: the same code on a shared memory (tools/wasmshared),
+// Where the browser has relaxed SIMD the kernel is kernel-fma.wasm (fused
+// multiply-adds). When the page is cross-origin isolated, app-mt.wasm and
+// kernel-mt.wasm (or kernel-fma-mt.wasm) are used instead: the same code on a shared memory (tools/wasmshared),
 // so that the engine worker can start helper workers that run the
 // kernel's command lists beside it (nn/par_wasm.go), one per core, up to
 // eight threads in all. Elsewhere (a widget on another site) the engine
@@ -96,6 +97,23 @@ globalThis.sg2imSharedGlue = function () {
   };
 };
 
+// sg2imRelaxedSIMD reports whether the browser has relaxed SIMD (a module
+// using f32x4.relaxed_madd validates): then the kernel's tiles multiply
+// and add in one instruction (kernel-fma*.wasm, tools/wasmkernel).
+globalThis.sg2imRelaxedSIMD = function () {
+  const body = [0, ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array(16).fill(0)]), 0xfd, 0x85, 0x02, 0x0b];
+  const probe = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7b, 3, 2, 1, 0,
+    10, body.length + 2, 1, body.length, ...body]);
+  try {
+    return WebAssembly.validate(probe);
+  } catch (e) {
+    return false;
+  }
+};
+
+// sg2imKernelName is the kernel file for a memory (shared or not).
+globalThis.sg2imKernelName = (shared) => `kernel${sg2imRelaxedSIMD() ? "-fma" : ""}${shared ? "-mt" : ""}.wasm`;
+
 // sg2imMaxThreads is the most threads the engine uses.
 const sg2imMaxThreads = 8;
 
@@ -108,8 +126,7 @@ globalThis.sg2imStart = async function (base, opts = {}) {
   const kernel = sg2imImports();
   go.importObject.sg2im = kernel.imports;
   const shared = globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === "function";
-  const variant = shared ? "-mt" : "";
-  const compiled = WebAssembly.compileStreaming(fetch(new URL(`kernel${variant}.wasm`, base))).catch(() => null);
+  const compiled = WebAssembly.compileStreaming(fetch(new URL(sg2imKernelName(shared), base))).catch(() => null);
   let instance;
   let memory = null;
   if (shared) {

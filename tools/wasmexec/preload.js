@@ -1,7 +1,9 @@
 // Loaded by tools/wasmexec/exec (node --require) before Go's
 // wasm_exec_node.js: gives app and test binaries the imports of module
 // sg2im from web/kernel.wasm, as web/load.js does in the browser.
-// SG2IM_SIMD=0 leaves the kernel out (the portable kernels run).
+// SG2IM_SIMD=0 leaves the kernel out (the portable kernels run). Where
+// Node has relaxed SIMD (node --experimental-wasm-relaxed-simd, or V8 from
+// 11.4) the kernel is kernel-fma.wasm, as in browsers that have it.
 // SG2IM_THREADS=n (n > 1) runs the threaded engine: the exec script has
 // rewritten the binary for a shared memory (tools/wasmshared), and n-1
 // helper threads run web/kernel-mt.wasm on it, as the browser's helper
@@ -31,7 +33,7 @@ WebAssembly.instantiate = async function (source, imports) {
   }
   const instance = await instantiate.call(this, mod, imports);
   if (process.env.SG2IM_SIMD !== "0") {
-    const bytes = fs.readFileSync(path.join(web, memory ? "kernel-mt.wasm" : "kernel.wasm"));
+    const bytes = fs.readFileSync(path.join(web, globalThis.sg2imKernelName(memory !== null)));
     const kmod = await WebAssembly.compile(bytes);
     kernel.set((await instantiate.call(this, kmod, { env: { mem: instance.exports.mem } })).exports, instance.exports.mem);
     globalThis.sg2imSIMD = true;

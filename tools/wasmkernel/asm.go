@@ -121,6 +121,9 @@ func (c *code) fsub() *code           { return c.simd(0xe5) } // f32x4.sub
 func (c *code) flt() *code            { return c.simd(0x43) } // f32x4.lt
 func (c *code) bitselect() *code      { return c.simd(0x52) } // v128.bitselect
 
+// madd is relaxed SIMD's f32x4.relaxed_madd: a*b + c, fused or not.
+func (c *code) madd() *code { return c.simd(0x105) }
+
 // shuffle is i8x16.shuffle of two vectors by 16 byte indices.
 func (c *code) shuffle(lanes [16]byte) *code { return c.simd(0x0d).op(lanes[:]...) }
 

@@ -21,7 +21,11 @@ func main() {
 	out := flag.String("o", "web/kernel.wasm", "output file; the threaded variant goes beside it, named -mt.wasm")
 	check := flag.Bool("check", false, "fail if the output files differ from what would be written")
 	flag.Parse()
-	outs := map[string][]byte{*out: kernel(false), strings.TrimSuffix(*out, ".wasm") + "-mt.wasm": kernel(true)}
+	base := strings.TrimSuffix(*out, ".wasm")
+	outs := map[string][]byte{
+		*out: kernel(false, false), base + "-mt.wasm": kernel(true, false),
+		base + "-fma.wasm": kernel(false, true), base + "-fma-mt.wasm": kernel(true, true),
+	}
 	for name, b := range outs {
 		if *check {
 			old, err := os.ReadFile(name)
@@ -47,9 +51,15 @@ const (
 )
 
 // kernel returns the module; shared makes its memory import a shared
-// memory (kernel-mt.wasm, for the threaded engine: see run).
-func kernel(shared bool) []byte {
-	funcs := []function{tile(packedB), tile(rowsB), tile(directA), winoIn(), winoOut(), tile(directRows), epi()}
+// memory (kernel-mt.wasm, for the threaded engine: see run); fma makes the
+// tiles multiply and add with relaxed SIMD's f32x4.relaxed_madd
+// (kernel-fma.wasm, kernel-fma-mt.wasm), which the loader takes where the
+// browser has it: one instruction instead of two, fused where the CPU has
+// FMA (one rounding instead of two: the sums differ from the portable
+// kernel's by a rounding, as the native AVX2 kernel's do).
+func kernel(shared, fma bool) []byte {
+	t := func(mode int) function { return tile(mode, fma) }
+	funcs := []function{t(packedB), t(rowsB), t(directA), winoIn(), winoOut(), t(directRows), epi()}
 	return module(append(funcs, run(funcs)), shared)
 }
 
@@ -75,7 +85,7 @@ const (
 // lda, b, c, ldc, alpha, beta): row i of A is the kc floats at a + i*lda
 // (lda in bytes). directRows makes tileAR(kc, a, lda, x, rowOff, c, ldc,
 // alpha, beta), both at once.
-func tile(mode int) function {
+func tile(mode int, fma bool) function {
 	f := function{name: [...]string{"tile", "tileRows", "tileA", "tileAR"}[mode]}
 	param := func(t byte) int { f.params = append(f.params, t); return len(f.params) - 1 }
 	kc, a := param(i32), param(i32)
@@ -134,6 +144,11 @@ func tile(mode int) function {
 			e.get(row[i]).splat32(0)
 		}
 		e.tee(t)
+		if fma {
+			e.get(b0).get(acc[i][0]).madd().set(acc[i][0])
+			e.get(t).get(b1).get(acc[i][1]).madd().set(acc[i][1])
+			continue
+		}
 		e.get(b0).fmul().get(acc[i][0]).fadd().set(acc[i][0])
 		e.get(t).get(b1).fmul().get(acc[i][1]).fadd().set(acc[i][1])
 	}
