@@ -13,15 +13,15 @@
 "use strict";
 
 // sg2imImports returns app.wasm's imports of module sg2im, calling into
-// whatever exports set() installs; helpers(module, memory, n, spawn) lets
-// the engine start n helper workers on its shared memory.
+// whatever exports set() installs; helpers(box, n) says that n helper
+// workers (sg2imHelpers) wait for the command block's address in box.
 globalThis.sg2imImports = function () {
   let k = null;
   let mem = null;
   let pool = null;
   return {
     set(exports, memory) { k = exports; mem = memory; },
-    helpers(module, memory, n, spawn) { pool = { module, memory, n, spawn }; },
+    helpers(box, n) { pool = { box, n }; },
     imports: {
       tile: (kc, a, b, c, ldc, alpha, beta) => k.tile(kc, a, b, c, ldc, alpha, beta),
       tileRows: (kc, a, x, rowOff, c, ldc, alpha, beta) => k.tileRows(kc, a, x, rowOff, c, ldc, alpha, beta),
@@ -30,13 +30,13 @@ globalThis.sg2imImports = function () {
         k.winoIn(rows, rowLen, oOff, dst, xi, srcStep, dstStep, count),
       winoOut: (m, xi, out, rowLen, groups, scale, shift, slope, act) =>
         k.winoOut(m, xi, out, rowLen, groups, scale, shift, slope, act),
-      // threads starts the helpers, given the command block's address,
-      // and says how many threads there will be.
+      // threads hands the helpers the command block's address and says
+      // how many threads there are.
       threads: (cmd) => {
         if (!pool || pool.n < 1) return 1;
-        for (let i = 0; i < pool.n; i++) {
-          pool.spawn().postMessage({ module: pool.module, memory: pool.memory, cmd });
-        }
+        Atomics.store(pool.box, 1, cmd);
+        Atomics.store(pool.box, 0, 1);
+        Atomics.notify(pool.box, 0);
         return 1 + pool.n;
       },
       // run starts a command on t threads (word 0: generation << 8 | t;
@@ -56,13 +56,19 @@ globalThis.sg2imImports = function () {
   };
 };
 
-// sg2imHelper is a helper worker's body: it instantiates the kernel on the
-// engine's shared memory, counts itself in (word 4 of the command block:
-// its index), then runs each command whose thread count includes it.
-// The function is sent to the worker as source.
-globalThis.sg2imHelper = function (data) {
-  const { module, memory, cmd } = data;
+// sg2imHelper is a helper worker's body, sent to it as source, with post
+// its postMessage: it instantiates the kernel on the engine's shared
+// memory, says it is up, waits for the command block's address (box),
+// counts itself in (word 4 of the block: its index), then runs each
+// command whose thread count includes it. It waits in Atomics.wait
+// throughout, which needs nothing of the engine's thread: a worker
+// started while the engine computes would not start until it yields.
+globalThis.sg2imHelper = function (data, post) {
+  const { module, memory, box } = data;
   const k = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
+  post("up");
+  Atomics.wait(box, 0, 0);
+  const cmd = Atomics.load(box, 1);
   const h = new Int32Array(memory.buffer, cmd, 8);
   let seen = Atomics.load(h, 0); // commands before it came do not count it
   const index = Atomics.add(h, 4, 1) + 1;
@@ -73,6 +79,24 @@ globalThis.sg2imHelper = function (data) {
     seen = w;
     if (index < (w & 255)) k.run(cmd, index);
   }
+};
+
+// sg2imHelpers starts n helper workers (spawn makes one, with an on(f)
+// for its messages) on the kernel module and the shared memory, and
+// resolves to their mailbox once they are up (or after a few seconds: a
+// late one counts itself in when it comes).
+globalThis.sg2imHelpers = async function (module, memory, n, spawn) {
+  const box = new Int32Array(new SharedArrayBuffer(8));
+  const ups = [];
+  for (let i = 0; i < n; i++) {
+    const w = spawn();
+    ups.push(new Promise((resolve) => w.on(resolve)));
+    w.worker.postMessage({ module, memory, box });
+  }
+  let timer;
+  await Promise.race([Promise.all(ups), new Promise((resolve) => { timer = setTimeout(resolve, 5000); })]);
+  clearTimeout(timer);
+  return box;
 };
 
 // sg2imSharedGlue lets wasm_exec.js work on a shared memory: TextDecoder
@@ -127,14 +151,27 @@ globalThis.sg2imStart = async function (base, opts = {}) {
   go.importObject.sg2im = kernel.imports;
   const shared = globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === "function";
   const compiled = WebAssembly.compileStreaming(fetch(new URL(sg2imKernelName(shared), base))).catch(() => null);
+  const inWorker = typeof WorkerGlobalScope !== "undefined";
+  const cores = Math.min(navigator.hardwareConcurrency || 1, sg2imMaxThreads);
+  const threads = Math.max(1, Math.min(opts.threads || cores, sg2imMaxThreads));
   let instance;
-  let memory = null;
+  let helpers = null;
   if (shared) {
     const mod = await WebAssembly.compileStreaming(fetch(new URL("app-mt.wasm", base)));
     const pages = new DataView(WebAssembly.Module.customSections(mod, "sg2im.mem")[0]).getUint32(0, true);
-    memory = new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true });
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true });
     go.importObject.sg2im.mem = memory;
     sg2imSharedGlue();
+    const kmod = await compiled;
+    if (kmod && inWorker && threads > 1) {
+      // Started now, so that they are up before Go computes.
+      const src = `onmessage = (e) => { onmessage = null; (${sg2imHelper})(e.data, postMessage); };`;
+      const url = URL.createObjectURL(new Blob([src], { type: "text/javascript" }));
+      helpers = sg2imHelpers(kmod, memory, threads - 1, () => {
+        const worker = new Worker(url);
+        return { worker, on: (f) => { worker.onmessage = f; worker.onerror = f; } };
+      });
+    }
     instance = await WebAssembly.instantiate(mod, go.importObject);
   } else {
     ({ instance } = await WebAssembly.instantiateStreaming(fetch(new URL("app.wasm", base)), go.importObject));
@@ -144,14 +181,7 @@ globalThis.sg2imStart = async function (base, opts = {}) {
     try {
       kernel.set((await WebAssembly.instantiate(mod, { env: { mem: instance.exports.mem } })).exports, instance.exports.mem);
       globalThis.sg2imSIMD = true;
-      const inWorker = typeof WorkerGlobalScope !== "undefined";
-      const cores = Math.min(navigator.hardwareConcurrency || 1, sg2imMaxThreads);
-      const threads = Math.max(1, Math.min(opts.threads || cores, sg2imMaxThreads));
-      if (shared && inWorker && threads > 1) {
-        const src = `onmessage = (e) => { onmessage = null; (${sg2imHelper})(e.data); };`;
-        const url = URL.createObjectURL(new Blob([src], { type: "text/javascript" }));
-        kernel.helpers(mod, memory, threads - 1, () => new Worker(url));
-      }
+      if (helpers) kernel.helpers(await helpers, threads - 1);
     } catch (e) {
       console.warn("sg2im: no SIMD kernel, using the portable one:", e);
     }

@@ -38,12 +38,14 @@ WebAssembly.instantiate = async function (source, imports) {
     kernel.set((await instantiate.call(this, kmod, { env: { mem: instance.exports.mem } })).exports, instance.exports.mem);
     globalThis.sg2imSIMD = true;
     if (memory && threads > 1) {
-      const src = `require("worker_threads").parentPort.once("message", (d) => (${globalThis.sg2imHelper})(d));`;
-      kernel.helpers(kmod, memory, threads - 1, () => {
-        const w = new Worker(src, { eval: true });
-        w.unref(); // the helpers wait forever; the test's end ends them
-        return w;
+      const src = `const { parentPort } = require("worker_threads");
+parentPort.once("message", (d) => (${globalThis.sg2imHelper})(d, (m) => parentPort.postMessage(m)));`;
+      const box = await globalThis.sg2imHelpers(kmod, memory, threads - 1, () => {
+        const worker = new Worker(src, { eval: true });
+        worker.unref(); // the helpers wait forever; the test's end ends them
+        return { worker, on: (f) => { worker.once("message", f); worker.once("error", f); } };
       });
+      kernel.helpers(box, threads - 1);
     }
   }
   return { instance, module: mod };
