@@ -149,7 +149,18 @@ globalThis.sg2imStart = async function (base, opts = {}) {
   const go = new Go();
   const kernel = sg2imImports();
   go.importObject.sg2im = kernel.imports;
-  const shared = globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === "function";
+  // A browser that cannot reserve a shared memory of 4 GiB (a 32-bit one)
+  // runs the single-thread engine.
+  let shared = globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === "function";
+  let memory = null;
+  if (shared) {
+    try {
+      memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    } catch (e) {
+      console.warn("sg2im: no shared memory, one thread:", e);
+      shared = false;
+    }
+  }
   const compiled = WebAssembly.compileStreaming(fetch(new URL(sg2imKernelName(shared), base))).catch(() => null);
   const inWorker = typeof WorkerGlobalScope !== "undefined";
   const cores = Math.min(navigator.hardwareConcurrency || 1, sg2imMaxThreads);
@@ -159,7 +170,7 @@ globalThis.sg2imStart = async function (base, opts = {}) {
   if (shared) {
     const mod = await WebAssembly.compileStreaming(fetch(new URL("app-mt.wasm", base)));
     const pages = new DataView(WebAssembly.Module.customSections(mod, "sg2im.mem")[0]).getUint32(0, true);
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true });
+    memory.grow(pages - 1);
     go.importObject.sg2im.mem = memory;
     sg2imSharedGlue();
     const kmod = await compiled;
