@@ -83,7 +83,7 @@ globalThis.sg2imHelper = function (data, post) {
 
 // sg2imHelpers starts n helper workers (spawn makes one, with an on(f)
 // for its messages) on the kernel module and the shared memory, and
-// resolves to their mailbox once they are up (or after a few seconds: a
+// resolves to their mailbox once they are up (or after a second: a
 // late one counts itself in when it comes).
 globalThis.sg2imHelpers = async function (module, memory, n, spawn) {
   const box = new Int32Array(new SharedArrayBuffer(8));
@@ -94,7 +94,7 @@ globalThis.sg2imHelpers = async function (module, memory, n, spawn) {
     w.worker.postMessage({ module, memory, box });
   }
   let timer;
-  await Promise.race([Promise.all(ups), new Promise((resolve) => { timer = setTimeout(resolve, 5000); })]);
+  await Promise.race([Promise.all(ups), new Promise((resolve) => { timer = setTimeout(resolve, 1000); })]);
   clearTimeout(timer);
   return box;
 };
