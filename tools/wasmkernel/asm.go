@@ -61,7 +61,6 @@ func (c *code) shl() *code   { return c.op(0x74) } // i32.shl
 func (c *code) wrap() *code  { return c.op(0xa7) } // i32.wrap_i64
 
 func (c *code) geU() *code         { return c.op(0x4f) } // i32.ge_u
-func (c *code) eq() *code          { return c.op(0x46) } // i32.eq
 func (c *code) and() *code         { return c.op(0x71) } // i32.and
 func (c *code) gtU() *code         { return c.op(0x4b) } // i32.gt_u
 func (c *code) drop() *code        { return c.op(0x1a) }
