@@ -84,19 +84,18 @@ func (w *gemmWork) listJob(b *parBatch, t0, t1, u0, u1 int, packed, scale, shift
 			i := t * mr
 			a := w.a.data[i*w.a.ld+pc:]
 			checkTileA(k, a, w.a.ld)
+			if packed != nil {
+				w.listRuns(b, i, u0, u1, pc, k, a, packed, beta)
+				continue
+			}
 			for u := u0; u < u1; u++ {
 				j := u * nr
 				c := w.dst[w.dstOff(i, j):]
 				checkTileC(c, w.ldc)
-				if packed == nil {
-					src := w.b.conv
-					x := src.run(j, nr)
-					checkTileRows(k, x, src.rowOff[pc:])
-					b.rec(opTileAR, uint32(k), addr(a), lda, addr(x), addr(src.rowOff[pc:]), addr(c), uint32(w.ldc), f32(w.alpha), f32(beta))
-					continue
-				}
-				p := packed[j*w.k+pc*nr:][:k*nr]
-				b.rec(opTileA, uint32(k), addr(a), lda, addr(p), addr(c), uint32(w.ldc), f32(w.alpha), f32(beta))
+				src := w.b.conv
+				x := src.run(j, nr)
+				checkTileRows(k, x, src.rowOff[pc:])
+				b.rec(opTileAR, uint32(k), addr(a), lda, addr(x), addr(src.rowOff[pc:]), addr(c), uint32(w.ldc), f32(w.alpha), f32(beta))
 			}
 		}
 	}
@@ -113,6 +112,28 @@ func (w *gemmWork) listJob(b *parBatch, t0, t1, u0, u1 int, packed, scale, shift
 			c := w.dst[w.dstOff(i, u*nr):]
 			b.rec(opEpi, addr(c), uint32(w.ldc), addr(scale[i:i+mr]), addr(shift[i:i+mr]), f32(w.epi.Slope), act)
 		}
+	}
+}
+
+// listRuns records the tiles at row i, columns tiles [u0, u1), kc-step
+// pc of k, reading A in place at a and B packed, as runs of tiles whose
+// C is contiguous (one run unless the columns span images, imgCols).
+func (w *gemmWork) listRuns(b *parBatch, i, u0, u1, pc, k int, a, packed []float32, beta float32) {
+	nr := w.kern.nr
+	for u := u0; u < u1; {
+		v := u + 1
+		for v < u1 && w.dstOff(i, v*nr) == w.dstOff(i, (v-1)*nr)+nr {
+			v++
+		}
+		// First and last tile checked; the run steps evenly between.
+		p := packed[u*nr*w.k+pc*nr:][:k*nr]
+		_ = packed[(v-1)*nr*w.k+pc*nr:][:k*nr]
+		c := w.dst[w.dstOff(i, u*nr):]
+		checkTileC(c, w.ldc)
+		checkTileC(w.dst[w.dstOff(i, (v-1)*nr):], w.ldc)
+		b.rec(opTilesA, uint32(k), addr(a), uint32(4*w.a.ld), addr(p), uint32(4*nr*w.k), addr(c), uint32(4*nr),
+			uint32(w.ldc), f32(w.alpha), f32(beta), uint32(v-u))
+		u = v
 	}
 }
 

@@ -41,6 +41,8 @@ const (
 	opWinoOut
 	opTileAR
 	opEpi
+	opTilesP // runs of tile and tileA: one record a row of tiles
+	opTilesA
 )
 
 var (

@@ -93,13 +93,14 @@ func winogradGroup(vm []float32, group []winoBlockShape, out, x, u []float32, s 
 					beta = 1
 				}
 				for q := 0; q < fPad/mr; q++ {
+					// The row of panels tiles, first and last checked.
 					a := ux[q*mr*s.C+pc*mr:][:mr*k]
-					for p := 0; p < panels; p++ {
-						bp := vx[p*nr*s.C+pc*nr:][:nr*k]
-						c := mx[q*mr*g.tPad+p*nr:]
-						checkTileC(c, g.tPad)
-						b.rec(opTile, uint32(k), addr(a), addr(bp), addr(c), uint32(g.tPad), f32(1), f32(beta))
-					}
+					bp := vx[pc*nr:][:nr*k]
+					_ = vx[(panels-1)*nr*s.C+pc*nr:][:nr*k]
+					c := mx[q*mr*g.tPad:]
+					checkTileC(c[(panels-1)*nr:], g.tPad)
+					b.rec(opTilesP, uint32(k), addr(a), addr(bp), uint32(4*nr*s.C), addr(c), uint32(4*nr),
+						uint32(g.tPad), f32(1), f32(beta), uint32(panels))
 				}
 			}
 			b.endJob()

@@ -60,6 +60,8 @@ const (
 func kernel(shared, fma bool) []byte {
 	t := func(mode int) function { return tile(mode, fma) }
 	funcs := []function{t(packedB), t(rowsB), t(directA), winoIn(), winoOut(), t(directRows), epi()}
+	// Runs of tiles along B and C: index 7 repeats tile (0), 8 tileA (2).
+	funcs = append(funcs, tiles(funcs[0], 0), tiles(funcs[2], 2))
 	return module(append(funcs, run(funcs)), shared)
 }
 

@@ -32,6 +32,45 @@ func epi() function {
 	return f
 }
 
+// tiles calls tile function fn (index f: tile or tileA) count times,
+// stepping its b and c arguments by bStep and cStep bytes: a row of tiles
+// in one record. Its parameters are fn's, b followed by bStep and c by
+// cStep, then count (>= 1):
+//
+//	tilesP(kc, a, b, bStep, c, cStep, ldc, alpha, beta, count)
+//	tilesA(kc, a, lda, b, bStep, c, cStep, ldc, alpha, beta, count)
+func tiles(fn function, f int) function {
+	name := map[string]string{"tile": "tilesP", "tileA": "tilesA"}[fn.name]
+	out := function{name: name}
+	var args []int // fn's arguments among out's parameters
+	var b, bStep, c, cStep int
+	for i, t := range fn.params {
+		args = append(args, len(out.params))
+		out.params = append(out.params, t)
+		switch {
+		case i == 2 && name == "tilesP", i == 3 && name == "tilesA": // b
+			b, bStep = len(out.params)-1, len(out.params)
+			out.params = append(out.params, i32)
+		case i == 3 && name == "tilesP", i == 4 && name == "tilesA": // c
+			c, cStep = len(out.params)-1, len(out.params)
+			out.params = append(out.params, i32)
+		}
+	}
+	count := len(out.params)
+	out.params = append(out.params, i32)
+	e := &out.body
+	e.loop()
+	for _, a := range args {
+		e.get(a)
+	}
+	e.call(f)
+	e.get(b).get(bStep).add().set(b)
+	e.get(c).get(cStep).add().set(c)
+	e.get(count).i32c(1).sub().tee(count).brIf(0)
+	e.end()
+	return out
+}
+
 // Layout of run's command (byte offsets, 4-byte words), a fixed block of
 // the engine's memory (nn/par_wasm.go writes it, web/load.js starts it):
 //
