@@ -28,14 +28,17 @@ all: build
 build:
 	$(GO) build -o bin/sg2im ./cmd/sg2im
 
-# app builds the page, the engine (one wasm binary), the shipped model and
-# their precompressed variants into $(DIST). The page's model is the
+# app builds the page, the engine (one wasm binary, and its variant on a
+# shared memory, app-mt.wasm, which cross-origin isolated pages load to run
+# the engine on several threads), the shipped model and their
+# precompressed variants into $(DIST). The page's model is the
 # shipped one stored as float16 without its discriminators (half the
 # download; computed in float32 once loaded).
 app:
 	mkdir -p $(DIST)
 	find $(DIST) -mindepth 1 ! -name README.md -delete
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o $(DIST)/app.wasm ./cmd/sg2im-web
+	$(GO) run ./tools/wasmshared $(DIST)/app.wasm $(DIST)/app-mt.wasm
 	cp web/* $(DIST)/
 	cp $(WASMEXEC:go_js_wasm_exec=wasm_exec.js) $(DIST)/wasm_exec.js
 	$(GO) run ./cmd/sg2im convert --dtype f16 --generator_only $(SHIPPED_MODEL) $(DIST)/model.safetensors
@@ -59,10 +62,16 @@ test-native:
 	$(GO) test ./...
 	$(GO) test -tags purego ./nn ./model
 
-# WebAssembly: with the SIMD tile (web/kernel.wasm) as the app loads it,
-# and the portable kernels alone (-tags purego), as on a browser without SIMD.
+# WebAssembly: with the SIMD kernel as the app loads it in Chromium
+# (web/kernel-fma.wasm, relaxed SIMD), on one thread and, as in a
+# cross-origin isolated page, on a shared memory with 3 helper threads (nn
+# and model: the products and the generator); with the plain SIMD kernel
+# of browsers without relaxed SIMD (web/kernel.wasm, SG2IM_FMA=0); and the
+# portable kernels alone (-tags purego), as on a browser without SIMD.
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -exec="$(SIMDEXEC)" $(WASMPKGS)
+	SG2IM_THREADS=4 GOOS=js GOARCH=wasm $(GO) test -exec="$(SIMDEXEC)" ./nn ./model
+	SG2IM_FMA=0 GOOS=js GOARCH=wasm $(GO) test -exec="$(SIMDEXEC)" ./nn ./model
 	GOOS=js GOARCH=wasm $(GO) test -tags purego -exec="$(WASMEXEC)" ./nn ./model
 
 # The PyTorch trainer (pytorch/) on Debian's python3-torch: the release's

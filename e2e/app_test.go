@@ -73,7 +73,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// assembleApp builds the wasm, copies the page's files and converts the
+// assembleApp builds the wasm (and its shared-memory variant), copies the page's files and converts the
 // shipped model into a new temporary directory.
 func assembleApp() (string, error) {
 	dir, err := os.MkdirTemp("", "sg2im-e2e-app")
@@ -84,6 +84,10 @@ func assembleApp() (string, error) {
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return dir, fmt.Errorf("building the wasm: %v\n%s", err, out)
+	}
+	cmd = exec.Command("go", "run", "../tools/wasmshared", filepath.Join(dir, "app.wasm"), filepath.Join(dir, "app-mt.wasm"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return dir, fmt.Errorf("writing app-mt.wasm: %v\n%s", err, out)
 	}
 	copyFile := func(src, dst string) error {
 		b, err := os.ReadFile(src)

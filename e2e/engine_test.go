@@ -60,7 +60,11 @@ func TestFirstVisit(t *testing.T) {
 	do(t, ctx, swCachedPathsJS)
 	waitFor(t, ctx, "service worker installed", `window.swCached !== undefined`, 60*time.Second)
 	cached := eval[[]string](t, ctx, `window.swCached`)
-	for _, p := range []string{"/", "/app.wasm", "/kernel.wasm", "/model.safetensors", "/wasm_exec.js", "/worker.js"} {
+	// The page is cross-origin isolated: the engine is the shared-memory
+	// variant (threads), and the single-thread one is neither fetched nor kept.
+	// (kernel-fma-mt.wasm where the browser has relaxed SIMD).
+	kernel, single := "/"+eval[string](t, ctx, `sg2imKernelName(true)`), "/"+eval[string](t, ctx, `sg2imKernelName(false)`)
+	for _, p := range []string{"/", "/app-mt.wasm", kernel, "/model.safetensors", "/wasm_exec.js", "/worker.js"} {
 		if !slices.Contains(cached, p) {
 			t.Errorf("the service worker did not keep %s (it has %v)", p, cached)
 		}
@@ -72,6 +76,11 @@ func TestFirstVisit(t *testing.T) {
 	for p, s := range hits.paths {
 		if s.downloads > 1 {
 			t.Errorf("%s was sent %d times on one visit, want once", p, s.downloads)
+		}
+	}
+	for _, p := range []string{"/app.wasm", single} {
+		if slices.Contains(cached, p) || hits.paths[p] != nil && hits.paths[p].downloads > 0 {
+			t.Errorf("the isolated app fetched or kept the single-thread engine's %s", p)
 		}
 	}
 	for _, p := range []string{"/sg2im-widget.js", "/embed.html", "/embed.css"} {
@@ -201,34 +210,42 @@ func TestCachePolicy(t *testing.T) {
 	screenshot(t, ctx, "storage-3-cleared")
 }
 
-// engineWorkers lists the ids of the browser's dedicated workers.
-func engineWorkers(t *testing.T, ctx context.Context) []string {
+// engineWorkers lists the ids of the browser's engine workers (worker.js)
+// and counts the others, the helper workers of the threaded engine
+// (web/load.js).
+func engineWorkers(t *testing.T, ctx context.Context) (ids []string, helpers int) {
 	t.Helper()
 	infos, err := chromedp.Targets(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
 	for _, in := range infos {
-		if in.Type == "worker" {
+		switch {
+		case in.Type != "worker":
+		case strings.Contains(in.URL, "/worker.js"):
 			ids = append(ids, string(in.TargetID))
+		default: // a nested worker's URL reads "" (blob: in web/load.js)
+			helpers++
 		}
 	}
-	return ids
+	return ids, helpers
 }
 
-// waitWorkers waits until the browser has exactly one dedicated worker
-// that is not among old, and returns its id.
+// waitWorkers waits until the browser has exactly one engine worker that
+// is not among old, with its helpers alone (one per core but one, up to
+// 7: the previous engine's have ended), and returns its id.
 func waitWorkers(t *testing.T, ctx context.Context, what string, old []string) string {
 	t.Helper()
+	want := min(eval[int](t, ctx, `navigator.hardwareConcurrency`), 8) - 1
 	var ids []string
+	var helpers int
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		ids = engineWorkers(t, ctx)
-		if len(ids) == 1 && !slices.Contains(old, ids[0]) {
+		ids, helpers = engineWorkers(t, ctx)
+		if len(ids) == 1 && !slices.Contains(old, ids[0]) && helpers == want {
 			return ids[0]
 		}
 	}
-	t.Fatalf("%s: workers %v, want one new one (old %v)", what, ids, old)
+	t.Fatalf("%s: engine workers %v and %d helpers, want one new one (old %v) and %d helpers", what, ids, helpers, old, want)
 	return ""
 }
 
@@ -268,7 +285,7 @@ func TestModelSwitch(t *testing.T) {
 	}
 	waitFor(t, ctx, "a failed load", `document.getElementById("model-error").textContent.includes("broken.safetensors")`, 30*time.Second)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		ids := engineWorkers(t, ctx)
+		ids, _ := engineWorkers(t, ctx)
 		if len(ids) == 1 && ids[0] == second {
 			break
 		}

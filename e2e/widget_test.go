@@ -319,7 +319,8 @@ func TestWidget(t *testing.T) {
 		t.Error("the off-screen widget drew a blank image")
 	}
 	screenshot(t, ctx, "widget-2-scrolled")
-	for _, f := range []string{"/model.safetensors", "/app.wasm", "/wasm_exec.js"} {
+	// The demo page is cross-origin isolated: its engine is app-mt.wasm.
+	for _, f := range []string{"/model.safetensors", "/app-mt.wasm", "/wasm_exec.js"} {
 		// The service worker's precache revalidates (304) what the
 		// widgets fetched; only one response carries the body.
 		if n := hits.downloads(f); n != 1 {
@@ -451,6 +452,15 @@ func crossOrigin(t *testing.T, bctx context.Context, dir string, want []byte) {
 		t.Errorf("the model was requested %d times", n)
 	}
 	samePixels(t, "cross-origin widget, seed 3", scenePixels(t, ctx, "x"), want)
+	// The docs page is not cross-origin isolated: the engine falls back to
+	// one thread, app.wasm, without fetching the threaded variant.
+	if eval[bool](t, ctx, `self.crossOriginIsolated`) {
+		t.Error("the docs page on another site is cross-origin isolated")
+	}
+	if hits.downloads("/app.wasm") != 1 || hits.downloads("/app-mt.wasm") != 0 {
+		t.Errorf("the widget on another site fetched app.wasm %d times and app-mt.wasm %d times, want 1 and 0",
+			hits.downloads("/app.wasm"), hits.downloads("/app-mt.wasm"))
+	}
 	files, total := hits.report()
 	t.Logf("measured: one widget on another site, cold: first image %.0f ms after navigation; %d bytes of response bodies (page %d; %s)",
 		ms, int64(len(page))+total, len(page), files)

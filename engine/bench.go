@@ -65,6 +65,7 @@ func (e *Engine) Bench(req *protocol.BenchRequest, progress func(phase string, d
 	res.WarmupS = time.Since(start).Seconds()
 
 	var prof bench.Profile
+	nn.ThreadsUsed() // counts the timed passes' products
 	for i := range req.Reps {
 		d, err := pass(&prof)
 		if err != nil {
@@ -78,6 +79,7 @@ func (e *Engine) Bench(req *protocol.BenchRequest, progress func(phase string, d
 	}
 	sorted := slices.Sorted(slices.Values(res.TimesMs))
 	res.MedianMs, res.MinMs = sorted[len(sorted)/2], sorted[0]
+	res.Threads = max(1, nn.ThreadsUsed())
 	res.Layers, res.ProfileMs = prof.Table(), prof.TotalMs()
 	for _, l := range res.Layers {
 		res.GFLOP += l.GFLOP

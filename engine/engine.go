@@ -122,6 +122,7 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 		return nil, &InputError{"count", -1, fmt.Errorf("%d images requested, at most %d", count, protocol.MaxCount)}
 	}
 	t0 := time.Now()
+	nn.ThreadsUsed() // counts this request's products from here
 	graph, err := e.graph(req)
 	if err != nil {
 		return nil, graphInputError(err)
@@ -183,6 +184,7 @@ func (e *Engine) Generate(req *protocol.GenerateRequest) (*protocol.ImagesInfo, 
 		Graph: graph,
 		Width: imgs[0].Rect.Dx(), Height: imgs[0].Rect.Dy(),
 		MaskSize: e.g.Config.MaskSize,
+		Threads:  max(1, nn.ThreadsUsed()),
 	}
 	for i, img := range imgs {
 		res.Seeds = append(res.Seeds, req.Seed+uint64(i))

@@ -167,6 +167,12 @@ type gemmKernel struct {
 	// winoMinPixelsFresh, when set, is the least for filters transformed
 	// on every call rather than kept (a tape's, changed every step).
 	winoMinPixels, winoMinPixelsFresh int
+
+	// list, when not nil, computes a product through the kernel's command
+	// lists (WebAssembly: nn/par_gemm_wasm.go), reporting whether it could;
+	// winoList does winogradBlock's work for all the blocks of an image.
+	list     func(w *gemmWork) bool
+	winoList func(buf *winogradBuf, out, x, u []float32, s ConvShape, fPad int, kern *gemmKernel, scale, shift []float32, slope float32, act bool)
 }
 
 // gemmKernels lists the kernels usable on this CPU and build, the portable
@@ -287,6 +293,9 @@ var gemmBufs = sync.Pool{New: func() any { return new(gemmBuf) }}
 // other work a core that falls behind then takes fewer parts instead of
 // holding up the product.
 func (w *gemmWork) run(t int) {
+	if w.kern.list != nil && w.kern.list(w) {
+		return
+	}
 	mr, nr := w.kern.mr, w.kern.nr
 	tilesM, tilesN := (w.m+mr-1)/mr, (w.n+nr-1)/nr
 	if float64(w.m)*float64(w.n)*float64(w.k)*2 < minParallelFlops {

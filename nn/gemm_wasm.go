@@ -12,8 +12,13 @@ import "unsafe"
 // memory, passes its exports as the imports of module sg2im and sets
 // globalThis.sg2imSIMD when that worked; the wasm glue (package wasm) then
 // calls UseSIMDKernel. Without it the portable kernel runs.
+//
+// The products and Winograd's blocks go through the kernel's command lists
+// (par_wasm.go), on helper threads when the loader has them; the tiles
+// below are called one by one only for the partial tiles at the edges.
 var simdKernel = gemmKernel{name: "wasm-simd", mr: 6, nr: 8, tile: tileSIMD, tileRows: tileRowsSIMD, tileA: tileDirectSIMD,
-	winoIn: winoInSIMD, winoOut: winoOutSIMD, winoMinPixels: 16 * 16}
+	winoIn: winoInSIMD, winoOut: winoOutSIMD, winoMinPixels: 16 * 16,
+	list: (*gemmWork).gemmList, winoList: winogradList}
 
 // UseSIMDKernel switches the matrix products to the SIMD kernel; call it
 // only when the loader has instantiated web/kernel.wasm, since the
@@ -21,6 +26,7 @@ var simdKernel = gemmKernel{name: "wasm-simd", mr: 6, nr: 8, tile: tileSIMD, til
 func UseSIMDKernel() bool {
 	if activeKernel != &simdKernel {
 		addKernel(&simdKernel)
+		initThreads()
 	}
 	return true
 }

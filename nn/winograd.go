@@ -213,6 +213,12 @@ func conv2dWinograd(dst []float32, ins []ConvInput, w []float32, s ConvShape, ep
 	for img := 0; img < s.N; img++ {
 		src.load(ins, img, 1, s, true)
 		out := dst[img*s.F*s.H*s.W:]
+		if kern.winoList != nil && asmTransforms(kern, s.W) {
+			buf := winogradBufs.Get().(*winogradBuf)
+			kern.winoList(buf, out, src.x, u, s, fPad, kern, ep.scale, ep.shift, ep.slope, ep.act)
+			winogradBufs.Put(buf)
+			continue
+		}
 		if blocks < threads {
 			winogradSplit(out, src.x, u, s, fPad, dense, kern, ep, threads)
 			continue

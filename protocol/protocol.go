@@ -109,13 +109,16 @@ const (
 // BenchResult is the answer to a BenchRequest. Times are in ms per pass
 // (one image).
 type BenchResult struct {
-	Config    string  `json:"config"`
-	Model     string  `json:"model"` // the loaded model's name, or Config
-	ImageSize [2]int  `json:"image_size"`
-	Params    int     `json:"params"`
-	Objects   int     `json:"objects"` // the graph's, without __image__
-	Gemm      string  `json:"gemm"`    // the matrix-product kernel in use
-	WarmupS   float64 `json:"warmup_s"`
+	Config    string `json:"config"`
+	Model     string `json:"model"` // the loaded model's name, or Config
+	ImageSize [2]int `json:"image_size"`
+	Params    int    `json:"params"`
+	Objects   int    `json:"objects"` // the graph's, without __image__
+	Gemm      string `json:"gemm"`    // the matrix-product kernel in use
+	// Threads is the most threads a product of the timed passes used (the
+	// WebAssembly engine: 1, or more with helper workers).
+	Threads int     `json:"threads"`
+	WarmupS float64 `json:"warmup_s"`
 	// WarmupPasses counts the untimed passes run in WarmupS seconds.
 	WarmupPasses int       `json:"warmup_passes"`
 	TimesMs      []float64 `json:"times_ms"` // each timed pass, in order
@@ -189,6 +192,10 @@ type ImagesInfo struct {
 	MaskSize int         `json:"mask_size"`
 	// Timings in milliseconds per stage.
 	Timings map[string]float64 `json:"timings"`
+	// Threads is the most threads one of the drawing's matrix products
+	// used: 1, or more when the engine has helper workers (a cross-origin
+	// isolated page). Optional, so Version stays 1.
+	Threads int `json:"threads,omitempty"`
 }
 
 // DecodeRequest parses and checks a request.

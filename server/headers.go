@@ -20,9 +20,10 @@ const ContentSecurityPolicy = "default-src 'self'; " +
 	"frame-ancestors 'none'"
 
 // setSecurityHeaders sets the headers every response carries. COOP and
-// COEP make the app's pages cross-origin isolated (SharedArrayBuffer, so
-// wasm threads later); COEP is also required on a worker script created by
-// such a page.
+// COEP make the app's pages cross-origin isolated, so that the engine can
+// share its WebAssembly memory with helper workers and draw on several
+// threads (web/load.js); COEP is also required on a worker script created
+// by such a page.
 func setSecurityHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", ContentSecurityPolicy)
 	h.Set("X-Content-Type-Options", "nosniff")

@@ -191,7 +191,8 @@ func (a *App) generateNow() {
 		a.clearErrors()
 		a.result = r.Images
 		elapsed := now() - a.sentAt
-		a.status(fmt.Sprintf("Drawn in %.0f ms (network %.0f ms), seed %d.", elapsed, r.Images.Timings["network"], seed))
+		a.status(fmt.Sprintf("Drawn in %.0f ms %s (network %.0f ms), seed %d.", elapsed, onThreads(r.Images.Threads),
+			r.Images.Timings["network"], seed))
 		a.renderImage()
 		a.renderLayout()
 		a.generateVariations()
@@ -310,4 +311,12 @@ func (a *App) clearErrors() {
 		delete(a.errWait, id)
 		setText(byID(id), "")
 	}
+}
+
+// onThreads says in words how many of the computer's cores drew an image.
+func onThreads(n int) string {
+	if n <= 1 {
+		return "on one thread"
+	}
+	return fmt.Sprintf("on %d threads", n)
 }

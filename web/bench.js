@@ -5,7 +5,9 @@
 (() => {
   const q = new URLSearchParams(location.search);
   const num = (k, d) => { const v = q.get(k); return v === null || v === "" ? d : Number(v); };
-  const params = { config: q.get("config") || "coco64", warmup: num("warmup", 20), reps: num("reps", 15) };
+  // threads: 0 is the engine's default (one per core when the page is
+  // cross-origin isolated), 1 the single-thread engine.
+  const params = { config: q.get("config") || "coco64", warmup: num("warmup", 20), reps: num("reps", 15), threads: num("threads", 0) };
   const env = {
     userAgent: navigator.userAgent, crossOriginIsolated: self.crossOriginIsolated === true,
     hardwareConcurrency: navigator.hardwareConcurrency,
@@ -18,7 +20,7 @@
   for (const c of ["coco64", "vg128", "x256", "shipped"]) {
     const a = document.createElement("a");
     a.className = "button";
-    a.href = `?config=${c}&warmup=${params.warmup}&reps=${params.reps}`;
+    a.href = `?config=${c}&warmup=${params.warmup}&reps=${params.reps}&threads=${params.threads}`;
     a.textContent = c;
     links.append(a);
   }
@@ -29,13 +31,13 @@
     status("Failed: " + msg);
     document.title = "ERROR";
   };
-  if (!(params.warmup >= 0) || !(params.reps >= 1)) {
-    fail(`bad parameters: warmup=${q.get("warmup")} reps=${q.get("reps")}`);
+  if (!(params.warmup >= 0) || !(params.reps >= 1) || !(params.threads >= 0)) {
+    fail(`bad parameters: warmup=${q.get("warmup")} reps=${q.get("reps")} threads=${q.get("threads")}`);
     return;
   }
 
   const t0 = performance.now();
-  const worker = new Worker("worker.js");
+  const worker = new Worker(params.threads > 0 ? `worker.js?threads=${params.threads}` : "worker.js");
   const send = (req) => worker.postMessage({ json: JSON.stringify(Object.assign({ v: 1 }, req)) });
   const bench = () => {
     status(`Warming up ${params.config} for ${params.warmup} s…`);
@@ -96,7 +98,7 @@
     s.textContent = "";
     for (const [k, v] of [
       ["config", params.config], ["model", b.model], ["image", `${b.image_size[0]} x ${b.image_size[1]}`],
-      ["parameters", b.params.toLocaleString("en")], ["objects", b.objects], ["matrix kernel", b.gemm],
+      ["parameters", b.params.toLocaleString("en")], ["objects", b.objects], ["matrix kernel", b.gemm], ["threads", String(b.threads)],
       ["warm-up", `${b.warmup_passes} passes in ${b.warmup_s.toFixed(1)} s`],
       ["median", `${b.median_ms.toFixed(1)} ms`], ["min", `${b.min_ms.toFixed(1)} ms`],
       ["GFLOP per image", b.gflop.toFixed(3)], ["GFLOP/s (median)", (b.gflop / b.median_ms * 1000).toFixed(2)],

@@ -24,7 +24,9 @@
     worker.removeEventListener("message", register);
     worker.removeEventListener("error", register);
     if ("serviceWorker" in navigator) {
-      navigator.serviceWorker.register("sw.js").catch((e) => console.warn("no offline support:", e));
+      // ?mt: it keeps the engine's shared-memory variants (web/sw.js).
+      const sw = self.crossOriginIsolated ? "sw.js?mt" : "sw.js";
+      navigator.serviceWorker.register(sw).catch((e) => console.warn("no offline support:", e));
     }
   };
   worker.addEventListener("message", register);

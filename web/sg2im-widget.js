@@ -28,7 +28,8 @@ const EDIT_DELAY_MS = 300; // debounce of the inline editor
 // them a second time.
 if (new URL(import.meta.url).origin === location.origin && "serviceWorker" in navigator) {
   document.addEventListener("sg2im-draw", () => {
-    navigator.serviceWorker.register(new URL("sw.js", import.meta.url)).catch(() => {});
+    const sw = self.crossOriginIsolated ? "sw.js?mt" : "sw.js"; // as web/main.js
+    navigator.serviceWorker.register(new URL(sw, import.meta.url)).catch(() => {});
   }, { once: true });
 }
 

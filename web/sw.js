@@ -10,11 +10,18 @@
 "use strict";
 const CACHE = "sg2im-v3";
 const KEPT = "sg2im-kept"; // models the user asked to keep; see ui/storage.go
-const SHELL = ["./", "style.css", "main.js", "worker.js", "wasm_exec.js", "load.js", "app.wasm", "kernel.wasm",
+// Pages that are cross-origin isolated load the engine's shared-memory
+// variants (web/load.js) and register this worker as sw.js?mt: it keeps
+// those, so that no visit fetches both.
+const MT = new URL(self.location.href).searchParams.has("mt") ? "-mt" : "";
+importScripts("load.js"); // sg2imKernelName: the kernel the page loads here
+const SHELL = ["./", "style.css", "main.js", "worker.js", "wasm_exec.js", "load.js", `app${MT}.wasm`, sg2imKernelName(MT !== ""),
   "model.safetensors", "manifest.webmanifest", "icon.svg"];
-// What a response passing through may add to CACHE: the shell, and the
-// widget's files when a widget page on this origin fetches them.
-const KEEP = new Set([...SHELL, "index.html", "sg2im-widget.js", "embed.html", "embed.css"]
+// What a response passing through may add to CACHE: the shell, either
+// variant of the engine, and the widget's files when a widget page on this
+// origin fetches them.
+const KEEP = new Set([...SHELL, "app.wasm", "app-mt.wasm", "kernel.wasm", "kernel-mt.wasm", "kernel-fma.wasm", "kernel-fma-mt.wasm",
+  "index.html", "sg2im-widget.js", "embed.html", "embed.css"]
   .map((p) => new URL(p, self.registration.scope).href));
 
 self.addEventListener("install", (e) => {

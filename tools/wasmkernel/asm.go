@@ -60,6 +60,39 @@ func (c *code) sub() *code   { return c.op(0x6b) } // i32.sub
 func (c *code) shl() *code   { return c.op(0x74) } // i32.shl
 func (c *code) wrap() *code  { return c.op(0xa7) } // i32.wrap_i64
 
+func (c *code) geU() *code         { return c.op(0x4f) } // i32.ge_u
+func (c *code) and() *code         { return c.op(0x71) } // i32.and
+func (c *code) gtU() *code         { return c.op(0x4b) } // i32.gt_u
+func (c *code) drop() *code        { return c.op(0x1a) }
+func (c *code) i64c(v int64) *code { return c.op(0x42).sleb(v) }
+
+// ld32 and ldF32 are i32.load and f32.load at addr+off.
+func (c *code) ld32(off int) *code  { return c.op(0x28).mem(2, off) }
+func (c *code) ldF32(off int) *code { return c.op(0x2a).mem(2, off) }
+
+// call calls function index f.
+func (c *code) call(f int) *code { return c.op(0x10).uleb(uint64(f)) }
+
+// Atomics (the threads extension, 0xfe prefix), 4-byte aligned:
+// i32.atomic.load, i32.atomic.rmw.add, memory.atomic.wait32 (addr,
+// expected, i64 timeout in ns, -1 forever; returns 0 woken, 1 not equal, 2
+// timed out) and memory.atomic.notify (addr, count; returns the woken).
+func (c *code) atomicLoad(off int) *code { return c.op(0xfe).uleb(0x10).mem(2, off) }
+func (c *code) atomicAdd(off int) *code  { return c.op(0xfe).uleb(0x1e).mem(2, off) }
+func (c *code) wait32(off int) *code     { return c.op(0xfe).uleb(0x01).mem(2, off) }
+func (c *code) notify(off int) *code     { return c.op(0xfe).uleb(0x00).mem(2, off) }
+
+// block opens a void block; brTable jumps to labels[i] or def.
+func (c *code) block() *code       { return c.op(0x02, 0x40) }
+func (c *code) br(depth int) *code { return c.op(0x0c).uleb(uint64(depth)) }
+func (c *code) brTable(labels []int, def int) *code {
+	c.op(0x0e).uleb(uint64(len(labels)))
+	for _, l := range labels {
+		c.uleb(uint64(l))
+	}
+	return c.uleb(uint64(def))
+}
+
 // ldI64 is i64.load at addr+off.
 func (c *code) ldI64(off int) *code { return c.op(0x29).mem(3, off) }
 
@@ -87,8 +120,15 @@ func (c *code) fsub() *code           { return c.simd(0xe5) } // f32x4.sub
 func (c *code) flt() *code            { return c.simd(0x43) } // f32x4.lt
 func (c *code) bitselect() *code      { return c.simd(0x52) } // v128.bitselect
 
+// madd is relaxed SIMD's f32x4.relaxed_madd: a*b + c, fused or not.
+func (c *code) madd() *code { return c.simd(0x105) }
+
 // shuffle is i8x16.shuffle of two vectors by 16 byte indices.
 func (c *code) shuffle(lanes [16]byte) *code { return c.simd(0x0d).op(lanes[:]...) }
+
+// maxPages is the largest memory of 32-bit WebAssembly, 4 GiB in 64 KiB
+// pages.
+const maxPages = 65536
 
 // function is one exported function: parameter types and the types of
 // its locals beyond the parameters.
@@ -100,8 +140,9 @@ type function struct {
 }
 
 // module encodes a module that imports its memory as env.mem and exports
-// the functions.
-func module(funcs []function) []byte {
+// the functions. A shared memory is imported with the largest maximum
+// (4 GiB), which the engine's memory declares too (tools/wasmshared).
+func module(funcs []function, shared bool) []byte {
 	var out code
 	out.op(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00)
 	section := func(id byte, content code) {
@@ -121,7 +162,11 @@ func module(funcs []function) []byte {
 	imports.uleb(1)
 	name(&imports, "env")
 	name(&imports, "mem")
-	imports.op(0x02, 0x00).uleb(0) // memory, no maximum, at least 0 pages
+	if shared {
+		imports.op(0x02, 0x03).uleb(0).uleb(maxPages) // shared memory, 0 to maxPages pages
+	} else {
+		imports.op(0x02, 0x00).uleb(0) // memory, no maximum, at least 0 pages
+	}
 	section(2, imports)
 
 	var fsec code

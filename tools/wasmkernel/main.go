@@ -1,7 +1,10 @@
 // Command wasmkernel writes web/kernel.wasm, the GEMM tile of nn's
 // WebAssembly build in 128-bit SIMD, which the Go compiler does not emit.
 // The app's loader instantiates it on the Go module's memory and passes its
-// export to app.wasm as the import sg2im.tile (see nn/gemm_wasm.go).
+// exports to app.wasm as the imports of module sg2im (see nn/gemm_wasm.go).
+// web/kernel-mt.wasm is the same code importing a shared memory: the
+// threaded engine's helper workers run it on app-mt.wasm's memory (see run
+// and nn/par_wasm.go).
 //
 //	go run ./tools/wasmkernel [-o web/kernel.wasm]
 package main
@@ -11,24 +14,31 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 )
 
 func main() {
-	out := flag.String("o", "web/kernel.wasm", "output file")
-	check := flag.Bool("check", false, "fail if the output file differs from what would be written")
+	out := flag.String("o", "web/kernel.wasm", "output file; the threaded variant goes beside it, named -mt.wasm")
+	check := flag.Bool("check", false, "fail if the output files differ from what would be written")
 	flag.Parse()
-	b := kernel()
-	if *check {
-		old, err := os.ReadFile(*out)
-		if err != nil || !bytes.Equal(old, b) {
-			fmt.Fprintf(os.Stderr, "%s is stale: run go run ./tools/wasmkernel\n", *out)
+	base := strings.TrimSuffix(*out, ".wasm")
+	outs := map[string][]byte{
+		*out: kernel(false, false), base + "-mt.wasm": kernel(true, false),
+		base + "-fma.wasm": kernel(false, true), base + "-fma-mt.wasm": kernel(true, true),
+	}
+	for name, b := range outs {
+		if *check {
+			old, err := os.ReadFile(name)
+			if err != nil || !bytes.Equal(old, b) {
+				fmt.Fprintf(os.Stderr, "%s is stale: run go run ./tools/wasmkernel\n", name)
+				os.Exit(1)
+			}
+			continue
+		}
+		if err := os.WriteFile(name, b, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		return
-	}
-	if err := os.WriteFile(*out, b, 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
 	}
 }
 
@@ -40,15 +50,27 @@ const (
 	nr = 8
 )
 
-func kernel() []byte {
-	return module([]function{tile(packedB), tile(rowsB), tile(directA), winoIn(), winoOut()})
+// kernel returns the module; shared makes its memory import a shared
+// memory (kernel-mt.wasm, for the threaded engine: see run); fma makes the
+// tiles multiply and add with relaxed SIMD's f32x4.relaxed_madd
+// (kernel-fma.wasm, kernel-fma-mt.wasm), which the loader takes where the
+// browser has it: one instruction instead of two, fused where the CPU has
+// FMA (one rounding instead of two: the sums differ from the portable
+// kernel's by a rounding, as the native AVX2 kernel's do).
+func kernel(shared, fma bool) []byte {
+	t := func(mode int) function { return tile(mode, fma) }
+	funcs := []function{t(packedB), t(rowsB), t(directA), winoIn(), winoOut(), t(directRows), epi()}
+	// Runs of tiles along B and C: index 7 repeats tile (0), 8 tileA (2).
+	funcs = append(funcs, tiles(funcs[0], 0), tiles(funcs[2], 2))
+	return module(append(funcs, run(funcs)), shared)
 }
 
 // Where tile reads its operands.
 const (
-	packedB = iota // A and B packed
-	rowsB          // B's rows in place (a convolution's image)
-	directA        // A's rows in place (a weight matrix)
+	packedB    = iota // A and B packed
+	rowsB             // B's rows in place (a convolution's image)
+	directA           // A's rows in place (a weight matrix)
+	directRows        // both: A's rows and B's rows in place
 )
 
 // tile is nn's gemmKernel.tile for mr x nr:
@@ -63,19 +85,22 @@ const (
 // alpha, beta): row p of B is the nr floats at x + 4*rowOff[p], rowOff
 // being a Go []int (64-bit). directA makes gemmKernel.tileA, tileA(kc, a,
 // lda, b, c, ldc, alpha, beta): row i of A is the kc floats at a + i*lda
-// (lda in bytes).
-func tile(mode int) function {
-	f := function{name: [...]string{"tile", "tileRows", "tileA"}[mode]}
+// (lda in bytes). directRows makes tileAR(kc, a, lda, x, rowOff, c, ldc,
+// alpha, beta), both at once.
+func tile(mode int, fma bool) function {
+	f := function{name: [...]string{"tile", "tileRows", "tileA", "tileAR"}[mode]}
 	param := func(t byte) int { f.params = append(f.params, t); return len(f.params) - 1 }
 	kc, a := param(i32), param(i32)
+	inA := mode == directA || mode == directRows // A's rows in place
+	inB := mode == rowsB || mode == directRows   // B's rows in place
 	var lda, b, x, rowOff int
-	switch mode {
-	case packedB:
-		b = param(i32)
-	case rowsB:
+	if inA {
+		lda = param(i32)
+	}
+	if inB {
 		x, rowOff = param(i32), param(i32)
-	case directA:
-		lda, b = param(i32), param(i32)
+	} else {
+		b = param(i32)
 	}
 	c, ldc, alpha, beta := param(i32), param(i32), param(f32), param(f32)
 	// Locals are numbered after the parameters, all declared above.
@@ -93,7 +118,7 @@ func tile(mode int) function {
 	}
 
 	e := &f.body
-	if mode == directA {
+	if inA {
 		e.get(a).get(kc).i32c(4).mul().add().set(end)
 		for i := 1; i < mr; i++ {
 			e.get(a).get(lda).i32c(i).mul().add().set(row[i])
@@ -102,11 +127,10 @@ func tile(mode int) function {
 		e.get(a).get(kc).i32c(4 * mr).mul().add().set(end)
 	}
 	e.loop()
-	switch mode {
-	case rowsB:
+	if inB {
 		e.get(x).get(rowOff).ldI64(0).wrap().i32c(2).shl().add().set(ptr)
 		e.get(rowOff).i32c(8).add().set(rowOff)
-	default:
+	} else {
 		e.get(b).set(ptr)
 		e.get(b).i32c(4 * nr).add().set(b)
 	}
@@ -114,7 +138,7 @@ func tile(mode int) function {
 	e.get(ptr).load(16).set(b1)
 	for i := range mr {
 		switch {
-		case mode != directA:
+		case !inA:
 			e.get(a).splat32(4 * i)
 		case i == 0:
 			e.get(a).splat32(0)
@@ -122,10 +146,15 @@ func tile(mode int) function {
 			e.get(row[i]).splat32(0)
 		}
 		e.tee(t)
+		if fma {
+			e.get(b0).get(acc[i][0]).madd().set(acc[i][0])
+			e.get(t).get(b1).get(acc[i][1]).madd().set(acc[i][1])
+			continue
+		}
 		e.get(b0).fmul().get(acc[i][0]).fadd().set(acc[i][0])
 		e.get(t).get(b1).fmul().get(acc[i][1]).fadd().set(acc[i][1])
 	}
-	if mode == directA {
+	if inA {
 		e.get(a).i32c(4).add().set(a)
 		for i := 1; i < mr; i++ {
 			e.get(row[i]).i32c(4).add().set(row[i])
