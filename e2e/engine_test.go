@@ -39,7 +39,7 @@ const maxShippedModelBytes = 6 << 20
 // swCachedPathsJS resolves, once the service worker is active, to the
 // paths its app cache holds.
 const swCachedPathsJS = `navigator.serviceWorker.ready
-  .then(() => caches.open("sg2im-v3")).then((c) => c.keys())
+  .then(() => caches.open("sg2im-v4")).then((c) => c.keys())
   .then((ks) => { window.swCached = ks.map((r) => new URL(r.url).pathname) })`
 
 // TestFirstVisit checks that a first visit to the app fetches each file

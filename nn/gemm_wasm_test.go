@@ -48,6 +48,10 @@ func TestKernelThreads(t *testing.T) {
 	// A 3x3 convolution at 8x8 (tiles reading A and B in place), one at
 	// 32x32 (Winograd) and a plain product with partial tiles, with an
 	// epilogue.
+	// Shapes small enough for a quick test; the threshold that keeps small
+	// layers on one thread is lowered for them.
+	defer func(v float64) { parMinFlops = v }(parMinFlops)
+	parMinFlops = 1 << 20
 	shapes := []ConvShape{
 		{N: 1, C: 96, H: 8, W: 8, F: 100, KH: 3, KW: 3, Stride: 1, Pad: 1, OutH: 8, OutW: 8},
 		{N: 1, C: 40, H: 32, W: 32, F: 38, KH: 3, KW: 3, Stride: 1, Pad: 1, OutH: 32, OutW: 32},

@@ -75,8 +75,12 @@ func KernelThreads() int { return max(parMax, 1) }
 func ThreadsUsed() int { return int(parUsed.Swap(0)) }
 
 // parMinFlops: a command of fewer multiply-adds runs on one thread, since
-// waking the helpers costs tens of microseconds.
-const parMinFlops = 4 << 20
+// waking the helpers and the barriers between phases cost more than they
+// save on small layers. Chosen on `make bench-web` (2 cores, quiet): at
+// 4M the shipped model drew slower on 2 threads than on 1 (42.2 against
+// 30.3 ms a picture), at 32M faster (28.2 against 32.6; coco64 114.5
+// against 165.4), at 128M it used one thread. A variable: tests lower it.
+var parMinFlops = float64(32 << 20)
 
 // parBatch is a command under construction: records, grouped into jobs,
 // grouped into phases.

@@ -19,7 +19,7 @@ import (
 
 // Cache names shared with web/sw.js.
 const (
-	appCache   = "sg2im-v3"
+	appCache   = "sg2im-v4"
 	keptCache  = "sg2im-kept"
 	keptPrefix = "kept/"
 )

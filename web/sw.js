@@ -8,7 +8,7 @@
 // each file once. Requests go to the network first (so updates show up)
 // and fall back to the caches when the server cannot be reached.
 "use strict";
-const CACHE = "sg2im-v3";
+const CACHE = "sg2im-v4";
 const KEPT = "sg2im-kept"; // models the user asked to keep; see ui/storage.go
 // Pages that are cross-origin isolated load the engine's shared-memory
 // variants (web/load.js) and register this worker as sw.js?mt: it keeps
