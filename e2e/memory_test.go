@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/sg2im-go/sg2im/bench"
+	"github.com/sg2im-go/sg2im/internal/fixture"
 	"github.com/sg2im-go/sg2im/weights"
 )
 
@@ -285,21 +286,8 @@ func writePaddedSafetensors(t *testing.T, ck *weights.Checkpoint, dir string) st
 
 // releaseScript writes a safetensors generator as a release-style legacy
 // checkpoint, with an Adam optimizer's state beside it.
-const releaseScript = `
-import json, struct, sys, collections
-import numpy as np, torch
-src, dst = sys.argv[1:3]
-with open(src, "rb") as f:
-    n = struct.unpack("<Q", f.read(8))[0]
-    header = json.loads(f.read(n))
-    data = f.read()
-meta = header.pop("__metadata__")
-state = collections.OrderedDict()
-for name, e in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0]):
-    b, end = e["data_offsets"]
-    dt = {"F32": np.float32, "I64": np.int64}[e["dtype"]]
-    state[name] = torch.from_numpy(np.frombuffer(data, dtype=dt, count=(end - b) // np.dtype(dt).itemsize, offset=b).reshape(e["shape"]).copy())
-del data
+const releaseScript = fixture.TorchLoadSafetensors + `
+dst = sys.argv[2]
 floats = [t for t in state.values() if t.is_floating_point()]
 optim = {"state": {i: {"step": 1, "exp_avg": t.clone(), "exp_avg_sq": t.clone()} for i, t in enumerate(floats)},
          "param_groups": [{"lr": 1e-4, "betas": (0.5, 0.999), "params": list(range(len(floats)))}]}

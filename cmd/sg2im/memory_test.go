@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/sg2im-go/sg2im/bench"
+	"github.com/sg2im-go/sg2im/internal/fixture"
 	"github.com/sg2im-go/sg2im/weights"
 )
 
@@ -148,21 +149,8 @@ func selfRSS(t *testing.T) int64 {
 // checkpoint, in PyTorch's legacy and zip serialisations (Debian's
 // python3-torch; an error when it is missing).
 func writeTorch(st, legacy, zip string) error {
-	const script = `
-import json, struct, sys, collections
-import numpy as np, torch
-src, legacy, zipped = sys.argv[1:4]
-with open(src, "rb") as f:
-    n = struct.unpack("<Q", f.read(8))[0]
-    header = json.loads(f.read(n))
-    data = f.read()
-meta = header.pop("__metadata__")
-state = collections.OrderedDict()
-for name, e in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0]):
-    b, end = e["data_offsets"]
-    dt = {"F32": np.float32, "I64": np.int64}[e["dtype"]]
-    state[name] = torch.from_numpy(np.frombuffer(data, dtype=dt, count=(end - b) // np.dtype(dt).itemsize, offset=b).reshape(e["shape"]).copy())
-del data
+	const script = fixture.TorchLoadSafetensors + `
+legacy, zipped = sys.argv[2:4]
 ck = {"model_kwargs": json.loads(meta["model_kwargs"]), "model_state": state}
 torch.save(ck, legacy, _use_new_zipfile_serialization=False)
 torch.save(ck, zipped)
